@@ -1,0 +1,2 @@
+//! spar binary.
+fn main() {}

@@ -1,0 +1,10 @@
+//! The pure domain of Spar: scenarios, the drill state machine, the scripted antagonist
+//! and the debrief scorer. Nothing here performs I/O or reads a clock; adapters in the
+//! `spar` crate feed events in and carry effects out.
+
+pub mod embedded;
+pub mod scenario;
+pub mod transcript;
+
+pub use scenario::{Difficulty, Round, Scenario, ScenarioLibrary};
+pub use transcript::{Role, Transcript, Turn};
