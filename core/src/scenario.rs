@@ -2,7 +2,7 @@
 //! messages that name the file, line and field, and the library that merges the embedded
 //! scenarios with a user's own.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -31,7 +31,10 @@ impl Round {
 }
 
 /// How hard the antagonist pushes and how much it takes to move them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Difficulty {
     Gentle,
     #[default]
