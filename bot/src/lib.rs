@@ -1,1 +1,31 @@
-//! Spar bot.
+//! Spar's adapters and commands: the terminal, storage and the LLM, each translating
+//! between the outside world and the pure domain in `spar-core`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod failure;
+pub mod library;
+
+use cli::{Cli, Command};
+use std::process::ExitCode;
+
+/// Runs one command and turns its outcome into an exit code: 0 on success, 2 for input
+/// the user can fix (a bad file, an unknown scenario), 1 for everything else.
+pub fn run(cli: Cli) -> ExitCode {
+    // reqwest and sqlx's TLS need a process-wide crypto provider chosen before first use;
+    // a second install (tests calling run twice) is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let settings = match config::Settings::load(&cli) {
+        Ok(s) => s,
+        Err(e) => return failure::report(&e),
+    };
+    config::init_tracing(&settings);
+    let outcome = match cli.command {
+        Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => failure::report(&e),
+    }
+}

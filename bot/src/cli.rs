@@ -1,0 +1,83 @@
+//! The command line: one subcommand per job. Doc comments here are the help users see.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Spar: practise disagreeing with a senior person without escalating, getting defensive,
+/// folding, or making it personal.
+#[derive(Debug, Parser)]
+#[command(name = "spar", version, about, long_about = None)]
+pub struct Cli {
+    /// A settings file (TOML). Default: spar.toml in the user's config directory, if present.
+    #[arg(long, global = true, env = "SPAR_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// A directory of scenario files that add to or override the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+
+    /// Where drills are kept: a sqlite:// file or a postgres:// URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List or check scenarios.
+    #[command(subcommand)]
+    Scenarios(ScenariosCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PracticeArgs {
+    /// The scenario to practise; without one, Spar offers a list.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// gentle, standard or hostile.
+    #[arg(long, default_value = "standard")]
+    pub difficulty: String,
+    /// Makes the scripted antagonist's choices repeatable.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The most replies the candidate gets before the drill ends by itself.
+    #[arg(long, default_value_t = 40)]
+    pub max_turns: u32,
+    /// Use a fixed clock that advances this many seconds per turn, for reproducible runs.
+    /// Default when input is piped: 30.
+    #[arg(long, value_name = "SECONDS")]
+    pub pace: Option<f64>,
+    /// Colour: auto (when stdout is a terminal), always or never.
+    #[arg(long, value_enum, default_value_t = ColourChoice::Auto)]
+    pub colour: ColourChoice,
+    /// Do not keep this drill in the history.
+    #[arg(long)]
+    pub no_save: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColourChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenariosCommand {
+    /// Show every available scenario.
+    List,
+    /// Validate a directory of scenario files; exits 2 if any has errors.
+    Check {
+        /// The directory to check (default: the built-in scenarios).
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}

@@ -1,0 +1,4 @@
+//! One module per subcommand; each takes the settings and its arguments and returns an
+//! exit code.
+
+pub mod scenarios;

@@ -1,0 +1,124 @@
+//! Settings, loaded once in `run` from a file and then the environment, and passed down.
+//! No other module reads environment variables.
+
+use crate::cli::Cli;
+use anyhow::Context as _;
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A value that must never reach a log or an error message.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LlmSettings {
+    /// An OpenAI-compatible API root, e.g. `https://api.openai.com/v1` or a local server.
+    pub base_url: Option<String>,
+    pub api_key: Secret,
+    /// The antagonist's model; without one, the scripted antagonist plays.
+    pub model: Option<String>,
+    /// The debrief judge's model; defaults to `model`.
+    pub judge_model: Option<String>,
+    pub timeout_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://…`; default: a SQLite file in the user's data dir.
+    pub database_url: Option<String>,
+    /// A directory of scenarios that add to or override the embedded ones.
+    pub scenarios: Option<PathBuf>,
+    pub llm: LlmSettings,
+    /// A tracing filter such as `info` or `spar=debug`.
+    pub log: Option<String>,
+}
+
+impl Settings {
+    /// File first, then environment, then command-line flags, each overriding the last.
+    pub fn load(cli: &Cli) -> anyhow::Result<Settings> {
+        let file = cli
+            .config
+            .clone()
+            .or_else(|| dirs::config_dir().map(|d| d.join("spar").join("spar.toml")));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = &file {
+            if cli.config.is_some() && !file.exists() {
+                return Err(crate::failure::input_error(format!(
+                    "settings file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["OPENAI_API_KEY"])
+                    .map(|_| "llm.api_key".into()),
+            )
+            .merge(
+                Env::prefixed("SPAR_LLM_")
+                    .map(|k| format!("llm.{}", k.as_str().to_ascii_lowercase()).into()),
+            )
+            .merge(Env::prefixed("SPAR_JUDGE_MODEL").map(|_| "llm.judge_model".into()))
+            .merge(
+                Env::raw()
+                    .only(&["SPAR_SCENARIOS"])
+                    .map(|_| "scenarios".into()),
+            )
+            .merge(Env::raw().only(&["SPAR_LOG"]).map(|_| "log".into()));
+        let mut settings: Settings = figment
+            .extract()
+            .map_err(|e| crate::failure::input_error(format!("bad settings: {e}")))
+            .context("reading settings")?;
+        if let Some(dir) = &cli.scenarios {
+            settings.scenarios = Some(dir.clone());
+        }
+        if let Some(url) = &cli.database_url {
+            settings.database_url = Some(url.clone());
+        }
+        Ok(settings)
+    }
+}
+
+/// Logs go to stderr so they never mix with a command's output.
+pub fn init_tracing(settings: &Settings) {
+    let filter = settings.log.clone().unwrap_or_else(|| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+}
