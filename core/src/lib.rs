@@ -2,6 +2,7 @@
 //! and the debrief scorer. Nothing here performs I/O or reads a clock; adapters in the
 //! `spar` crate feed events in and carry effects out.
 
+pub mod antagonist;
 pub mod drill;
 pub mod embedded;
 pub mod scenario;
