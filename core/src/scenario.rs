@@ -677,6 +677,41 @@ mod tests {
     }
 
     #[test]
+    fn every_embedded_scenario_is_complete() {
+        let library = ScenarioLibrary::embedded().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            library.len() >= 9,
+            "expected at least 9 scenarios, found {:?}",
+            library.ids()
+        );
+        for id in [
+            "latency-regression",
+            "publication-vs-launch",
+            "bleu-vs-latency",
+            "metric-selection",
+            "talent-allocation",
+            "product-priority",
+            "research-deep-dive",
+            "ml-design-pressure",
+            "inference-cost-downstream",
+        ] {
+            assert!(library.get(id).is_some(), "missing scenario {id}");
+        }
+        for s in library.iter() {
+            assert!(
+                s.brief.concede_when.len() >= 3,
+                "{}: needs at least 3 concede_when items",
+                s.id
+            );
+            assert!(
+                s.brief.reveals.len() >= 3,
+                "{}: needs at least 3 reveals",
+                s.id
+            );
+        }
+    }
+
+    #[test]
     fn durations_parse_in_minutes_and_seconds() {
         assert_eq!(parse_duration("8m"), Some(480));
         assert_eq!(parse_duration("1m30s"), Some(90));
