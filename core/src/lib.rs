@@ -4,6 +4,7 @@
 
 pub mod embedded;
 pub mod scenario;
+pub mod scoring;
 pub mod transcript;
 
 pub use scenario::{Difficulty, Round, Scenario, ScenarioLibrary};
