@@ -6,6 +6,7 @@ pub mod antagonist;
 pub mod drill;
 pub mod embedded;
 pub mod scenario;
+pub mod scoring;
 pub mod transcript;
 
 pub use scenario::{Difficulty, Round, Scenario, ScenarioLibrary};

@@ -1,0 +1,158 @@
+//! The words a candidate reads in a debrief, loaded from `prompts/scoring/feedback.toml`: the
+//! why and better phrasing of each flag, dimension labels, strength labels, and the summary and
+//! note templates.
+
+use super::lexicon::{FEEDBACK_FILE, LexiconError};
+use super::{DimensionName, FlagKind};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlagText {
+    pub why: String,
+    pub try_instead: String,
+    pub focus: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DimensionText {
+    pub label: String,
+    pub focus: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Timing {
+    pub early_escalation_s: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Strengths {
+    pub question: String,
+    pub acknowledgement: String,
+    pub shared_goal: String,
+    pub asks_other_evidence: String,
+    pub own_evidence: String,
+    pub process: String,
+    pub conditional_joint_escalation: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Band {
+    pub min: u8,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Summary {
+    pub bands: Vec<Band>,
+    pub strongest: String,
+    pub no_strength: String,
+    pub focus: String,
+    pub no_candidate: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Notes {
+    pub addresses_scorer: String,
+    pub hijack: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    timing: Timing,
+    flags: BTreeMap<String, FlagText>,
+    dimensions: BTreeMap<String, DimensionText>,
+    strengths: Strengths,
+    summary: Summary,
+    notes: Notes,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Feedback {
+    pub timing: Timing,
+    /// Indexed by `FlagKind as usize`.
+    pub flags: Vec<FlagText>,
+    /// Indexed by `DimensionName as usize`.
+    pub dimensions: Vec<DimensionText>,
+    pub strengths: Strengths,
+    pub summary: Summary,
+    pub notes: Notes,
+}
+
+impl Feedback {
+    pub(crate) fn load(text: &str) -> Result<Feedback, LexiconError> {
+        let mut raw: Raw = toml::from_str(text).map_err(|e| LexiconError::Toml {
+            file: FEEDBACK_FILE.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let field = |field: String, problem: &str| LexiconError::Field {
+            file: FEEDBACK_FILE.to_string(),
+            field,
+            problem: problem.to_string(),
+        };
+        for name in raw.flags.keys() {
+            if name.parse::<FlagKind>().is_err() {
+                return Err(field(format!("flags.{name}"), "is not a flag kind"));
+            }
+        }
+        for name in raw.dimensions.keys() {
+            if !DimensionName::ALL.iter().any(|d| d.as_str() == name) {
+                return Err(field(format!("dimensions.{name}"), "is not a dimension"));
+            }
+        }
+        let mut flags = Vec::with_capacity(FlagKind::ALL.len());
+        for kind in FlagKind::ALL {
+            let text = raw
+                .flags
+                .remove(kind.as_str())
+                .ok_or_else(|| field(format!("flags.{}", kind.as_str()), "missing"))?;
+            flags.push(text);
+        }
+        let mut dimensions = Vec::with_capacity(DimensionName::ALL.len());
+        for name in DimensionName::ALL {
+            let text = raw
+                .dimensions
+                .remove(name.as_str())
+                .ok_or_else(|| field(format!("dimensions.{}", name.as_str()), "missing"))?;
+            dimensions.push(text);
+        }
+        if !raw.summary.bands.iter().any(|b| b.min == 0) {
+            return Err(field(
+                "summary.bands".to_string(),
+                "needs a band with min = 0 so every score has a sentence",
+            ));
+        }
+        raw.summary.bands.sort_by_key(|b| std::cmp::Reverse(b.min));
+        if !raw.timing.early_escalation_s.is_finite() || raw.timing.early_escalation_s < 0.0 {
+            return Err(field(
+                "timing.early_escalation_s".to_string(),
+                "must be a number of seconds at or after 0",
+            ));
+        }
+        Ok(Feedback {
+            timing: raw.timing,
+            flags,
+            dimensions,
+            strengths: raw.strengths,
+            summary: raw.summary,
+            notes: raw.notes,
+        })
+    }
+}
+
+/// Fills `{name}` placeholders; unknown placeholders are left as written.
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}

@@ -1,0 +1,655 @@
+//! The debrief scorer: grades how a candidate handled a disagreement, deterministically, from
+//! the transcript alone. Phrases, weights and feedback prose are data under `prompts/scoring/`;
+//! this module holds the mechanism that turns them into flags, dimensions and a scorecard.
+
+mod analysis;
+pub mod eval;
+mod feedback;
+mod lexicon;
+pub mod render;
+
+#[cfg(test)]
+mod tests;
+
+use crate::transcript::{Transcript, clock};
+use analysis::{Analysis, analyze, sig};
+use feedback::{Feedback, fill};
+use lexicon::Lexicon;
+pub use lexicon::{FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a flag points at: a harmful move at a moment, or a helpful move never made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    PrematureEscalation,
+    Defensiveness,
+    Dismissiveness,
+    Personalizing,
+    Capitulation,
+    NoSharedGoal,
+    NoOtherEvidence,
+    NoOwnEvidence,
+    NoProcess,
+}
+
+impl FlagKind {
+    pub const ALL: [FlagKind; 9] = [
+        FlagKind::PrematureEscalation,
+        FlagKind::Defensiveness,
+        FlagKind::Dismissiveness,
+        FlagKind::Personalizing,
+        FlagKind::Capitulation,
+        FlagKind::NoSharedGoal,
+        FlagKind::NoOtherEvidence,
+        FlagKind::NoOwnEvidence,
+        FlagKind::NoProcess,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::PrematureEscalation => "premature_escalation",
+            FlagKind::Defensiveness => "defensiveness",
+            FlagKind::Dismissiveness => "dismissiveness",
+            FlagKind::Personalizing => "personalizing",
+            FlagKind::Capitulation => "capitulation",
+            FlagKind::NoSharedGoal => "no_shared_goal",
+            FlagKind::NoOtherEvidence => "no_other_evidence",
+            FlagKind::NoOwnEvidence => "no_own_evidence",
+            FlagKind::NoProcess => "no_process",
+        }
+    }
+
+    /// Missed moves are reported once per drill and point at no turn.
+    pub fn is_missed_move(self) -> bool {
+        matches!(
+            self,
+            FlagKind::NoSharedGoal
+                | FlagKind::NoOtherEvidence
+                | FlagKind::NoOwnEvidence
+                | FlagKind::NoProcess
+        )
+    }
+}
+
+impl fmt::Display for FlagKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name given is not one of the nine flag kinds.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown flag kind {0:?}")]
+pub struct UnknownFlagKind(pub String);
+
+impl FromStr for FlagKind {
+    type Err = UnknownFlagKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FlagKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownFlagKind(s.to_string()))
+    }
+}
+
+/// The seven things a debrief grades from 0 to 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DimensionName {
+    Curiosity,
+    Acknowledgement,
+    Composure,
+    CommonGround,
+    EvidenceBothWays,
+    Process,
+    EscalationDiscipline,
+}
+
+impl DimensionName {
+    pub const ALL: [DimensionName; 7] = [
+        DimensionName::Curiosity,
+        DimensionName::Acknowledgement,
+        DimensionName::Composure,
+        DimensionName::CommonGround,
+        DimensionName::EvidenceBothWays,
+        DimensionName::Process,
+        DimensionName::EscalationDiscipline,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DimensionName::Curiosity => "curiosity",
+            DimensionName::Acknowledgement => "acknowledgement",
+            DimensionName::Composure => "composure",
+            DimensionName::CommonGround => "common_ground",
+            DimensionName::EvidenceBothWays => "evidence_both_ways",
+            DimensionName::Process => "process",
+            DimensionName::EscalationDiscipline => "escalation_discipline",
+        }
+    }
+}
+
+impl fmt::Display for DimensionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing the debrief calls out. Moment flags carry the turn (1-based, counting every
+/// turn), its time and the exact sentence; missed moves carry none of those.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Flag {
+    pub kind: FlagKind,
+    pub turn: Option<usize>,
+    pub at_s: Option<f64>,
+    pub quote: Option<String>,
+    pub why: String,
+    pub try_instead: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Dimension {
+    pub name: DimensionName,
+    /// 0 (absent or harmful) to 4 (done well and repeatedly).
+    pub score: u8,
+    /// Quotes, with their drill time, that the score rests on.
+    pub evidence: Vec<String>,
+}
+
+/// The debrief of one drill.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Scorecard {
+    pub overall: u8,
+    pub flags: Vec<Flag>,
+    pub dimensions: Vec<Dimension>,
+    pub strengths: Vec<String>,
+    pub summary: String,
+    /// Things the scorer noticed and set aside, such as lines addressed to the scorer.
+    pub notes: Vec<String>,
+}
+
+/// What one utterance does, for the debrief and for a scripted antagonist reacting turn by turn.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Signals {
+    /// A real appeal upwards, after negation, reported speech and joint conditions are ruled out.
+    pub escalation: bool,
+    /// "If we still disagree on Friday, let's take both sets of numbers to Dana together."
+    pub conditional_joint_escalation: bool,
+    /// A genuine question about the other side's reasoning (not a rhetorical one).
+    pub question: bool,
+    pub cites_number: bool,
+    pub shared_goal: bool,
+    /// Asks, or names, what would change the other side's mind.
+    pub asks_other_evidence: bool,
+    /// Says what would change the speaker's own mind.
+    pub states_own_evidence: bool,
+    /// Proposes a concrete, impersonal next step.
+    pub proposes_process: bool,
+    pub acknowledges: bool,
+    pub defensive: bool,
+    pub dismissive: bool,
+    pub personal: bool,
+    /// Gives up a position under pressure without new evidence.
+    pub capitulates: bool,
+    /// Tries to make the antagonist break character.
+    pub hijack: bool,
+    /// Speaks to the scorer or judge instead of the antagonist.
+    pub addresses_scorer: bool,
+}
+
+impl Signals {
+    fn from_bits(bits: u32) -> Signals {
+        let on = |b: u32| bits & b != 0;
+        Signals {
+            escalation: on(sig::ESCALATION),
+            conditional_joint_escalation: on(sig::CONDITIONAL_JOINT),
+            question: on(sig::QUESTION),
+            cites_number: on(sig::CITES_NUMBER),
+            shared_goal: on(sig::SHARED_GOAL),
+            asks_other_evidence: on(sig::ASKS_OTHER),
+            states_own_evidence: on(sig::STATES_OWN),
+            proposes_process: on(sig::PROCESS),
+            acknowledges: on(sig::ACK),
+            defensive: on(sig::DEFENSIVE),
+            dismissive: on(sig::DISMISSIVE),
+            personal: on(sig::PERSONAL),
+            capitulates: on(sig::CAPITULATES),
+            hijack: on(sig::HIJACK),
+            addresses_scorer: on(sig::ADDRESSES_SCORER),
+        }
+    }
+}
+
+/// The debrief scorer, built once from the scoring data and then used for any number of drills.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    lexicon: Lexicon,
+    feedback: Feedback,
+}
+
+/// Longest quote kept from one sentence, in bytes; a debrief quotes, it does not reprint.
+const MAX_QUOTE_BYTES: usize = 280;
+/// Evidence quotes kept per dimension.
+const MAX_EVIDENCE: usize = 3;
+/// Points taken off the drill part of `overall` for each harmful moment flagged.
+const FLAG_PENALTY: f64 = 6.0;
+
+impl Scorer {
+    /// The scorer built from the data compiled into the binary.
+    pub fn embedded() -> Result<Scorer, LexiconError> {
+        let mut sources = Vec::new();
+        for file in [LEXICON_FILE, FEEDBACK_FILE, RECEPTIVENESS_FILE] {
+            let path = file;
+            let text = crate::embedded::prompt(path).ok_or_else(|| LexiconError::MissingFile {
+                file: file.to_string(),
+            })?;
+            sources.push((file, text));
+        }
+        Scorer::from_toml(&sources)
+    }
+
+    /// Builds a scorer from `(file name, TOML text)` pairs naming `scoring/lexicon.toml`,
+    /// `scoring/feedback.toml` and `scoring/receptiveness.toml`, as when overriding the
+    /// embedded data at run time.
+    pub fn from_toml(sources: &[(&str, &str)]) -> Result<Scorer, LexiconError> {
+        let find = |file: &str| {
+            sources
+                .iter()
+                .find(|(name, _)| *name == file || name.ends_with(&format!("/{file}")))
+                .map(|(_, text)| *text)
+                .ok_or_else(|| LexiconError::MissingFile {
+                    file: file.to_string(),
+                })
+        };
+        let lexicon = Lexicon::load(find(LEXICON_FILE)?, find(RECEPTIVENESS_FILE)?)?;
+        let feedback = Feedback::load(find(FEEDBACK_FILE)?)?;
+        Ok(Scorer { lexicon, feedback })
+    }
+
+    /// What one utterance does, read on its own without the drill's timing.
+    pub fn signals(&self, text: &str) -> Signals {
+        Signals::from_bits(analyze(&self.lexicon, text).any())
+    }
+
+    /// The receptiveness feature values of one reply, in `receptiveness_feature_names` order.
+    pub fn receptiveness_features(&self, text: &str) -> Vec<f64> {
+        analyze(&self.lexicon, text).features
+    }
+
+    pub fn receptiveness_feature_names(&self) -> &[String] {
+        &self.lexicon.feature_names
+    }
+
+    /// The same scorer with other receptiveness weights, for fitting them.
+    pub fn with_receptiveness(
+        &self,
+        weights: &[f64],
+        intercept: f64,
+        overall_share: f64,
+    ) -> Scorer {
+        let mut scorer = self.clone();
+        if weights.len() == scorer.lexicon.weights.len() {
+            scorer.lexicon.weights = weights.to_vec();
+        }
+        scorer.lexicon.intercept = intercept;
+        scorer.lexicon.overall_share = overall_share.clamp(0.0, 1.0);
+        scorer
+    }
+
+    /// How receptive one reply sounds, from 0 to 1.
+    pub fn receptiveness(&self, text: &str) -> f64 {
+        self.receptiveness_of(&analyze(&self.lexicon, text))
+    }
+
+    fn receptiveness_of(&self, analysis: &Analysis) -> f64 {
+        let raw = self.lexicon.intercept
+            + analysis
+                .features
+                .iter()
+                .zip(&self.lexicon.weights)
+                .map(|(x, w)| x * w)
+                .sum::<f64>();
+        1.0 / (1.0 + (-raw).exp())
+    }
+
+    /// Grades a drill. Pure and deterministic: the same transcript always gets the same card.
+    pub fn score(&self, transcript: &Transcript) -> Scorecard {
+        let mut draft = Draft::default();
+        let mut attempted = false;
+        let mut receptiveness_sum = 0.0;
+        let mut candidate_turns = 0usize;
+        for (n, turn) in transcript.candidate_turns() {
+            let analysis = analyze(&self.lexicon, &turn.text);
+            candidate_turns += 1;
+            receptiveness_sum += self.receptiveness_of(&analysis);
+            let mut flagged = 0u32;
+            let mut noted = 0u32;
+            let moment = Moment {
+                turn: n,
+                at_s: turn.at_s,
+            };
+            for sentence in &analysis.sentences {
+                let quote = quote_of(&turn.text, sentence.start, sentence.end);
+                let s = sentence.sig;
+                if s & (sig::ADDRESSES_SCORER | sig::HIJACK) != 0 {
+                    let (bit, template) = if s & sig::ADDRESSES_SCORER != 0 {
+                        (sig::ADDRESSES_SCORER, &self.feedback.notes.addresses_scorer)
+                    } else {
+                        (sig::HIJACK, &self.feedback.notes.hijack)
+                    };
+                    if noted & bit == 0 {
+                        noted |= bit;
+                        let turn_text = n.to_string();
+                        draft.notes.push(fill(
+                            template,
+                            &[("turn", turn_text.as_str()), ("quote", quote)],
+                        ));
+                    }
+                    continue;
+                }
+                if s & (sig::ESCALATION | sig::CONDITIONAL_JOINT) != 0 {
+                    let premature = if s & sig::ESCALATION != 0 {
+                        turn.at_s < self.feedback.timing.early_escalation_s || !attempted
+                    } else {
+                        !attempted
+                    };
+                    if premature {
+                        draft.premature = true;
+                        self.flag(
+                            &mut draft,
+                            &mut flagged,
+                            FlagKind::PrematureEscalation,
+                            moment,
+                            quote,
+                        );
+                    } else if s & sig::ESCALATION != 0 {
+                        draft.late_escalation = true;
+                    } else {
+                        draft.joint_escalation += 1;
+                        draft
+                            .strength(&self.feedback.strengths.conditional_joint_escalation, quote);
+                    }
+                    draft.evidence(DimensionName::EscalationDiscipline, moment, quote);
+                }
+                for (bit, kind) in [
+                    (sig::DEFENSIVE, FlagKind::Defensiveness),
+                    (sig::DISMISSIVE, FlagKind::Dismissiveness),
+                    (sig::PERSONAL, FlagKind::Personalizing),
+                    (sig::CAPITULATES, FlagKind::Capitulation),
+                ] {
+                    if s & bit != 0 {
+                        self.flag(&mut draft, &mut flagged, kind, moment, quote);
+                        draft.evidence(DimensionName::Composure, moment, quote);
+                    }
+                }
+                let strengths = &self.feedback.strengths;
+                if s & sig::QUESTION != 0 {
+                    draft.questions += 1;
+                    draft.evidence(DimensionName::Curiosity, moment, quote);
+                    if s & sig::ASKS_OTHER == 0 {
+                        draft.strength(&strengths.question, quote);
+                    }
+                }
+                if s & sig::ASKS_OTHER != 0 {
+                    draft.asks_other += 1;
+                    draft.evidence(DimensionName::EvidenceBothWays, moment, quote);
+                    draft.strength(&strengths.asks_other_evidence, quote);
+                }
+                if s & sig::STATES_OWN != 0 {
+                    draft.states_own += 1;
+                    draft.evidence(DimensionName::EvidenceBothWays, moment, quote);
+                    draft.strength(&strengths.own_evidence, quote);
+                }
+                if s & sig::CITES_NUMBER != 0 {
+                    draft.numbers += 1;
+                }
+                if s & sig::ACK != 0 {
+                    draft.acks += 1;
+                    draft.evidence(DimensionName::Acknowledgement, moment, quote);
+                    draft.strength(&strengths.acknowledgement, quote);
+                }
+                if s & sig::SHARED_GOAL != 0 {
+                    draft.shared_goals += 1;
+                    draft.evidence(DimensionName::CommonGround, moment, quote);
+                    draft.strength(&strengths.shared_goal, quote);
+                }
+                if s & sig::PROCESS != 0 {
+                    draft.process += 1;
+                    draft.evidence(DimensionName::Process, moment, quote);
+                    draft.strength(&strengths.process, quote);
+                }
+                if s & sig::ATTEMPT != 0 {
+                    attempted = true;
+                }
+            }
+        }
+
+        let missed = [
+            (FlagKind::NoSharedGoal, draft.shared_goals == 0),
+            (FlagKind::NoOtherEvidence, draft.asks_other == 0),
+            (FlagKind::NoOwnEvidence, draft.states_own == 0),
+            (
+                FlagKind::NoProcess,
+                draft.process == 0 && draft.joint_escalation == 0,
+            ),
+        ];
+        let harmful = draft.flags.len();
+        for (kind, is_missed) in missed {
+            if is_missed {
+                let text = &self.feedback.flags[kind as usize];
+                draft.flags.push(Flag {
+                    kind,
+                    turn: None,
+                    at_s: None,
+                    quote: None,
+                    why: text.why.clone(),
+                    try_instead: text.try_instead.clone(),
+                });
+            }
+        }
+
+        let dimensions = self.dimensions(&mut draft, candidate_turns);
+        let overall = if candidate_turns == 0 {
+            0
+        } else {
+            let total: u32 = dimensions.iter().map(|d| u32::from(d.score)).sum();
+            let max = 4.0 * DimensionName::ALL.len() as f64;
+            let drill =
+                (f64::from(total) / max * 100.0 - FLAG_PENALTY * harmful as f64).clamp(0.0, 100.0);
+            let receptive = receptiveness_sum / candidate_turns as f64 * 100.0;
+            let share = self.lexicon.overall_share;
+            ((1.0 - share) * drill + share * receptive)
+                .round()
+                .clamp(0.0, 100.0) as u8
+        };
+        let summary = self.summary(overall, &dimensions, &draft.flags, candidate_turns);
+        Scorecard {
+            overall,
+            flags: draft.flags,
+            dimensions,
+            strengths: draft.strengths.into_iter().map(|(_, s)| s).collect(),
+            summary,
+            notes: draft.notes,
+        }
+    }
+
+    fn flag(&self, draft: &mut Draft, flagged: &mut u32, kind: FlagKind, at: Moment, quote: &str) {
+        // One flag of a kind per turn: a turn is one move, however many sentences it has.
+        let bit = 1u32 << (kind as u32);
+        if *flagged & bit != 0 {
+            return;
+        }
+        *flagged |= bit;
+        let text = &self.feedback.flags[kind as usize];
+        draft.flags.push(Flag {
+            kind,
+            turn: Some(at.turn),
+            at_s: Some(at.at_s),
+            quote: Some(quote.to_string()),
+            why: text.why.clone(),
+            try_instead: text.try_instead.clone(),
+        });
+    }
+
+    fn dimensions(&self, draft: &mut Draft, candidate_turns: usize) -> Vec<Dimension> {
+        let count = |k: FlagKind| draft.flags.iter().filter(|f| f.kind == k).count() as i32;
+        let ladder = |n: u32| match n {
+            0 => 0,
+            1 => 2,
+            2 => 3,
+            _ => 4,
+        };
+        let defensive = count(FlagKind::Defensiveness);
+        let dismissive = count(FlagKind::Dismissiveness);
+        let personal = count(FlagKind::Personalizing);
+        let capitulated = count(FlagKind::Capitulation);
+        let both_ways = 2 * i32::from(draft.asks_other > 0) + 2 * i32::from(draft.states_own > 0);
+        let scores: [i32; 7] = [
+            ladder(draft.questions) + i32::from(draft.asks_other > 0),
+            ladder(draft.acks) - dismissive,
+            4 - defensive - 2 * personal - dismissive - capitulated,
+            match draft.shared_goals {
+                0 => i32::from(draft.acks > 0),
+                1 => 3,
+                _ => 4,
+            },
+            both_ways + i32::from(both_ways < 4 && draft.numbers > 0) - capitulated,
+            match draft.process {
+                0 => 0,
+                1 => 3,
+                _ => 4,
+            } + 2 * i32::from(draft.joint_escalation > 0),
+            if draft.premature {
+                0
+            } else if draft.late_escalation {
+                2
+            } else {
+                4
+            },
+        ];
+        DimensionName::ALL
+            .iter()
+            .zip(scores)
+            .map(|(&name, score)| Dimension {
+                name,
+                score: if candidate_turns == 0 {
+                    0
+                } else {
+                    score.clamp(0, 4) as u8
+                },
+                evidence: std::mem::take(&mut draft.evidence[name as usize]),
+            })
+            .collect()
+    }
+
+    fn summary(&self, overall: u8, dims: &[Dimension], flags: &[Flag], turns: usize) -> String {
+        let text = &self.feedback.summary;
+        let overall_text = overall.to_string();
+        let first = if turns == 0 {
+            text.no_candidate.clone()
+        } else {
+            text.bands
+                .iter()
+                .find(|b| overall >= b.min)
+                .map(|b| fill(&b.text, &[("overall", overall_text.as_str())]))
+                .unwrap_or_default()
+        };
+        let best = dims.iter().fold(None::<&Dimension>, |best, d| match best {
+            Some(b) if b.score >= d.score => Some(b),
+            _ => Some(d),
+        });
+        let second = match best {
+            Some(d) if d.score > 0 => {
+                let score = d.score.to_string();
+                fill(
+                    &text.strongest,
+                    &[
+                        (
+                            "dimension",
+                            &self.feedback.dimensions[d.name as usize].label,
+                        ),
+                        ("score", &score),
+                    ],
+                )
+            }
+            _ => text.no_strength.clone(),
+        };
+        // The first harmful moment matters most; failing that, the first missed move; failing
+        // that, the weakest dimension.
+        let focus = flags
+            .iter()
+            .find(|f| !f.kind.is_missed_move())
+            .or_else(|| flags.first())
+            .map(|f| self.feedback.flags[f.kind as usize].focus.clone())
+            .or_else(|| {
+                let weakest = dims.iter().fold(None::<&Dimension>, |w, d| match w {
+                    Some(w) if w.score <= d.score => Some(w),
+                    _ => Some(d),
+                });
+                weakest.map(|d| self.feedback.dimensions[d.name as usize].focus.clone())
+            })
+            .unwrap_or_default();
+        let third = fill(&text.focus, &[("focus", focus.as_str())]);
+        format!("{first} {second} {third}")
+    }
+
+    /// The label a dimension is shown with in a debrief.
+    pub fn dimension_label(&self, name: DimensionName) -> &str {
+        &self.feedback.dimensions[name as usize].label
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Moment {
+    turn: usize,
+    at_s: f64,
+}
+
+/// What the scorer has seen so far in a drill.
+#[derive(Default)]
+struct Draft {
+    flags: Vec<Flag>,
+    notes: Vec<String>,
+    /// Strengths with their label, one per label.
+    strengths: Vec<(String, String)>,
+    evidence: [Vec<String>; 7],
+    questions: u32,
+    asks_other: u32,
+    states_own: u32,
+    acks: u32,
+    shared_goals: u32,
+    process: u32,
+    numbers: u32,
+    joint_escalation: u32,
+    premature: bool,
+    late_escalation: bool,
+}
+
+impl Draft {
+    fn evidence(&mut self, name: DimensionName, at: Moment, quote: &str) {
+        let list = &mut self.evidence[name as usize];
+        if list.len() < MAX_EVIDENCE {
+            list.push(format!("{} \"{quote}\"", clock(at.at_s)));
+        }
+    }
+
+    fn strength(&mut self, label: &str, quote: &str) {
+        if !self.strengths.iter().any(|(l, _)| l == label) {
+            self.strengths
+                .push((label.to_string(), format!("{label}: \"{quote}\"")));
+        }
+    }
+}
+
+/// The sentence as written, cut at a character boundary if it is very long, so it is always
+/// a substring of the turn.
+fn quote_of(text: &str, start: usize, end: usize) -> &str {
+    let mut end = end.min(start + MAX_QUOTE_BYTES);
+    while end > start && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(start..end).unwrap_or("")
+}
