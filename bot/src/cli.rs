@@ -26,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a drill in the terminal against the antagonist.
+    Practice(PracticeArgs),
     /// List or check scenarios.
     #[command(subcommand)]
     Scenarios(ScenariosCommand),

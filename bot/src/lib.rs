@@ -1,11 +1,13 @@
 //! Spar's adapters and commands: the terminal, storage and the LLM, each translating
 //! between the outside world and the pure domain in `spar-core`.
 
+pub mod antagonist;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod failure;
 pub mod library;
+pub mod terminal;
 
 use cli::{Cli, Command};
 use std::process::ExitCode;
@@ -22,6 +24,7 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     config::init_tracing(&settings);
     let outcome = match cli.command {
+        Command::Practice(args) => commands::practice::run(&settings, args),
         Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),
     };
     match outcome {

@@ -1,0 +1,158 @@
+//! `spar practice`: a drill in the terminal, on the embedded defaults unless configured.
+
+use crate::antagonist::Scripted;
+use crate::cli::{ColourChoice, PracticeArgs};
+use crate::config::Settings;
+use crate::failure::input_error;
+use crate::library;
+use crate::terminal::style::Style;
+use crate::terminal::{Clock, NoRecorder, Session};
+use anyhow::Context as _;
+use spar_core::antagonist::SharedLines;
+use spar_core::drill::{Drill, DrillSettings, Mode};
+use spar_core::scenario::{Difficulty, ScenarioLibrary};
+use spar_core::scoring::Scorer;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> {
+    let library = library::load(settings.scenarios.as_deref())?;
+    let difficulty: Difficulty = args
+        .difficulty
+        .parse()
+        .map_err(|e| input_error(format!("{e}")))?;
+    if args.max_turns == 0 {
+        return Err(input_error("--max-turns must be at least 1"));
+    }
+    let interactive = std::io::stdin().is_terminal();
+    let stdout_tty = std::io::stdout().is_terminal();
+    let style = Style {
+        colour: match args.colour {
+            ColourChoice::Always => true,
+            ColourChoice::Never => false,
+            ColourChoice::Auto => stdout_tty,
+        },
+        width: if stdout_tty {
+            textwrap::termwidth().min(100)
+        } else {
+            88
+        },
+    };
+    let clock = match args.pace {
+        Some(pace) if pace.is_finite() && pace >= 0.0 => Clock::paced(pace),
+        Some(_) => return Err(input_error("--pace must be a number of seconds, 0 or more")),
+        None if interactive => Clock::Wall,
+        None => Clock::paced(30.0),
+    };
+    let seed = args.seed.unwrap_or_else(clock_seed);
+    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
+    let antagonist = Scripted::new(shared, scorer.clone(), seed);
+
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let mut input = BufReader::new(tokio::io::stdin());
+        let mut out = std::io::stdout().lock();
+        let scenario = match &args.scenario {
+            Some(id) => library
+                .get(id)
+                .ok_or_else(|| unknown_scenario(id, &library))?,
+            None => choose(&library, &mut input, &mut out, &style, interactive).await?,
+        };
+        writeln!(
+            out,
+            "{}",
+            style.dim("Antagonist: scripted (offline). Set SPAR_LLM_MODEL to use a model.")
+        )?;
+        let mut drill = Drill::new(DrillSettings {
+            scenario_id: scenario.id.clone(),
+            difficulty,
+            mode: Mode::Solo,
+            time_limit_s: scenario.time_limit_s,
+            max_turns: args.max_turns,
+        });
+        let mut session = Session {
+            scenario,
+            antagonist: &antagonist,
+            scorer: &scorer,
+            style,
+            clock,
+            interactive,
+            out,
+        };
+        session.brief(&drill)?;
+        if interactive {
+            let prompt = style.bold("Press Enter when you are ready to start the clock.");
+            session.out.write_all(format!("{prompt}\n").as_bytes())?;
+            session.out.flush()?;
+            let mut ready = String::new();
+            input.read_line(&mut ready).await?;
+        }
+        session.run(&mut drill, &mut NoRecorder, input).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unknown_scenario(id: &str, library: &ScenarioLibrary) -> anyhow::Error {
+    input_error(format!(
+        "unknown scenario {id:?}; choose one of: {}",
+        library.ids().join(", ")
+    ))
+}
+
+/// Offers the scenarios as a numbered list and reads a number or an id.
+async fn choose<'l, R: tokio::io::AsyncBufRead + Unpin>(
+    library: &'l ScenarioLibrary,
+    input: &mut R,
+    out: &mut impl Write,
+    style: &Style,
+    interactive: bool,
+) -> anyhow::Result<&'l spar_core::Scenario> {
+    let scenarios: Vec<_> = library.iter().collect();
+    writeln!(out, "{}", style.bold("Pick a scenario:"))?;
+    for (i, s) in scenarios.iter().enumerate() {
+        writeln!(
+            out,
+            "  {:>2}. {:26} {}",
+            i + 1,
+            s.id,
+            style.dim(&format!("{} · {}", s.round.label(), s.title))
+        )?;
+    }
+    loop {
+        write!(out, "number or id › ")?;
+        out.flush()?;
+        let mut line = String::new();
+        if input.read_line(&mut line).await? == 0 {
+            return Err(input_error(
+                "no scenario chosen (input ended); pass --scenario ID",
+            ));
+        }
+        let choice = line.trim();
+        let picked = choice
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| scenarios.get(i).copied())
+            .or_else(|| library.get(choice));
+        match picked {
+            Some(s) => return Ok(s),
+            None if interactive => writeln!(
+                out,
+                "{}",
+                style.warning(&format!("{choice:?} is not on the list"))
+            )?,
+            None => return Err(unknown_scenario(choice, library)),
+        }
+    }
+}
+
+/// A seed from the clock when none is given: each drill differs, yet one can be replayed
+/// by passing the seed printed in its history.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}

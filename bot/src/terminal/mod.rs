@@ -1,0 +1,289 @@
+//! The terminal adapter: runs one drill between a person at a keyboard (or a script
+//! piping lines in) and the antagonist, performing the drill's effects as they come.
+
+pub mod style;
+
+use crate::antagonist::Scripted;
+use spar_core::drill::{Drill, Effect, EndReason, Event, Millis, Notice};
+use spar_core::scenario::Scenario;
+use spar_core::scoring::{Scorecard, Scorer, render};
+use spar_core::transcript::{Role, clock};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use style::Style;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+/// Where drill time comes from.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    /// Real time, for a person typing.
+    Wall,
+    /// A fixed step per candidate turn, so piped runs are reproducible.
+    Paced { now: Millis, step: Millis },
+}
+
+impl Clock {
+    pub fn paced(seconds_per_turn: f64) -> Clock {
+        Clock::Paced {
+            now: wall_now(),
+            step: (seconds_per_turn.max(0.0) * 1000.0).round() as Millis,
+        }
+    }
+
+    pub fn now(&self) -> Millis {
+        match self {
+            Clock::Wall => wall_now(),
+            Clock::Paced { now, .. } => *now,
+        }
+    }
+
+    fn advance(&mut self) {
+        if let Clock::Paced { now, step } = self {
+            *now += *step;
+        }
+    }
+}
+
+fn wall_now() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// Receives what happens in a drill that must outlive the process (the store, in
+/// production). Each call completes before the drill moves on.
+pub trait Recorder {
+    fn effect(&mut self, drill: &Drill, effect: &Effect) -> anyhow::Result<()>;
+    fn scorecard(&mut self, drill: &Drill, card: &Scorecard) -> anyhow::Result<()>;
+}
+
+/// Records nothing: `--no-save`.
+pub struct NoRecorder;
+
+impl Recorder for NoRecorder {
+    fn effect(&mut self, _: &Drill, _: &Effect) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn scorecard(&mut self, _: &Drill, _: &Scorecard) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct Session<'a, W: Write> {
+    pub scenario: &'a Scenario,
+    pub antagonist: &'a Scripted,
+    pub scorer: &'a Scorer,
+    pub style: Style,
+    pub clock: Clock,
+    /// Whether a person is typing: then we prompt, and don't echo their lines back.
+    pub interactive: bool,
+    pub out: W,
+}
+
+const HELP: &str = "/end   finish now and see your debrief\n/time  how long is left\n/brief show the setting and your goal again\n/help  this list";
+
+impl<W: Write> Session<'_, W> {
+    /// Prints the setting, goal and persona the candidate is given.
+    pub fn brief(&mut self, drill: &Drill) -> std::io::Result<()> {
+        let s = self.scenario;
+        let st = self.style;
+        let mut text = String::new();
+        text.push_str(&format!(
+            "\n{}\n",
+            st.bold(&format!("{} — {} round", s.title, s.round.label()))
+        ));
+        text.push_str(&format!(
+            "{}\n\n",
+            st.dim(&format!(
+                "{} · {} · {} min",
+                s.id,
+                drill.settings().difficulty,
+                s.time_limit_s / 60
+            ))
+        ));
+        text.push_str(&format!(
+            "{}\n{}\n",
+            st.bold("Setting"),
+            st.wrap(&s.setting, "  ")
+        ));
+        text.push_str(&format!(
+            "{}\n{}\n",
+            st.bold("Your goal"),
+            st.wrap(&s.goal, "  ")
+        ));
+        text.push_str(&format!(
+            "{}\n{}\n",
+            st.bold("You are talking to"),
+            st.wrap(
+                &format!(
+                    "{}, {}. {}",
+                    s.persona.name, s.persona.role, s.persona.style
+                ),
+                "  "
+            )
+        ));
+        text.push_str(&format!(
+            "{}\n{}\n",
+            st.bold("During the drill"),
+            st.lines(HELP, "  ")
+        ));
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    /// Runs the drill to its end, reading the candidate's lines from `input`.
+    pub async fn run<R: AsyncBufRead + Unpin>(
+        &mut self,
+        drill: &mut Drill,
+        recorder: &mut dyn Recorder,
+        input: R,
+    ) -> anyhow::Result<Option<Scorecard>> {
+        let mut lines = input.lines();
+        let mut timer: Option<Millis> = None;
+        let mut scorecard = None;
+        let mut queue: VecDeque<Event> = VecDeque::from([Event::Start]);
+        loop {
+            while let Some(event) = queue.pop_front() {
+                let now = self.clock.now();
+                for effect in drill.handle(event, now) {
+                    recorder.effect(drill, &effect)?;
+                    match effect {
+                        Effect::PersistTurn { turn, .. } => {
+                            if turn.role == Role::Candidate && !self.interactive {
+                                let text = self.style.turn(turn.at_s, "You", false, &turn.text);
+                                self.out.write_all(text.as_bytes())?;
+                            }
+                        }
+                        Effect::PersistPhase(_) => {}
+                        Effect::AskAntagonist => {
+                            let line = self.antagonist.next_line(
+                                self.scenario,
+                                drill.settings().difficulty,
+                                drill.turns(),
+                            );
+                            let at = drill.elapsed_s(self.clock.now());
+                            let text =
+                                self.style
+                                    .turn(at, &self.scenario.persona.name, true, &line);
+                            self.out.write_all(text.as_bytes())?;
+                            queue.push_back(Event::AntagonistSaid(line));
+                        }
+                        Effect::ArmTimer { at } => timer = Some(at),
+                        Effect::Notify(notice) => {
+                            let text = self.style.notice(&describe(&notice));
+                            self.out.write_all(text.as_bytes())?;
+                        }
+                        Effect::Debrief => {
+                            let card = self.scorer.score(&drill.transcript());
+                            recorder.scorecard(drill, &card)?;
+                            self.debrief(&card)?;
+                            scorecard = Some(card);
+                            queue.push_back(Event::Debriefed);
+                        }
+                    }
+                }
+                self.out.flush()?;
+            }
+            if drill.phase().is_over() {
+                return Ok(scorecard);
+            }
+            if self.interactive {
+                let prompt = format!(
+                    "{} › ",
+                    self.style.candidate(&format!(
+                        "[{}] You",
+                        clock(drill.elapsed_s(self.clock.now()))
+                    ))
+                );
+                self.out.write_all(prompt.as_bytes())?;
+                self.out.flush()?;
+            }
+            let line = match (&self.clock, timer) {
+                (Clock::Wall, Some(at)) => {
+                    let wait = Duration::from_millis(at.saturating_sub(self.clock.now()));
+                    tokio::select! {
+                        line = lines.next_line() => line?,
+                        () = tokio::time::sleep(wait) => {
+                            if self.interactive {
+                                self.out.write_all(b"\n")?;
+                            }
+                            queue.push_back(Event::Tick);
+                            continue;
+                        }
+                    }
+                }
+                _ => lines.next_line().await?,
+            };
+            let Some(line) = line else {
+                // End of input ends the drill as /end would.
+                queue.push_back(Event::End);
+                continue;
+            };
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some(command) = line.strip_prefix('/') {
+                match command.split_whitespace().next().unwrap_or("") {
+                    "end" | "quit" | "exit" => queue.push_back(Event::End),
+                    "time" => queue.push_back(Event::AskTime),
+                    "help" => self
+                        .out
+                        .write_all(self.style.lines(HELP, "  ").as_bytes())?,
+                    "brief" => self.brief(drill)?,
+                    other => {
+                        let text = self.style.notice(&format!(
+                            "unknown command /{other}; /help lists what you can use"
+                        ));
+                        self.out.write_all(text.as_bytes())?;
+                    }
+                }
+                continue;
+            }
+            self.clock.advance();
+            if timer.is_some_and(|at| self.clock.now() >= at) {
+                queue.push_back(Event::Tick);
+            }
+            queue.push_back(Event::CandidateSaid(line.to_string()));
+        }
+    }
+
+    fn debrief(&mut self, card: &Scorecard) -> std::io::Result<()> {
+        let mut text = format!("\n{}\n\n", self.style.bold("Debrief"));
+        text.push_str(&render::render_text(card));
+        text.push_str(&format!(
+            "\n{}\n",
+            self.style.bold("What good looks like here")
+        ));
+        text.push_str(&self.style.wrap(&self.scenario.debrief, "  "));
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+}
+
+/// A notice in words a candidate reads mid-conversation.
+fn describe(notice: &Notice) -> String {
+    match notice {
+        Notice::Started { time_limit_s } => {
+            format!("The clock is running: {}.", clock(f64::from(*time_limit_s)))
+        }
+        Notice::TimeWarning { seconds_left } => {
+            format!("{} left.", clock(f64::from(*seconds_left)))
+        }
+        Notice::TimeLeft {
+            seconds_left,
+            candidate_turns_left,
+        } => {
+            format!(
+                "{} left, {} replies left.",
+                clock(f64::from(*seconds_left)),
+                candidate_turns_left
+            )
+        }
+        Notice::Ended(EndReason::Command) => "Drill ended.".into(),
+        Notice::Ended(EndReason::TimeUp) => "Time is up.".into(),
+        Notice::Ended(EndReason::TurnCap) => "That was your last reply for this drill.".into(),
+        Notice::Rejected(why) => format!("Not sent: {why}."),
+    }
+}
