@@ -239,6 +239,14 @@ fn sentence_signals(
     let mut present = 0u32;
     let mut first_escalation = usize::MAX;
     let mut first_reported = usize::MAX;
+    // "If you say so" is a capitulation that happens to contain "if"; a condition outside such
+    // a phrase turns "I'll stop pushing" into a stated falsifier.
+    let conditioned = hits.iter().any(|c| {
+        c.family == Family::Conditional
+            && !hits
+                .iter()
+                .any(|k| k.family == Family::Capitulation && k.start <= c.start && c.end <= k.end)
+    });
     for hit in hits {
         let bit = hit.family.bit();
         if lexicon.negatable & bit != 0 && negated(hit, hits, clause_breaks) {
@@ -289,7 +297,11 @@ fn sentence_signals(
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
     if has(Family::Capitulation) {
-        out |= sig::CAPITULATES;
+        if conditioned {
+            out |= sig::STATES_OWN;
+        } else {
+            out |= sig::CAPITULATES;
+        }
     }
 
     let asks_question = ends_with_question(bytes, start, end) && has(Family::QuestionOpener);
