@@ -1,10 +1,11 @@
 //! Refits the receptiveness weights in `prompts/scoring/receptiveness.toml` on the even ids of a
-//! receptiveness file and prints the lines to paste, then reports even and odd Spearman rho.
+//! receptiveness file and prints the lines to paste. Odd ids are never read here: they are
+//! held out for `spar eval`.
 //!
 //! Usage: `cargo run -p spar-core --release --example fit_receptiveness -- receptiveness.jsonl`
 
 use spar_core::scoring::Scorer;
-use spar_core::scoring::eval::{fit_receptiveness, receptiveness};
+use spar_core::scoring::eval::fit_receptiveness;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
@@ -14,7 +15,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scorer = Scorer::embedded()?;
     let fit = fit_receptiveness(&scorer, &jsonl)?;
     println!("{fit}");
-    let fitted = scorer.with_receptiveness(&fit.weights, fit.intercept, fit.overall_share);
-    eprintln!("{}", receptiveness(&fitted, &jsonl)?);
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! question form.
 
 use super::lexicon::{Family, Lexicon, Owner, is_word_byte};
+use aho_corasick::Anchored;
+use aho_corasick::automaton::Automaton;
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
 pub(crate) mod sig {
@@ -155,19 +157,32 @@ pub(crate) fn analyze(lexicon: &Lexicon, text: &str) -> Analysis {
     let layout = layout(bytes);
     let mut counts = vec![0u32; lexicon.feature_names.len()];
     let mut hits: Vec<Hit> = Vec::new();
-    for m in lexicon.automaton.find_overlapping_iter(text) {
-        let pattern = &lexicon.patterns[m.pattern().as_usize()];
-        let (start, end) = (m.start(), m.end());
-        if pattern.start_boundary && start > 0 && is_word_byte(bytes[start - 1]) {
-            continue;
-        }
-        if pattern.end_boundary && end < bytes.len() && is_word_byte(bytes[end]) {
-            continue;
-        }
-        for owner in &pattern.owners {
-            match *owner {
-                Owner::Family(family) => hits.push(Hit { family, start, end }),
-                Owner::Feature(index) => counts[index] += 1,
+    // A hand-rolled overlapping walk of the DFA: one table lookup per byte, and per match only
+    // the pattern's length, so the scan costs about the same however many phrases there are.
+    let dfa = &lexicon.automaton;
+    if let Ok(mut state) = dfa.start_state(Anchored::No) {
+        for (i, &b) in bytes.iter().enumerate() {
+            state = dfa.next_state(Anchored::No, state, b);
+            if !dfa.is_special(state) || !dfa.is_match(state) {
+                continue;
+            }
+            let end = i + 1;
+            for k in 0..dfa.match_len(state) {
+                let id = dfa.match_pattern(state, k);
+                let start = end - dfa.pattern_len(id);
+                let pattern = &lexicon.patterns[id.as_usize()];
+                if pattern.start_boundary && start > 0 && is_word_byte(bytes[start - 1]) {
+                    continue;
+                }
+                if pattern.end_boundary && end < bytes.len() && is_word_byte(bytes[end]) {
+                    continue;
+                }
+                for owner in &pattern.owners {
+                    match *owner {
+                        Owner::Family(family) => hits.push(Hit { family, start, end }),
+                        Owner::Feature(index) => counts[index] += 1,
+                    }
+                }
             }
         }
     }
@@ -239,6 +254,14 @@ fn sentence_signals(
     let mut present = 0u32;
     let mut first_escalation = usize::MAX;
     let mut first_reported = usize::MAX;
+    // "If you say so" is a capitulation that happens to contain "if"; a condition outside such
+    // a phrase turns "I'll stop pushing" into a stated falsifier.
+    let conditioned = hits.iter().any(|c| {
+        c.family == Family::Conditional
+            && !hits
+                .iter()
+                .any(|k| k.family == Family::Capitulation && k.start <= c.start && c.end <= k.end)
+    });
     for hit in hits {
         let bit = hit.family.bit();
         if lexicon.negatable & bit != 0 && negated(hit, hits, clause_breaks) {
@@ -289,7 +312,11 @@ fn sentence_signals(
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
     if has(Family::Capitulation) {
-        out |= sig::CAPITULATES;
+        if conditioned {
+            out |= sig::STATES_OWN;
+        } else {
+            out |= sig::CAPITULATES;
+        }
     }
 
     let asks_question = ends_with_question(bytes, start, end) && has(Family::QuestionOpener);

@@ -329,15 +329,22 @@ pub struct ReceptivenessFit {
     /// Spearman rho of `overall` on even ids with these weights.
     pub even_rho: f64,
     pub even_n: usize,
+    /// Spearman rho of the receptiveness component alone on even ids.
+    pub receptiveness_rho: f64,
+    /// Even-id rho of `overall` for each `overall_share` tried.
+    pub grid: Vec<(f64, f64)>,
 }
 
 impl fmt::Display for ReceptivenessFit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "# ridge lambda {}, even-id Spearman rho of overall {:.3} over {} rows",
-            self.ridge_lambda, self.even_rho, self.even_n
+            "# ridge lambda {}, even-id Spearman rho of overall {:.3} (receptiveness alone {:.3}) over {} rows",
+            self.ridge_lambda, self.even_rho, self.receptiveness_rho, self.even_n
         )?;
+        for (share, rho) in &self.grid {
+            writeln!(f, "# overall_share {share:.2}: even rho {rho:.3}")?;
+        }
         writeln!(f, "intercept = {:.4}", self.intercept)?;
         writeln!(f, "overall_share = {:.2}\n\n[weights]", self.overall_share)?;
         for (name, w) in self.names.iter().zip(&self.weights) {
@@ -347,9 +354,10 @@ impl fmt::Display for ReceptivenessFit {
     }
 }
 
-/// The largest share of `overall` receptiveness may take, so that in a real drill the flags
-/// and dimensions still decide most of the score.
-const MAX_OVERALL_SHARE: f64 = 0.4;
+/// The largest share of a one-reply `overall` receptiveness may take; the share is divided by
+/// the number of candidate turns, and harmful flags are subtracted after mixing, so in a real
+/// drill the flags and dimensions still decide most of the score.
+const MAX_OVERALL_SHARE: f64 = 0.9;
 
 /// Fits the receptiveness weights on EVEN ids only: ridge regression of the rating on the
 /// standardised features (the penalty chosen by 5-fold cross-validation on even ids), then
@@ -369,7 +377,7 @@ pub fn fit_receptiveness(scorer: &Scorer, jsonl: &str) -> Result<ReceptivenessFi
     let ys: Vec<f64> = rows.iter().map(|r| r.receptive).collect();
     let folds = 5;
     let mut best = (f64::INFINITY, 1.0);
-    for lambda in [0.1, 1.0, 10.0, 30.0, 100.0, 300.0] {
+    for lambda in [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0] {
         let mut error = 0.0;
         for fold in 0..folds {
             let train: Vec<usize> = (0..rows.len()).filter(|i| i % folds != fold).collect();
@@ -387,7 +395,12 @@ pub fn fit_receptiveness(scorer: &Scorer, jsonl: &str) -> Result<ReceptivenessFi
     let all: Vec<usize> = (0..rows.len()).collect();
     let (weights, intercept) = ridge(&xs, &ys, &all, lambda);
 
+    let fitted = scorer.with_receptiveness(&weights, intercept, 1.0);
+    let alone: Vec<f64> = rows.iter().map(|r| fitted.receptiveness(&r.text)).collect();
+    let receptiveness_rho = spearman(&alone, &ys);
+
     let mut chosen = (f64::NEG_INFINITY, 0.0);
+    let mut grid = Vec::new();
     let steps = (MAX_OVERALL_SHARE / 0.05).round() as usize;
     for step in 0..=steps {
         let share = step as f64 * 0.05;
@@ -397,6 +410,7 @@ pub fn fit_receptiveness(scorer: &Scorer, jsonl: &str) -> Result<ReceptivenessFi
             .map(|r| f64::from(candidate.score(&reply_drill(&r.text)).overall))
             .collect();
         let rho = spearman(&overall, &ys);
+        grid.push((share, rho));
         if rho > chosen.0 {
             chosen = (rho, share);
         }
@@ -409,6 +423,8 @@ pub fn fit_receptiveness(scorer: &Scorer, jsonl: &str) -> Result<ReceptivenessFi
         overall_share: chosen.1,
         even_rho: chosen.0,
         even_n: rows.len(),
+        receptiveness_rho,
+        grid,
     })
 }
 

@@ -1,8 +1,9 @@
 //! Loads the scoring data under `prompts/scoring/` and compiles every phrase of every family and
-//! receptiveness feature into one Aho-Corasick automaton, so a turn is scanned once however many
+//! receptiveness feature into one Aho-Corasick DFA, so a turn is scanned once however many
 //! phrases there are.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::MatchKind;
+use aho_corasick::dfa::DFA;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -166,7 +167,7 @@ pub(crate) struct Pattern {
 /// The compiled phrase data: one automaton and what each of its patterns means.
 #[derive(Debug, Clone)]
 pub(crate) struct Lexicon {
-    pub(crate) automaton: AhoCorasick,
+    pub(crate) automaton: DFA,
     pub(crate) patterns: Vec<Pattern>,
     /// Bit set of the families whose cues a preceding negation cancels.
     pub(crate) negatable: u32,
@@ -361,11 +362,10 @@ impl Lexicon {
         }
 
         // One DFA over every phrase; Standard semantics so overlapping phrases ("you" and
-        // "you always") are all reported.
-        let automaton = AhoCorasick::builder()
+        // "you always") are all reported. `analysis` walks it byte by byte.
+        let automaton = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
             .build(&set.texts)
             .map_err(|e| LexiconError::Automaton(e.to_string()))?;
         Ok(Lexicon {

@@ -234,7 +234,7 @@ pub struct Scorer {
 const MAX_QUOTE_BYTES: usize = 280;
 /// Evidence quotes kept per dimension.
 const MAX_EVIDENCE: usize = 3;
-/// Points taken off the drill part of `overall` for each harmful moment flagged.
+/// Points taken off `overall` for each harmful moment flagged, whatever the tone.
 const FLAG_PENALTY: f64 = 6.0;
 
 impl Scorer {
@@ -457,11 +457,13 @@ impl Scorer {
         } else {
             let total: u32 = dimensions.iter().map(|d| u32::from(d.score)).sum();
             let max = 4.0 * DimensionName::ALL.len() as f64;
-            let drill =
-                (f64::from(total) / max * 100.0 - FLAG_PENALTY * harmful as f64).clamp(0.0, 100.0);
+            let drill = f64::from(total) / max * 100.0;
             let receptive = receptiveness_sum / candidate_turns as f64 * 100.0;
-            let share = self.lexicon.overall_share;
-            ((1.0 - share) * drill + share * receptive)
+            // Tone is most of what a single reply shows; over a longer drill the moves made
+            // and missed say more, so receptiveness's share shrinks with each candidate turn.
+            let share = self.lexicon.overall_share / candidate_turns as f64;
+            let mixed = (1.0 - share) * drill + share * receptive;
+            (mixed - FLAG_PENALTY * harmful as f64)
                 .round()
                 .clamp(0.0, 100.0) as u8
         };
