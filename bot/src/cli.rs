@@ -31,6 +31,43 @@ pub enum Command {
     /// List or check scenarios.
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
+    /// Score a transcript file (or - for standard input) and print its debrief scorecard.
+    Score {
+        /// A JSON transcript: {"scenario": ..., "turns": [{"role", "at_s", "text"}]}.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Measure the scorer: flag precision and recall on labelled drills, or rank
+    /// correlation with human receptiveness ratings.
+    Eval(EvalArgs),
+    /// Measure scoring throughput in MB of transcript text per second on one core.
+    Bench {
+        /// How much transcript text to score per run, in MB.
+        #[arg(long, default_value_t = 20.0)]
+        megabytes: f64,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled drills (JSON lines with "turns" and "expect"), or with --receptiveness,
+    /// rows of {"id", "text", "receptive"}.
+    pub file: PathBuf,
+    /// Correlate `overall` with the human receptiveness ratings, even and odd ids apart.
+    #[arg(long)]
+    pub receptiveness: bool,
+    /// Refit the receptiveness weights on even ids and print them as TOML.
+    #[arg(long, conflicts_with = "receptiveness")]
+    pub fit_receptiveness: bool,
+    /// Exit 1 if micro-F1 is below this.
+    #[arg(long)]
+    pub min_f1: Option<f64>,
+    /// Exit 1 if the odd-id Spearman rho is below this.
+    #[arg(long)]
+    pub min_rho: Option<f64>,
 }
 
 #[derive(Debug, Args)]

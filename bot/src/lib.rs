@@ -26,6 +26,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::Practice(args) => commands::practice::run(&settings, args),
         Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),
+        Command::Score { file, format } => commands::score::run(&file, format),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Bench { megabytes, runs } => commands::bench::run(megabytes, runs),
     };
     match outcome {
         Ok(code) => code,

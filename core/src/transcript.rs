@@ -209,9 +209,9 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Formats seconds the way a person reads a drill clock: `0:42`, `12:05`.
+/// Formats seconds the way a drill clock shows them, whole seconds elapsed: `0:42`, `12:05`.
 pub fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
+    let s = seconds.max(0.0).floor() as u64;
     format!("{}:{:02}", s / 60, s % 60)
 }
 
@@ -264,6 +264,7 @@ mod tests {
     #[test]
     fn clock_reads_minutes_and_seconds() {
         assert_eq!(clock(42.4), "0:42");
+        assert_eq!(clock(42.5), "0:42");
         assert_eq!(clock(725.0), "12:05");
     }
 }

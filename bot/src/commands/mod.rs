@@ -1,5 +1,8 @@
 //! One module per subcommand; each takes the settings and its arguments and returns an
 //! exit code.
 
+pub mod bench;
+pub mod eval;
 pub mod practice;
 pub mod scenarios;
+pub mod score;

@@ -11,13 +11,23 @@ pub struct Run {
 
 /// Runs `spar ARGS` with `stdin` piped in, isolated from the user's own settings and data.
 pub fn spar(args: &[&str], stdin: &str) -> Run {
+    spar_in(args, stdin, &[])
+}
+
+/// `spar` with extra environment variables, still isolated from the user's own.
+pub fn spar_in(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().expect("a temporary home");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spar-e2e"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spar-e2e"));
+    command
         .args(args)
         .env_clear()
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_DATA_HOME", home.path().join("data"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,0 +1,58 @@
+//! `spar score FILE|-`: the debrief scorecard of a transcript, as JSON, text or markdown.
+
+use crate::cli::Format;
+use crate::failure::input_error;
+use anyhow::Context as _;
+use spar_core::Transcript;
+use spar_core::scoring::{Scorer, render};
+use std::io::Read as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Transcripts larger than this are refused rather than read into memory.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole input file, or standard input for `-`, refusing oversized input.
+pub fn read_input(path: &Path) -> anyhow::Result<String> {
+    let name = path.display();
+    let mut text = String::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_string(&mut text)
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| input_error(format!("cannot read {name}: {e}")))?;
+        file.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)
+    };
+    read.map_err(|e| input_error(format!("cannot read {name}: {e}")))?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(input_error(format!(
+            "{name} is larger than {} MiB",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(text)
+}
+
+pub fn run(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
+    let text = read_input(file)?;
+    let name = if file == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let transcript =
+        Transcript::from_json(&text).map_err(|e| input_error(format!("{name}: {e}")))?;
+    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    let card = scorer.score(&transcript);
+    let output = match format {
+        Format::Json => {
+            serde_json::to_string_pretty(&card).context("writing the scorecard as JSON")? + "\n"
+        }
+        Format::Text => render::render_text(&card),
+        Format::Markdown => render::render_markdown(&card),
+    };
+    print!("{output}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,144 @@
+//! `spar score` and `spar eval`: the scorecard contract other tools rely on, and the
+//! scorer's measured accuracy.
+
+use crate::cli::{spar, spar_in};
+use std::path::PathBuf;
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+/// The shared evaluation data sits beside the repository; where it is absent (a lone
+/// checkout) the tests that need it say so and stop.
+fn shared(name: &str) -> Option<PathBuf> {
+    let path = repo("../shared/eval").join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        println!("skipped: {} is not present", path.display());
+        None
+    }
+}
+
+const ESCALATION: &str = r#"{"scenario":"latency-regression","turns":[
+  {"role":"antagonist","at_s":0,"text":"It ships next release."},
+  {"role":"candidate","at_s":42.5,"text":"I'm going to escalate this to my manager."}]}"#;
+
+#[test]
+fn score_json_has_the_documented_shape() {
+    let run = spar(&["score", "-", "--format", "json"], ESCALATION);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let card: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON out");
+    assert!(card["overall"].as_u64().is_some_and(|o| o <= 100));
+    let flag = card["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "premature_escalation")
+        .expect("flagged");
+    assert_eq!(flag["turn"], 2);
+    assert_eq!(flag["at_s"], 42.5);
+    assert_eq!(flag["quote"], "I'm going to escalate this to my manager.");
+    assert!(flag["why"].as_str().is_some_and(|w| !w.is_empty()));
+    assert!(flag["try_instead"].as_str().is_some_and(|w| !w.is_empty()));
+    let missed = card["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "no_process")
+        .expect("missed move");
+    assert!(missed["turn"].is_null() && missed["at_s"].is_null() && missed["quote"].is_null());
+    assert_eq!(card["dimensions"].as_array().unwrap().len(), 7);
+    assert!(card["summary"].as_str().is_some_and(|s| !s.is_empty()));
+}
+
+#[test]
+fn score_text_shows_timestamps_and_markdown_is_markdown() {
+    let text = spar(&["score", "-"], ESCALATION);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("0:42"), "{}", text.stdout);
+    let md = spar(&["score", "-", "--format", "markdown"], ESCALATION);
+    assert!(md.stdout.starts_with('#'), "{}", md.stdout);
+}
+
+#[test]
+fn bad_transcripts_exit_2_with_where_the_problem_is() {
+    let cases = [
+        (
+            r#"{"turns":[{"role":"antagonist","at_s":0,"text":"a"},{"role":"candidate","at_s":40,"text":"b"},{"role":"candidate","at_s":12,"text":"c"}]}"#,
+            "turn 3: at_s 12 is earlier than turn 2's 40",
+        ),
+        (
+            "{\n\"turns\": [\n\n  {\"role\": }\n]}",
+            "not JSON at line 4 column 12",
+        ),
+        (
+            r#"{"turns":[{"role":"judge","at_s":0,"text":"a"}]}"#,
+            "turn 1: unknown role \"judge\"",
+        ),
+        (
+            r#"{"turns":[{"role":"candidate","at_s":-3,"text":"a"}]}"#,
+            "turn 1: at_s -3",
+        ),
+        (r#"[1,2]"#, "must be a JSON object"),
+    ];
+    for (input, message) in cases {
+        let run = spar(&["score", "-"], input);
+        assert_eq!(run.code, 2, "{input}");
+        assert!(run.stderr.contains(message), "{input}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.lines().count(),
+            1,
+            "one sentence: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_file_exits_2_naming_it() {
+    let run = spar(&["score", "/no/such/transcript.json"], "");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/no/such/transcript.json"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_scorer_meets_its_f1_target_on_our_labelled_drills() {
+    let cases = repo("eval/cases.jsonl");
+    let run = spar_in(
+        &["eval", cases.to_str().unwrap(), "--min-f1", "0.9"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("micro-F1"), "{}", run.stdout);
+}
+
+#[test]
+fn the_scorer_meets_its_f1_target_on_the_shared_dev_set() {
+    let Some(dev) = shared("dev.jsonl") else {
+        return;
+    };
+    let run = spar_in(
+        &["eval", dev.to_str().unwrap(), "--min-f1", "0.95"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn a_malformed_eval_file_names_its_line() {
+    let run = spar(
+        &["eval", "-"],
+        "{\"id\":\"a\",\"turns\":[],\"expect\":{}}\nnot json\n",
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+}
