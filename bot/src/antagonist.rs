@@ -17,7 +17,9 @@ pub fn reading(signals: &Signals) -> Reading {
         dismissive: signals.dismissive,
         personal: signals.personal,
         capitulates: signals.capitulates,
-        hijack: signals.hijack,
+        // Talking to the scorer is as much a step out of the role-play as talking to the
+        // antagonist's instructions; both get an in-character brush-off.
+        hijack: signals.hijack || signals.addresses_scorer,
     }
 }
 

@@ -251,7 +251,7 @@ impl<W: Write> Session<'_, W> {
 
     fn debrief(&mut self, card: &Scorecard) -> std::io::Result<()> {
         let mut text = format!("\n{}\n\n", self.style.bold("Debrief"));
-        text.push_str(&render::render_text(card));
+        text.push_str(&self.style.reflow(&render::render_text(card)));
         text.push_str(&format!(
             "\n{}\n",
             self.style.bold("What good looks like here")

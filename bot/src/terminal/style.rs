@@ -71,6 +71,28 @@ impl Style {
         out
     }
 
+    /// Wraps each over-long line of preformatted text, continuing under its own indent.
+    pub fn reflow(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            let lead = line.len() - line.trim_start().len();
+            // Continue under the text after a bullet or a short label such as "why:".
+            let body = &line[lead..];
+            let label = if body.starts_with("+ ") || body.starts_with("- ") {
+                2
+            } else {
+                body.find(": ").filter(|&i| i <= 8).map_or(0, |i| i + 2)
+            };
+            let indent = " ".repeat(lead + label);
+            let options = textwrap::Options::new(self.width.max(20)).subsequent_indent(&indent);
+            for part in textwrap::wrap(line, &options) {
+                out.push_str(&part);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
     /// Lines kept as they are, indented: lists and tables.
     pub fn lines(&self, text: &str, indent: &str) -> String {
         text.lines().map(|l| format!("{indent}{l}\n")).collect()

@@ -47,13 +47,17 @@ pub fn render_text(card: &Scorecard) -> String {
         for flag in ordered(card) {
             let head = match (flag.at_s, &flag.quote) {
                 (Some(at), Some(quote)) => {
-                    format!("{} {}: \"{quote}\"", clock(at), label(flag.kind.as_str()))
+                    format!(
+                        "{:>6} {}: \"{quote}\"",
+                        clock(at),
+                        label(flag.kind.as_str())
+                    )
                 }
-                _ => format!("     {}", label(flag.kind.as_str())),
+                _ => format!("{:>6} {}", "missed", label(flag.kind.as_str())),
             };
             let _ = writeln!(out, "  {head}");
-            let _ = writeln!(out, "       why: {}", flag.why);
-            let _ = writeln!(out, "       try: {}", flag.try_instead);
+            let _ = writeln!(out, "         why: {}", flag.why);
+            let _ = writeln!(out, "         try: {}", flag.try_instead);
         }
     }
     let _ = writeln!(out, "\nDimensions");
