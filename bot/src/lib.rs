@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod failure;
 pub mod library;
+pub mod store;
 
 use cli::{Cli, Command};
 use std::process::ExitCode;
