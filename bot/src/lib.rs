@@ -1,6 +1,7 @@
 //! Spar's adapters and commands: the terminal, storage and the LLM, each translating
 //! between the outside world and the pure domain in `spar-core`.
 
+pub mod chart;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -25,6 +26,11 @@ pub fn run(cli: Cli) -> ExitCode {
     config::init_tracing(&settings);
     let outcome = match cli.command {
         Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),
+        Command::Migrate => commands::migrate::run(&settings),
+        Command::History(args) => commands::history::run(&settings, &args),
+        Command::Stats(args) => commands::stats::run(&settings, &args),
+        Command::Export(args) => commands::export::run(&settings, &args),
+        Command::Forget(args) => commands::forget::run(&settings, &args),
     };
     match outcome {
         Ok(code) => code,

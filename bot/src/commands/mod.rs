@@ -1,4 +1,9 @@
 //! One module per subcommand; each takes the settings and its arguments and returns an
 //! exit code.
 
+pub mod export;
+pub mod forget;
+pub mod history;
+pub mod migrate;
 pub mod scenarios;
+pub mod stats;
