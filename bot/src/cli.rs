@@ -49,6 +49,16 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Create or update the database's tables (every command also does this on start).
+    Migrate,
+    /// Past drills, newest first: date, scenario, difficulty, duration, score and flags.
+    History(HistoryArgs),
+    /// Scores per dimension (first, best, latest, trend), and a chart of them over time.
+    Stats(StatsArgs),
+    /// One drill's transcript with its scorecard; the JSON can be scored again.
+    Export(ExportArgs),
+    /// Delete a person's drills, transcripts and scores, and blank what they said elsewhere.
+    Forget(ForgetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +78,64 @@ pub struct EvalArgs {
     /// Exit 1 if the odd-id Spearman rho is below this.
     #[arg(long)]
     pub min_rho: Option<f64>,
+}
+
+/// Output for people (text) or programs (json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Only the drills this person was the candidate in (their platform user id).
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// The platform `--user` belongs to.
+    #[arg(long, default_value = "terminal")]
+    pub platform: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Also draw the scores over time into this PNG file.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Only the drills this person was the candidate in (their platform user id).
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+    /// The platform `--user` belongs to.
+    #[arg(long, default_value = "terminal")]
+    pub platform: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The drill's id, as `spar history` shows it.
+    #[arg(long, value_name = "ID")]
+    pub drill: String,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The person's user id on their platform (the OS user name for the terminal).
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+    #[arg(long, default_value = "terminal")]
+    pub platform: String,
 }
 
 #[derive(Debug, Args)]

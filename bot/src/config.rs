@@ -47,7 +47,7 @@ pub struct LlmSettings {
     pub timeout_s: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// `sqlite://PATH` or `postgres://…`; default: a SQLite file in the user's data dir.
@@ -57,6 +57,21 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// A tracing filter such as `info` or `spar=debug`.
     pub log: Option<String>,
+    /// Who is at the terminal: the person whose drills `practice` saves and `history`
+    /// shows. Default: the OS user name (`$USER`).
+    pub terminal_user: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            database_url: None,
+            scenarios: None,
+            llm: LlmSettings::default(),
+            log: None,
+            terminal_user: "terminal".into(),
+        }
+    }
 }
 
 impl Settings {
@@ -66,7 +81,9 @@ impl Settings {
             .config
             .clone()
             .or_else(|| dirs::config_dir().map(|d| d.join("spar").join("spar.toml")));
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        // The OS user name is a default, so a settings file may still name someone else.
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::raw().only(&["USER"]).map(|_| "terminal_user".into()));
         if let Some(file) = &file {
             if cli.config.is_some() && !file.exists() {
                 return Err(crate::failure::input_error(format!(
@@ -97,7 +114,12 @@ impl Settings {
                     .only(&["SPAR_SCENARIOS"])
                     .map(|_| "scenarios".into()),
             )
-            .merge(Env::raw().only(&["SPAR_LOG"]).map(|_| "log".into()));
+            .merge(Env::raw().only(&["SPAR_LOG"]).map(|_| "log".into()))
+            .merge(
+                Env::raw()
+                    .only(&["SPAR_TERMINAL_USER"])
+                    .map(|_| "terminal_user".into()),
+            );
         let mut settings: Settings = figment
             .extract()
             .map_err(|e| crate::failure::input_error(format!("bad settings: {e}")))

@@ -2,11 +2,14 @@
 //! between the outside world and the pure domain in `spar-core`.
 
 pub mod antagonist;
+pub mod chart;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
 pub mod failure;
 pub mod library;
+pub mod store;
 pub mod terminal;
 
 use cli::{Cli, Command};
@@ -29,6 +32,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Score { file, format } => commands::score::run(&file, format),
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench { megabytes, runs } => commands::bench::run(megabytes, runs),
+        Command::Migrate => commands::migrate::run(&settings),
+        Command::History(args) => commands::history::run(&settings, &args),
+        Command::Stats(args) => commands::stats::run(&settings, &args),
+        Command::Export(args) => commands::export::run(&settings, &args),
+        Command::Forget(args) => commands::forget::run(&settings, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -7,6 +7,7 @@ pub mod drill;
 pub mod embedded;
 pub mod scenario;
 pub mod scoring;
+pub mod store;
 pub mod transcript;
 
 pub use scenario::{Difficulty, Round, Scenario, ScenarioLibrary};

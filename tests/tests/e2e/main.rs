@@ -1,6 +1,7 @@
-//! End-to-end tests: the `spar` command line run as a process against real files, and its
-//! adapters against a real PostgreSQL and local fakes of the services it talks to.
+//! End-to-end tests, compiled into one binary: the `spar` command line run as a process
+//! against real files, its adapters against a real PostgreSQL and local fakes.
 
 mod cli;
 mod practice;
 mod score;
+mod store;

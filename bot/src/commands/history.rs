@@ -1,0 +1,103 @@
+//! `spar history`: past drills, newest first, as a table or as JSON for scripts.
+
+use crate::cli::{HistoryArgs, ListFormat};
+use crate::config::Settings;
+use crate::store;
+use anyhow::Context as _;
+use spar_core::store::{HistoryRow, PersonRef};
+use spar_core::transcript::clock;
+use std::process::ExitCode;
+
+pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = store::open(settings.database_url.as_deref()).await?;
+        let person = args.user.as_ref().map(|user| PersonRef {
+            platform: args.platform.clone(),
+            platform_user_id: user.clone(),
+            display_name: user.clone(),
+        });
+        let rows = store
+            .history(person.as_ref())
+            .await
+            .context("reading the history")?;
+        match args.format {
+            ListFormat::Text => print!("{}", text(&rows)),
+            ListFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&rows))?),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// One line per drill: date, id, scenario, difficulty, duration, score, flags, tokens.
+pub fn text(rows: &[HistoryRow]) -> String {
+    if rows.is_empty() {
+        return "no drills yet; `spar practice` starts one\n".into();
+    }
+    let mut out = String::new();
+    for row in rows {
+        let overall = row.overall.map_or_else(
+            || format!("({})", row.phase.as_str()),
+            |o| format!("overall {o}"),
+        );
+        let flags = if row.flags.is_empty() {
+            "no flags".to_string()
+        } else {
+            format!("flags: {}", row.flags.join(", "))
+        };
+        let tokens = row
+            .tokens
+            .map(|t| format!("  {t} tokens"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}  {}  {}  {}  {}  {}  {}{}\n",
+            local_time(row.started_at.unwrap_or(row.created_at)),
+            row.id,
+            row.scenario_id,
+            row.difficulty,
+            row.duration_s.map_or_else(|| "-".into(), clock),
+            overall,
+            flags,
+            tokens
+        ));
+    }
+    out
+}
+
+/// `{"drills":[{"id", "scenario", "started_at", "overall", "flags", …}]}`, newest first.
+pub fn json(rows: &[HistoryRow]) -> serde_json::Value {
+    let drills = rows
+        .iter()
+        .map(|row| {
+            serde_json::json!({
+                "id": row.id.as_str(),
+                "scenario": row.scenario_id,
+                "difficulty": row.difficulty,
+                "mode": row.mode,
+                "phase": row.phase.as_str(),
+                "started_at": rfc3339(row.started_at.unwrap_or(row.created_at)),
+                "duration_s": row.duration_s,
+                "overall": row.overall,
+                "flags": row.flags,
+                "tokens": row.tokens,
+            })
+        })
+        .collect::<Vec<_>>();
+    serde_json::json!({ "drills": drills })
+}
+
+pub(crate) fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+pub(crate) fn local_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,25 @@
+//! `spar migrate`: applies the embedded migrations explicitly, for deployments that
+//! prepare the database before starting any bot instance.
+
+use crate::config::Settings;
+use crate::store;
+use anyhow::Context as _;
+use std::process::ExitCode;
+
+pub fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let url = match &settings.database_url {
+            Some(url) => url.clone(),
+            None => store::default_url()?,
+        };
+        // Opening applies every migration not yet applied.
+        let store = store::open(Some(&url)).await?;
+        println!(
+            "database {} ({}) is up to date",
+            store::redact(&url),
+            store.backend()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

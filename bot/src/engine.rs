@@ -1,0 +1,238 @@
+//! The drill engine for chat adapters: applies events to drills kept in the store, so any
+//! instance can handle any drill and a restart loses nothing. Each event is loaded,
+//! applied by `spar_core::drill::Drill`, and its turns, phase, timer and event id are
+//! committed in one transaction before the adapter is told what to do next. The drill
+//! logic stays in the core; this only moves state between it and the store.
+
+use spar_core::drill::{Drill, Effect, Event, Millis, Phase};
+use spar_core::store::{
+    Committed, DrillId, DrillRecord, DrillUpdate, EpochMillis, EventKey, LoadedDrill, NewDrill,
+    Store, StoreError, StoredTurn, TimerChange,
+};
+use std::sync::Arc;
+
+/// How often an event is retried when other instances keep changing its drill first.
+const MAX_ATTEMPTS: usize = 16;
+
+/// How long a claimed timer stays with its owner; after that another instance may fire it.
+const TIMER_LEASE_MS: i64 = 60_000;
+
+/// How many due timers one `fire_due_timers` call takes on.
+const TIMER_BATCH: u32 = 64;
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    /// Names this instance in timer claims, so a claim can be told apart and released.
+    owner: String,
+}
+
+/// The effects one drill needs performed, for the adapter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillEffects {
+    pub drill: DrillId,
+    pub effects: Vec<Effect>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, owner_id: impl Into<String>) -> Engine {
+        Engine {
+            store,
+            owner: owner_id.into(),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Stores a new drill in its briefing; `Event::Start` starts its clock.
+    pub async fn start_drill(&self, drill: &NewDrill) -> Result<DrillRecord, StoreError> {
+        self.store.create_drill(drill).await
+    }
+
+    /// Applies one event to a drill and returns what the adapter must do: ask the
+    /// antagonist, notify, debrief, or (re)arm a timer (already stored as the drill's next
+    /// due time). An event whose id was applied before returns no effects. The event's
+    /// turns are committed before this returns, so the antagonist is only ever asked
+    /// about a turn that is safely stored.
+    pub async fn handle(
+        &self,
+        drill: &DrillId,
+        event_id: Option<&str>,
+        event: Event,
+        now: EpochMillis,
+    ) -> Result<Vec<Effect>, StoreError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let loaded = self.store.load_drill(drill).await?;
+            let key = event_id.map(|id| EventKey {
+                platform: loaded.record.platform.clone(),
+                event_id: id.to_string(),
+            });
+            if let Some(key) = &key {
+                if self.store.event_processed(key).await? {
+                    return Ok(Vec::new());
+                }
+            }
+            let mut state = rebuild(&loaded);
+            let effects = state.handle(event.clone(), to_millis(now));
+            let update = update_for(&loaded, &state, &effects, key, now);
+            match self.store.commit(&update).await {
+                Ok(Committed::Applied { .. }) => return Ok(for_adapter(effects)),
+                Ok(Committed::Duplicate) => return Ok(Vec::new()),
+                // Another instance changed the drill since we loaded it: apply the event
+                // again to what it is now.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Conflict(format!(
+            "drill {drill} kept changing; the event was not applied after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// Claims the drills whose timer is due (no other instance gets the same ones) and
+    /// applies `Event::Tick` to each. A timer fires once even if claims race, because its
+    /// tick carries an event id made of the drill and the due time.
+    pub async fn fire_due_timers(&self, now: EpochMillis) -> Result<Vec<DrillEffects>, StoreError> {
+        let due = self
+            .store
+            .claim_due_timers(&self.owner, now, TIMER_LEASE_MS, TIMER_BATCH)
+            .await?;
+        let mut fired = Vec::with_capacity(due.len());
+        for timer in due {
+            let event_id = format!("tick:{}:{}", timer.drill, timer.due_at);
+            let outcome = self
+                .handle(&timer.drill, Some(&event_id), Event::Tick, now)
+                .await;
+            // The commit normally releases the claim with the new timer; this covers a
+            // tick that changed nothing or failed, so the timer is not stuck until expiry.
+            self.store.release_timer(&timer.drill, &self.owner).await?;
+            fired.push(DrillEffects {
+                drill: timer.drill,
+                effects: outcome?,
+            });
+        }
+        Ok(fired)
+    }
+
+    /// After a restart: rebuilds every unfinished drill with `Drill::resume`, stores its
+    /// re-armed timer (or the end its deadline brought), and returns what each still
+    /// needs — a reply owed to the candidate, a debrief owed after the end.
+    pub async fn recover(&self, now: EpochMillis) -> Result<Vec<DrillEffects>, StoreError> {
+        let mut recovered = Vec::new();
+        for loaded in self.store.load_live_drills().await? {
+            if loaded.record.phase == Phase::Briefing {
+                // Nothing runs in a briefing; it waits for its candidate's start.
+                continue;
+            }
+            if let Some(effects) = self.resume(loaded, now).await? {
+                recovered.push(effects);
+            }
+        }
+        Ok(recovered)
+    }
+
+    async fn resume(
+        &self,
+        mut loaded: LoadedDrill,
+        now: EpochMillis,
+    ) -> Result<Option<DrillEffects>, StoreError> {
+        let id = loaded.record.id.clone();
+        for _ in 0..MAX_ATTEMPTS {
+            let record = &loaded.record;
+            let (state, effects) = Drill::resume(
+                record.settings.clone(),
+                record.phase,
+                record.started_at.map(to_millis),
+                loaded.plain_turns(),
+                to_millis(now),
+            );
+            let update = update_for(&loaded, &state, &effects, None, now);
+            match self.store.commit(&update).await {
+                Ok(_) => {
+                    return Ok(Some(DrillEffects {
+                        drill: id,
+                        effects: for_adapter(effects),
+                    }));
+                }
+                Err(StoreError::Conflict(_)) => {
+                    loaded = self.store.load_drill(&id).await?;
+                    if loaded.record.phase.is_over() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The drill as it stood after its last event: resuming at that event's moment rebuilds
+/// the warnings already given, so the next event neither repeats nor skips one.
+fn rebuild(loaded: &LoadedDrill) -> Drill {
+    let record = &loaded.record;
+    let (drill, _) = Drill::resume(
+        record.settings.clone(),
+        record.phase,
+        record.started_at.map(to_millis),
+        loaded.plain_turns(),
+        to_millis(record.clock_at),
+    );
+    drill
+}
+
+/// Everything the effects ask to store, as one update of the loaded version.
+fn update_for(
+    loaded: &LoadedDrill,
+    state: &Drill,
+    effects: &[Effect],
+    event: Option<EventKey>,
+    now: EpochMillis,
+) -> DrillUpdate {
+    let record = &loaded.record;
+    let mut update = DrillUpdate {
+        drill: record.id.clone(),
+        expected_version: record.version,
+        at: now,
+        event,
+        ..DrillUpdate::default()
+    };
+    for effect in effects {
+        match effect {
+            Effect::PersistTurn { index, turn } => update.turns.push(StoredTurn {
+                index: *index,
+                turn: turn.clone(),
+                author: loaded.member(turn.role).map(|m| m.id),
+            }),
+            Effect::PersistPhase(phase) => update.phase = Some(*phase),
+            Effect::ArmTimer { at } => update.timer = TimerChange::Set(to_epoch(*at)),
+            _ => {}
+        }
+    }
+    if record.started_at.is_none() {
+        update.started_at = state.started_at().map(to_epoch);
+        update.ends_at = state.deadline().map(to_epoch);
+    }
+    if state.phase() != Phase::Live {
+        // Only a live drill has a clock to watch.
+        update.timer = TimerChange::Clear;
+    }
+    update
+}
+
+/// The effects left for the adapter once storing is done.
+fn for_adapter(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| !matches!(e, Effect::PersistTurn { .. } | Effect::PersistPhase(_)))
+        .collect()
+}
+
+fn to_millis(at: EpochMillis) -> Millis {
+    Millis::try_from(at).unwrap_or(0)
+}
+
+fn to_epoch(at: Millis) -> EpochMillis {
+    EpochMillis::try_from(at).unwrap_or(EpochMillis::MAX)
+}

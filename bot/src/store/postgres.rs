@@ -1,0 +1,59 @@
+//! `PgStore`: the store in PostgreSQL, for deployments that run several bot processes.
+//! Row versions keep two instances from interleaving changes to one drill, and
+//! `FOR UPDATE SKIP LOCKED` hands each due timer to exactly one of them.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Rows another instance is claiming right now are skipped rather than waited for; rows
+/// it claimed earlier are excluded by their unexpired lease.
+const CLAIM_SQL: &str = "UPDATE drills SET lease_owner = $1, lease_until = $2 \
+     WHERE id IN (SELECT id FROM drills \
+         WHERE next_due_at IS NOT NULL AND next_due_at <= $3 \
+         AND phase IN ('briefing', 'live', 'wrap_up') \
+         AND (lease_until IS NULL OR lease_until <= $3) \
+         ORDER BY next_due_at LIMIT $4 \
+         FOR UPDATE SKIP LOCKED) \
+     RETURNING id, next_due_at";
+
+impl PgStore {
+    pub async fn open(url: &str) -> Result<PgStore, sqlx::Error> {
+        let options = PgConnectOptions::from_str(url)?;
+        // One direct connection first: a pool retries until its timeout and then reports
+        // only that it timed out, hiding the reason (refused, unknown host, bad password).
+        PgConnection::connect_with(&options).await?.close().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    /// sqlx takes an advisory lock while migrating, so instances starting together
+    /// apply each migration once.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        sqlx::migrate!("../migrations/postgres")
+            .run(&self.pool)
+            .await
+    }
+
+    async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+super::queries::impl_store! {
+    store: PgStore,
+    db: Postgres,
+    conn: PgConnection,
+    row: sqlx::postgres::PgRow,
+    backend: "postgres",
+    claim_sql: CLAIM_SQL,
+}

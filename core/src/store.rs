@@ -1,0 +1,509 @@
+//! The store port: what Spar keeps about people, drills, turns and scorecards, and the
+//! operations adapters (`SqliteStore`, `PgStore`) must provide. Only records and a trait
+//! live here, so the core stays free of any database or async runtime crate.
+
+use crate::drill::{DrillSettings, Phase};
+use crate::transcript::{Role, Turn};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Milliseconds since the Unix epoch, as the store keeps every moment.
+pub type EpochMillis = i64;
+
+/// What every store operation returns: a boxed future, so the trait stays usable as
+/// `dyn Store` without an async-trait crate.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The row id of a person in the store.
+pub type PersonId = i64;
+/// The row id of a workspace in the store.
+pub type WorkspaceId = i64;
+
+/// A drill's id: a UUID in text form, the same in every backend and on every platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DrillId(pub String);
+
+impl DrillId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DrillId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a store operation failed. The variants are the cases callers branch on; messages
+/// never contain a database URL, so they are safe to show and log.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Someone else changed the record first (a version mismatch or different content
+    /// under the same key); reload and try again, or give up.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or refused the connection.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database answered with something that is not what Spar wrote.
+    #[error("database corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Who a person is on one platform. The pair (platform, platform_user_id) is their key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonRef {
+    /// `terminal`, `discord` or `slack`.
+    pub platform: String,
+    /// The OS user name, Discord user id or Slack user id.
+    pub platform_user_id: String,
+    /// Kept up to date on every `ensure_person`, for history and exports.
+    pub display_name: String,
+}
+
+impl PersonRef {
+    /// The person at the terminal, known by their OS user name.
+    pub fn terminal(user: &str) -> PersonRef {
+        PersonRef {
+            platform: "terminal".into(),
+            platform_user_id: user.into(),
+            display_name: user.into(),
+        }
+    }
+}
+
+/// Where drills happen: a Discord guild, a Slack team, or the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkspaceRef {
+    pub platform: String,
+    /// The guild or team id; `local` for the terminal.
+    pub external_id: String,
+    pub name: String,
+}
+
+impl WorkspaceRef {
+    /// The one workspace of the terminal.
+    pub fn terminal() -> WorkspaceRef {
+        WorkspaceRef {
+            platform: "terminal".into(),
+            external_id: "local".into(),
+            name: "terminal".into(),
+        }
+    }
+}
+
+/// A person taking part in a drill, and the part they play.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant {
+    pub person: PersonRef,
+    pub role: Role,
+}
+
+/// A drill about to be stored; it starts in `Phase::Briefing` at version 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDrill {
+    pub id: DrillId,
+    pub workspace: WorkspaceRef,
+    pub settings: DrillSettings,
+    /// The scripted antagonist's seed, so a drill can be replayed.
+    pub seed: Option<i64>,
+    pub created_at: EpochMillis,
+    pub participants: Vec<Participant>,
+}
+
+/// A drill as the store keeps it, without its turns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillRecord {
+    pub id: DrillId,
+    pub workspace_id: WorkspaceId,
+    /// The workspace's platform; processed event ids are unique per platform.
+    pub platform: String,
+    pub settings: DrillSettings,
+    pub phase: Phase,
+    pub seed: Option<i64>,
+    pub created_at: EpochMillis,
+    pub started_at: Option<EpochMillis>,
+    pub ends_at: Option<EpochMillis>,
+    /// The moment of the last event applied. Resuming the drill at this moment rebuilds
+    /// exactly the warnings already given, so none is repeated or skipped.
+    pub clock_at: EpochMillis,
+    /// When the drill's timer should fire next, if it is armed.
+    pub next_due_at: Option<EpochMillis>,
+    /// Bumped on every change; the base of optimistic concurrency between instances.
+    pub version: i64,
+}
+
+/// A stored participant: the person's row id with who they are and their part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: PersonId,
+    pub person: PersonRef,
+    pub role: Role,
+}
+
+/// A drill with everything needed to resume it or show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedDrill {
+    pub record: DrillRecord,
+    pub participants: Vec<Member>,
+    /// In order, index 0 first.
+    pub turns: Vec<StoredTurn>,
+    pub scorecard: Option<StoredScorecard>,
+}
+
+impl LoadedDrill {
+    pub fn plain_turns(&self) -> Vec<Turn> {
+        self.turns.iter().map(|t| t.turn.clone()).collect()
+    }
+
+    /// The person practising, when the drill has one.
+    pub fn candidate(&self) -> Option<&PersonRef> {
+        self.member(Role::Candidate).map(|m| &m.person)
+    }
+
+    /// The first participant playing `role`; whoever says a turn in that role.
+    pub fn member(&self, role: Role) -> Option<&Member> {
+        self.participants.iter().find(|p| p.role == role)
+    }
+}
+
+/// A turn with its place in the drill and who said it, when a person did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTurn {
+    pub index: usize,
+    pub turn: Turn,
+    pub author: Option<PersonId>,
+}
+
+/// One flag from a scorecard, kept as a row so stats can count flags without JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagRow {
+    pub kind: String,
+    pub turn: Option<i64>,
+    pub at_s: Option<f64>,
+}
+
+/// A scorecard as stored: the scorer's whole JSON, plus the fields stats query as rows.
+/// The store does not depend on the scorer's type; it reads the JSON's documented shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredScorecard {
+    pub overall: u8,
+    pub json: serde_json::Value,
+    pub flags: Vec<FlagRow>,
+    /// (dimension name, score 0-4), in the scorecard's order.
+    pub dimensions: Vec<(String, u8)>,
+}
+
+impl StoredScorecard {
+    /// Extracts `overall`, `flags[].{kind,turn,at_s}` and `dimensions[].{name,score}` from
+    /// a scorecard's JSON. Fails when `overall` is missing or out of range.
+    pub fn from_json(json: serde_json::Value) -> Result<StoredScorecard, StoreError> {
+        let overall = json
+            .get("overall")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|o| u8::try_from(o).ok())
+            .ok_or_else(|| {
+                StoreError::Other("the scorecard has no \"overall\" score from 0 to 255".into())
+            })?;
+        let flags = json
+            .get("flags")
+            .and_then(serde_json::Value::as_array)
+            .map(|flags| {
+                flags
+                    .iter()
+                    .filter_map(|f| {
+                        Some(FlagRow {
+                            kind: f.get("kind")?.as_str()?.to_string(),
+                            turn: f.get("turn").and_then(serde_json::Value::as_i64),
+                            at_s: f.get("at_s").and_then(serde_json::Value::as_f64),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let dimensions = json
+            .get("dimensions")
+            .and_then(serde_json::Value::as_array)
+            .map(|dims| {
+                dims.iter()
+                    .filter_map(|d| {
+                        let name = d.get("name")?.as_str()?.to_string();
+                        let score = u8::try_from(d.get("score")?.as_u64()?).ok()?;
+                        Some((name, score))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(StoredScorecard {
+            overall,
+            json,
+            flags,
+            dimensions,
+        })
+    }
+}
+
+/// How a commit changes the drill's timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimerChange {
+    #[default]
+    Keep,
+    Set(EpochMillis),
+    Clear,
+}
+
+/// A platform event's identity: redelivered events carry the same pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    pub platform: String,
+    pub event_id: String,
+}
+
+/// Everything one applied event changes, written in one transaction: either all of it is
+/// kept or none of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DrillUpdate {
+    pub drill: DrillId,
+    /// The version the change was computed from; a different stored version is a conflict.
+    pub expected_version: i64,
+    /// New turns, appended in order.
+    pub turns: Vec<StoredTurn>,
+    pub phase: Option<Phase>,
+    /// Set when the clock starts.
+    pub started_at: Option<EpochMillis>,
+    pub ends_at: Option<EpochMillis>,
+    pub timer: TimerChange,
+    /// The moment the event was applied (becomes `clock_at`).
+    pub at: EpochMillis,
+    /// Recorded as processed in the same transaction, so a redelivery is recognised.
+    pub event: Option<EventKey>,
+}
+
+/// What became of a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    /// Written; the drill is now at this version.
+    Applied { version: i64 },
+    /// The event had been processed before; nothing was written.
+    Duplicate,
+}
+
+/// A drill whose timer this owner has claimed and must now fire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueTimer {
+    pub drill: DrillId,
+    pub due_at: EpochMillis,
+}
+
+/// One line of `spar history`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub id: DrillId,
+    pub scenario_id: String,
+    pub difficulty: String,
+    pub mode: String,
+    pub phase: Phase,
+    pub created_at: EpochMillis,
+    pub started_at: Option<EpochMillis>,
+    /// Seconds from the start to the last turn.
+    pub duration_s: Option<f64>,
+    pub overall: Option<u8>,
+    /// Flag kinds, in the scorecard's order.
+    pub flags: Vec<String>,
+    /// Prompt plus completion tokens spent on the drill, when any were recorded.
+    pub tokens: Option<i64>,
+}
+
+/// One scored drill, as a point on the stats chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScorePoint {
+    pub drill: DrillId,
+    pub at: EpochMillis,
+    pub overall: u8,
+    pub dimensions: Vec<(String, u8)>,
+}
+
+/// What `forget_person` removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Forgotten {
+    pub person_found: bool,
+    /// Drills they were the candidate in, deleted with their turns and scorecards.
+    pub drills: u64,
+    /// Their turns in other people's drills, blanked so those transcripts keep their order.
+    pub turns_redacted: u64,
+}
+
+/// Durable storage for drills. Every method is one transaction. Implementations must be
+/// safe to share between tasks and between processes on one database.
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`, for messages.
+    fn backend(&self) -> &'static str;
+
+    /// Inserts the person or updates their display name; returns their id.
+    fn ensure_person<'a>(&'a self, person: &'a PersonRef) -> StoreFuture<'a, PersonId>;
+
+    fn ensure_workspace<'a>(&'a self, workspace: &'a WorkspaceRef) -> StoreFuture<'a, WorkspaceId>;
+
+    /// Stores a new drill in `Phase::Briefing` with its participants (ensured as people).
+    fn create_drill<'a>(&'a self, drill: &'a NewDrill) -> StoreFuture<'a, DrillRecord>;
+
+    /// Appends one turn outside any event. Idempotent on (drill, index): the same turn
+    /// again is a no-op; a different turn at a stored index is `Conflict`.
+    fn append_turn<'a>(&'a self, drill: &'a DrillId, turn: &'a StoredTurn) -> StoreFuture<'a, ()>;
+
+    /// Changes the phase if the drill is still at `expected_version`; returns the new
+    /// version. `started_at` is recorded (with the deadline) when the clock starts.
+    fn set_phase<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        phase: Phase,
+        started_at: Option<EpochMillis>,
+        expected_version: i64,
+    ) -> StoreFuture<'a, i64>;
+
+    /// Arms (`Some`) or clears (`None`) the drill's timer, releasing any claim on it.
+    fn set_next_due<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        due: Option<EpochMillis>,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Applies one event's changes atomically: version check, turns, phase, timer and the
+    /// processed event id. `Conflict` when the version moved; `Duplicate` when the event
+    /// was seen before.
+    fn commit<'a>(&'a self, update: &'a DrillUpdate) -> StoreFuture<'a, Committed>;
+
+    /// Claims up to `limit` drills whose timer is due and not claimed by a live owner.
+    /// A claim lasts until `now + lease_ms`, so a crashed owner's claims expire.
+    fn claim_due_timers<'a>(
+        &'a self,
+        owner: &'a str,
+        now: EpochMillis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<DueTimer>>;
+
+    /// Gives up this owner's claim on a drill's timer.
+    fn release_timer<'a>(&'a self, drill: &'a DrillId, owner: &'a str) -> StoreFuture<'a, ()>;
+
+    /// Stores the scorecard (replacing any earlier one) with its flags and dimensions.
+    fn save_scorecard<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        scorecard: &'a StoredScorecard,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Records an event id; true when it was new, false when it had been seen.
+    fn mark_event_processed<'a>(
+        &'a self,
+        event: &'a EventKey,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool>;
+
+    fn event_processed<'a>(&'a self, event: &'a EventKey) -> StoreFuture<'a, bool>;
+
+    /// Every drill in briefing, live or wrap-up, with its turns.
+    fn load_live_drills(&self) -> StoreFuture<'_, Vec<LoadedDrill>>;
+
+    fn load_drill<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, LoadedDrill>;
+
+    /// Past drills, newest first; only those `person` was the candidate in, if given.
+    fn history<'a>(&'a self, person: Option<&'a PersonRef>) -> StoreFuture<'a, Vec<HistoryRow>>;
+
+    /// Scored drills, oldest first, for trends and charts.
+    fn score_series<'a>(
+        &'a self,
+        person: Option<&'a PersonRef>,
+    ) -> StoreFuture<'a, Vec<ScorePoint>>;
+
+    /// Deletes the person, every drill they were the candidate in (turns, scorecards,
+    /// feedback, usage), their queue entries and feedback, and blanks what they said in
+    /// other people's drills.
+    fn forget_person<'a>(
+        &'a self,
+        platform: &'a str,
+        platform_user_id: &'a str,
+    ) -> StoreFuture<'a, Forgotten>;
+
+    fn record_llm_usage<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        model: &'a str,
+        prompt_tokens: i64,
+        completion_tokens: i64,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, ()>;
+
+    fn add_peer_feedback<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        from: &'a PersonRef,
+        to: Option<&'a PersonRef>,
+        text: &'a str,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Puts a person in a workspace's pairing queue; a second join keeps the first.
+    fn enqueue<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        person: &'a PersonRef,
+        scenario_id: Option<&'a str>,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Takes a person out of the queue; true when they were in it.
+    fn dequeue<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        person: &'a PersonRef,
+    ) -> StoreFuture<'a, bool>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scorecard_json_gives_its_overall_flags_and_dimensions_as_rows() {
+        let card = StoredScorecard::from_json(serde_json::json!({
+            "overall": 3,
+            "flags": [
+                {"kind": "defensive", "turn": 4, "at_s": 61.5, "quote": "q", "why": "w", "try_instead": "t"},
+                {"kind": "folded", "turn": null, "at_s": null}
+            ],
+            "dimensions": [{"name": "curiosity", "score": 2, "evidence": "e"}],
+            "summary": "s"
+        }))
+        .unwrap();
+        assert_eq!(card.overall, 3);
+        assert_eq!(
+            card.flags,
+            vec![
+                FlagRow {
+                    kind: "defensive".into(),
+                    turn: Some(4),
+                    at_s: Some(61.5)
+                },
+                FlagRow {
+                    kind: "folded".into(),
+                    turn: None,
+                    at_s: None
+                }
+            ]
+        );
+        assert_eq!(card.dimensions, vec![("curiosity".to_string(), 2)]);
+    }
+
+    #[test]
+    fn a_scorecard_without_an_overall_score_is_refused() {
+        assert!(StoredScorecard::from_json(serde_json::json!({"flags": []})).is_err());
+    }
+}

@@ -1,0 +1,900 @@
+//! The store's guarantees, proven on both backends: turns are appended once and in order,
+//! a restart loses nothing, a redelivered event is applied once, two engines on one
+//! database never both fire a timer or both apply an event, and forgetting a person
+//! leaves nothing of theirs. Every test runs against a fresh SQLite file and a fresh
+//! PostgreSQL database (`SPAR_TEST_POSTGRES_URL`; skipped, with a note, when unset).
+
+use spar::engine::Engine;
+use spar_core::drill::{DrillSettings, Effect, Event, Mode, Phase};
+use spar_core::store::*;
+use spar_core::{Difficulty, Role, Turn};
+use sqlx::AssertSqlSafe;
+use std::sync::Arc;
+use tokio::sync::Barrier;
+
+const T0: i64 = 1_800_000_000_000;
+const S: i64 = 1000;
+
+enum Backend {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+/// A fresh database for one test, removed when the test ends.
+struct TestDb {
+    url: String,
+    backend: Backend,
+}
+
+impl TestDb {
+    async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = spar::store::sqlite_url(&dir.path().join("spar.db"));
+        TestDb {
+            url,
+            backend: Backend::Sqlite(dir),
+        }
+    }
+
+    /// A new database on the server named by `SPAR_TEST_POSTGRES_URL`, or `None` (with a
+    /// note on stdout) when the variable is unset. Set but unreachable fails the test.
+    async fn postgres() -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var("SPAR_TEST_POSTGRES_URL") else {
+            println!("skipped: SPAR_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("spar_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("SPAR_TEST_POSTGRES_URL is set but unreachable: {e}"));
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&admin)
+            .await
+            .expect("creating the test database");
+        admin.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            backend: Backend::Postgres { admin_url, name },
+        })
+    }
+
+    /// Opens the store as a bot process would; call again to simulate a restart or a
+    /// second instance.
+    async fn open(&self) -> Arc<dyn Store> {
+        spar::store::open(Some(&self.url))
+            .await
+            .expect("opening the store")
+    }
+
+    /// Counts rows with raw SQL, bypassing the store, to see what is really kept.
+    async fn count(&self, sql: &'static str, bind: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite(_) => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("sqlite");
+                let n = sqlx::query_scalar(sql)
+                    .bind(bind)
+                    .fetch_one(&pool)
+                    .await
+                    .expect(sql);
+                pool.close().await;
+                n
+            }
+            Backend::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("postgres");
+                let n = sqlx::query_scalar(sql)
+                    .bind(bind)
+                    .fetch_one(&pool)
+                    .await
+                    .expect(sql);
+                pool.close().await;
+                n
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Backend::Postgres { admin_url, name } = &self.backend else {
+            return;
+        };
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        // Drop runs inside the test's runtime, which cannot block on itself.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Runtime::new() else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ = sqlx::query(AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs each named test body against SQLite and PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = super::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_turn_appended_twice_is_stored_once_and_turns_keep_their_order,
+    a_different_turn_at_a_stored_index_or_a_gap_is_a_conflict,
+    a_phase_change_from_a_stale_version_is_a_conflict,
+    a_candidate_turn_is_committed_before_the_antagonist_is_asked,
+    after_a_restart_live_drills_come_back_with_their_turns_and_a_rearmed_timer,
+    a_redelivered_event_is_applied_once,
+    two_engines_racing_the_same_event_apply_it_once,
+    two_engines_racing_different_events_lose_no_turn,
+    two_engines_firing_due_timers_fire_each_drill_once,
+    a_claimed_timer_is_taken_over_only_after_its_lease_expires,
+    a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends,
+    forgetting_a_person_leaves_nothing_of_theirs,
+    history_lists_drills_newest_first_with_scores_flags_and_tokens,
+    scores_come_back_oldest_first_with_their_dimensions,
+    an_export_can_be_read_back_as_a_transcript,
+    a_redelivered_platform_event_id_is_recognised,
+);
+
+fn person(id: &str) -> PersonRef {
+    PersonRef {
+        platform: "terminal".into(),
+        platform_user_id: id.into(),
+        display_name: id.into(),
+    }
+}
+
+fn new_drill(candidate: &str, created_at: i64) -> NewDrill {
+    NewDrill {
+        id: DrillId(uuid::Uuid::new_v4().to_string()),
+        workspace: WorkspaceRef::terminal(),
+        settings: DrillSettings {
+            scenario_id: "latency-regression".into(),
+            difficulty: Difficulty::Standard,
+            mode: Mode::Solo,
+            time_limit_s: 480,
+            max_turns: 40,
+        },
+        seed: Some(7),
+        created_at,
+        participants: vec![Participant {
+            person: person(candidate),
+            role: Role::Candidate,
+        }],
+    }
+}
+
+fn turn(index: usize, role: Role, at_s: f64, text: &str) -> StoredTurn {
+    StoredTurn {
+        index,
+        turn: Turn {
+            role,
+            at_s,
+            text: text.into(),
+        },
+        author: None,
+    }
+}
+
+fn scorecard(overall: u8, flags: &[&str], curiosity: u8) -> StoredScorecard {
+    StoredScorecard::from_json(serde_json::json!({
+        "overall": overall,
+        "flags": flags.iter().enumerate().map(|(i, k)| serde_json::json!({
+            "kind": k, "turn": i + 2, "at_s": 10.0 * (i as f64 + 1.0),
+            "quote": "q", "why": "w", "try_instead": "t"
+        })).collect::<Vec<_>>(),
+        "dimensions": [
+            {"name": "curiosity", "score": curiosity, "evidence": "asked why"},
+            {"name": "composure", "score": 2, "evidence": "calm"}
+        ],
+        "strengths": ["stayed on the data"],
+        "summary": "Held the line.",
+        "notes": []
+    }))
+    .expect("a valid scorecard")
+}
+
+/// A drill started at T0 with the antagonist's opening line stored.
+async fn live_drill(engine: &Engine, candidate: &str) -> DrillId {
+    let drill = engine
+        .start_drill(&new_drill(candidate, T0 - 60 * S))
+        .await
+        .expect("create");
+    engine
+        .handle(&drill.id, None, Event::Start, T0)
+        .await
+        .expect("start");
+    engine
+        .handle(
+            &drill.id,
+            None,
+            Event::AntagonistSaid("The date holds.".into()),
+            T0 + 2 * S,
+        )
+        .await
+        .expect("opener");
+    drill.id
+}
+
+fn asks(effects: &[Effect]) -> usize {
+    effects
+        .iter()
+        .filter(|e| **e == Effect::AskAntagonist)
+        .count()
+}
+
+async fn a_turn_appended_twice_is_stored_once_and_turns_keep_their_order(db: &TestDb) {
+    let store = db.open().await;
+    let drill = store
+        .create_drill(&new_drill("ana", T0))
+        .await
+        .expect("create");
+    let first = turn(0, Role::Antagonist, 0.0, "It ships Friday.");
+    let second = turn(1, Role::Candidate, 12.5, "What drives the date?");
+    store.append_turn(&drill.id, &first).await.expect("first");
+    store.append_turn(&drill.id, &second).await.expect("second");
+    store
+        .append_turn(&drill.id, &first)
+        .await
+        .expect("the same turn again is a no-op");
+    let loaded = store.load_drill(&drill.id).await.expect("load");
+    assert_eq!(loaded.turns, vec![first, second]);
+}
+
+async fn a_different_turn_at_a_stored_index_or_a_gap_is_a_conflict(db: &TestDb) {
+    let store = db.open().await;
+    let drill = store
+        .create_drill(&new_drill("ana", T0))
+        .await
+        .expect("create");
+    store
+        .append_turn(&drill.id, &turn(0, Role::Antagonist, 0.0, "It ships."))
+        .await
+        .expect("first");
+    let changed = store
+        .append_turn(&drill.id, &turn(0, Role::Antagonist, 0.0, "It slips."))
+        .await;
+    assert!(
+        matches!(changed, Err(StoreError::Conflict(_))),
+        "{changed:?}"
+    );
+    let gap = store
+        .append_turn(&drill.id, &turn(3, Role::Candidate, 5.0, "skipped ahead"))
+        .await;
+    assert!(matches!(gap, Err(StoreError::Conflict(_))), "{gap:?}");
+    assert_eq!(
+        store.load_drill(&drill.id).await.expect("load").turns.len(),
+        1
+    );
+}
+
+async fn a_phase_change_from_a_stale_version_is_a_conflict(db: &TestDb) {
+    let store = db.open().await;
+    let drill = store
+        .create_drill(&new_drill("ana", T0))
+        .await
+        .expect("create");
+    let version = store
+        .set_phase(&drill.id, Phase::Live, Some(T0), drill.version)
+        .await
+        .expect("first change");
+    assert_eq!(version, drill.version + 1);
+    let stale = store
+        .set_phase(&drill.id, Phase::Abandoned, None, drill.version)
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let loaded = store.load_drill(&drill.id).await.expect("load");
+    assert_eq!(loaded.record.phase, Phase::Live);
+    assert_eq!(loaded.record.ends_at, Some(T0 + 480 * S));
+}
+
+async fn a_candidate_turn_is_committed_before_the_antagonist_is_asked(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let drill = live_drill(&engine, "ana").await;
+    let effects = engine
+        .handle(
+            &drill,
+            Some("m1"),
+            Event::CandidateSaid("What drives the date?".into()),
+            T0 + 10 * S,
+        )
+        .await
+        .expect("say");
+    assert_eq!(asks(&effects), 1);
+    // By the time the adapter sees AskAntagonist, another process can read the turn.
+    let other = db.open().await;
+    let loaded = other.load_drill(&drill).await.expect("load");
+    let last = loaded.turns.last().expect("a turn");
+    assert_eq!(
+        (last.turn.role, last.turn.text.as_str()),
+        (Role::Candidate, "What drives the date?")
+    );
+    assert!(
+        last.author.is_some(),
+        "the candidate's turn names its author"
+    );
+}
+
+async fn after_a_restart_live_drills_come_back_with_their_turns_and_a_rearmed_timer(db: &TestDb) {
+    let drill = {
+        let engine = Engine::new(db.open().await, "before");
+        let drill = live_drill(&engine, "ana").await;
+        engine
+            .handle(
+                &drill,
+                Some("m1"),
+                Event::CandidateSaid("Can we look at p99?".into()),
+                T0 + 10 * S,
+            )
+            .await
+            .expect("say");
+        drill
+        // The process dies here, with the antagonist's reply still owed.
+    };
+    let engine = Engine::new(db.open().await, "after");
+    let recovered = engine.recover(T0 + 400 * S).await.expect("recover");
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].drill, drill);
+    assert_eq!(
+        asks(&recovered[0].effects),
+        1,
+        "the reply owed is asked for"
+    );
+    assert!(
+        recovered[0].effects.contains(&Effect::ArmTimer {
+            at: 1_800_000_450_000
+        }),
+        "the timer is re-armed at the thirty-second warning: {:?}",
+        recovered[0].effects
+    );
+    let loaded = engine.store().load_drill(&drill).await.expect("load");
+    assert_eq!(loaded.record.next_due_at, Some(T0 + 450 * S));
+    assert_eq!(loaded.record.phase, Phase::Live);
+    let texts: Vec<_> = loaded.turns.iter().map(|t| t.turn.text.as_str()).collect();
+    assert_eq!(texts, vec!["The date holds.", "Can we look at p99?"]);
+    // The platform redelivers the message it never saw acknowledged.
+    let again = engine
+        .handle(
+            &drill,
+            Some("m1"),
+            Event::CandidateSaid("Can we look at p99?".into()),
+            T0 + 401 * S,
+        )
+        .await
+        .expect("redelivery");
+    assert!(again.is_empty());
+    assert_eq!(
+        engine
+            .store()
+            .load_drill(&drill)
+            .await
+            .expect("load")
+            .turns
+            .len(),
+        2,
+        "nothing duplicated"
+    );
+}
+
+async fn a_redelivered_event_is_applied_once(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let drill = live_drill(&engine, "ana").await;
+    let say = || Event::CandidateSaid("Which customers see it?".into());
+    let first = engine
+        .handle(&drill, Some("evt-1"), say(), T0 + 10 * S)
+        .await
+        .expect("first");
+    let second = engine
+        .handle(&drill, Some("evt-1"), say(), T0 + 11 * S)
+        .await
+        .expect("second");
+    assert_eq!(asks(&first), 1);
+    assert!(second.is_empty());
+    let loaded = engine.store().load_drill(&drill).await.expect("load");
+    assert_eq!(loaded.turns.len(), 2);
+}
+
+async fn two_engines_racing_the_same_event_apply_it_once(db: &TestDb) {
+    let a = Arc::new(Engine::new(db.open().await, "a"));
+    let b = Arc::new(Engine::new(db.open().await, "b"));
+    for round in 0..5 {
+        let drill = live_drill(&a, "ana").await;
+        let barrier = Arc::new(Barrier::new(2));
+        let event_id = format!("evt-{round}");
+        let tasks = [a.clone(), b.clone()].map(|engine| {
+            let (barrier, drill, event_id) = (barrier.clone(), drill.clone(), event_id.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                engine
+                    .handle(
+                        &drill,
+                        Some(&event_id),
+                        Event::CandidateSaid("Where does the p99 come from?".into()),
+                        T0 + 10 * S,
+                    )
+                    .await
+            })
+        });
+        let mut asked = 0;
+        for task in tasks {
+            asked += asks(&task.await.expect("task").expect("handle"));
+        }
+        assert_eq!(asked, 1, "exactly one engine asks for the reply");
+        let loaded = a.store().load_drill(&drill).await.expect("load");
+        assert_eq!(loaded.turns.len(), 2, "the turn is stored once");
+        assert_eq!(
+            loaded.record.version, 3,
+            "created, started, opener, one event"
+        );
+    }
+}
+
+async fn two_engines_racing_different_events_lose_no_turn(db: &TestDb) {
+    let a = Arc::new(Engine::new(db.open().await, "a"));
+    let b = Arc::new(Engine::new(db.open().await, "b"));
+    let drill = live_drill(&a, "ana").await;
+    let barrier = Arc::new(Barrier::new(2));
+    let tasks = [("a", a.clone()), ("b", b.clone())].map(|(name, engine)| {
+        let (barrier, drill) = (barrier.clone(), drill.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            let mut asked = 0;
+            for i in 0..5 {
+                let effects = engine
+                    .handle(
+                        &drill,
+                        Some(&format!("{name}-{i}")),
+                        Event::CandidateSaid(format!("{name} says {i}")),
+                        T0 + 10 * S,
+                    )
+                    .await
+                    .expect("handle");
+                asked += asks(&effects);
+            }
+            asked
+        })
+    });
+    let mut asked = 0;
+    for task in tasks {
+        asked += task.await.expect("task");
+    }
+    assert_eq!(asked, 1, "one reply is owed for the whole run of turns");
+    let loaded = a.store().load_drill(&drill).await.expect("load");
+    assert_eq!(loaded.turns.len(), 11);
+    let indexes: Vec<usize> = loaded.turns.iter().map(|t| t.index).collect();
+    assert_eq!(indexes, (0..11).collect::<Vec<_>>());
+}
+
+async fn two_engines_firing_due_timers_fire_each_drill_once(db: &TestDb) {
+    let a = Arc::new(Engine::new(db.open().await, "a"));
+    let b = Arc::new(Engine::new(db.open().await, "b"));
+    let mut drills = Vec::new();
+    for _ in 0..8 {
+        drills.push(live_drill(&a, "ana").await);
+    }
+    let due = T0 + 360 * S;
+    let barrier = Arc::new(Barrier::new(2));
+    let tasks = [a.clone(), b.clone()].map(|engine| {
+        let barrier = barrier.clone();
+        tokio::spawn(async move {
+            barrier.wait().await;
+            engine.fire_due_timers(due).await
+        })
+    });
+    let mut fired = Vec::new();
+    for task in tasks {
+        fired.extend(task.await.expect("task").expect("fire"));
+    }
+    let mut ids: Vec<_> = fired.iter().map(|f| f.drill.clone()).collect();
+    ids.sort();
+    let mut expected = drills.clone();
+    expected.sort();
+    assert_eq!(ids, expected, "every drill fired, none twice");
+    for f in &fired {
+        assert!(
+            f.effects.iter().any(|e| matches!(e, Effect::Notify(_))),
+            "the two-minute warning is given: {:?}",
+            f.effects
+        );
+    }
+    assert!(a.fire_due_timers(due).await.expect("again").is_empty());
+    assert!(b.fire_due_timers(due).await.expect("again").is_empty());
+}
+
+async fn a_claimed_timer_is_taken_over_only_after_its_lease_expires(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let drill = live_drill(&engine, "ana").await;
+    let store = engine.store();
+    let due = T0 + 360 * S;
+    let claimed = store
+        .claim_due_timers("crashed", due, 30 * S, 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store
+            .claim_due_timers("other", due + S, 30 * S, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "a live claim is respected"
+    );
+    let taken = store
+        .claim_due_timers("other", due + 30 * S, 30 * S, 10)
+        .await
+        .expect("claim");
+    assert_eq!(taken, vec![DueTimer { drill, due_at: due }]);
+}
+
+async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let drill = live_drill(&engine, "ana").await;
+    engine
+        .handle(
+            &drill,
+            None,
+            Event::CandidateSaid("hello".into()),
+            T0 + 5 * S,
+        )
+        .await
+        .expect("say");
+    let fired = engine.fire_due_timers(T0 + 360 * S).await.expect("fire");
+    assert_eq!(fired.len(), 1);
+    let record = engine
+        .store()
+        .load_drill(&drill)
+        .await
+        .expect("load")
+        .record;
+    assert_eq!(record.next_due_at, Some(T0 + 450 * S));
+    engine.fire_due_timers(T0 + 450 * S).await.expect("fire");
+    let ended = engine.fire_due_timers(T0 + 480 * S).await.expect("fire");
+    assert!(ended[0].effects.contains(&Effect::Debrief));
+    let record = engine
+        .store()
+        .load_drill(&drill)
+        .await
+        .expect("load")
+        .record;
+    assert_eq!(record.phase, Phase::WrapUp);
+    assert_eq!(record.next_due_at, None);
+}
+
+async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let store = engine.store().clone();
+    // Alice practises; her drill is scored, costs tokens, and gets feedback.
+    let hers = live_drill(&engine, "alice").await;
+    engine
+        .handle(
+            &hers,
+            None,
+            Event::CandidateSaid("alice-said: p99 is up".into()),
+            T0 + 9 * S,
+        )
+        .await
+        .expect("say");
+    store
+        .save_scorecard(&hers, &scorecard(3, &["defensive"], 2), T0 + 500 * S)
+        .await
+        .expect("score");
+    store
+        .record_llm_usage(&hers, "m", 100, 20, T0)
+        .await
+        .expect("usage");
+    store
+        .add_peer_feedback(&hers, &person("bob"), Some(&person("alice")), "nice", T0)
+        .await
+        .expect("feedback");
+    // Bob practises with Alice observing and speaking; she leaves him feedback.
+    let mut his_new = new_drill("bob", T0);
+    his_new.participants.push(Participant {
+        person: person("alice"),
+        role: Role::Observer,
+    });
+    let his = engine.start_drill(&his_new).await.expect("create").id;
+    engine
+        .handle(&his, None, Event::Start, T0)
+        .await
+        .expect("start");
+    engine
+        .handle(
+            &his,
+            None,
+            Event::ObserverSaid("alice-said: watch the tone".into()),
+            T0 + S,
+        )
+        .await
+        .expect("observe");
+    engine
+        .handle(
+            &his,
+            None,
+            Event::CandidateSaid("bob-said: fine".into()),
+            T0 + 2 * S,
+        )
+        .await
+        .expect("say");
+    store
+        .add_peer_feedback(
+            &his,
+            &person("alice"),
+            Some(&person("bob")),
+            "alice-said: good",
+            T0,
+        )
+        .await
+        .expect("feedback");
+    store
+        .enqueue(&WorkspaceRef::terminal(), &person("alice"), None, T0)
+        .await
+        .expect("queue");
+    let alice_id = store.ensure_person(&person("alice")).await.expect("id");
+
+    let forgotten = store
+        .forget_person("terminal", "alice")
+        .await
+        .expect("forget");
+    assert!(forgotten.person_found);
+    assert_eq!(forgotten.drills, 1);
+    assert_eq!(forgotten.turns_redacted, 1);
+
+    let id = alice_id.to_string();
+    let checks: [(&'static str, &str); 12] = [
+        (
+            "SELECT COUNT(*) FROM people WHERE platform_user_id = $1",
+            "alice",
+        ),
+        (
+            "SELECT COUNT(*) FROM participants WHERE CAST(person_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM turns WHERE CAST(author_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM turns WHERE text LIKE $1",
+            "%alice-said%",
+        ),
+        (
+            "SELECT COUNT(*) FROM peer_feedback WHERE CAST(from_person_id AS TEXT) = $1 OR CAST(to_person_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM queue_entries WHERE CAST(person_id AS TEXT) = $1",
+            &id,
+        ),
+        ("SELECT COUNT(*) FROM drills WHERE id = $1", hers.as_str()),
+        (
+            "SELECT COUNT(*) FROM turns WHERE drill_id = $1",
+            hers.as_str(),
+        ),
+        (
+            "SELECT COUNT(*) FROM scorecards WHERE drill_id = $1",
+            hers.as_str(),
+        ),
+        (
+            "SELECT COUNT(*) FROM scorecard_flags WHERE drill_id = $1",
+            hers.as_str(),
+        ),
+        (
+            "SELECT COUNT(*) FROM scorecard_dimensions WHERE drill_id = $1",
+            hers.as_str(),
+        ),
+        (
+            "SELECT COUNT(*) FROM llm_usage WHERE drill_id = $1",
+            hers.as_str(),
+        ),
+    ];
+    for (sql, bind) in checks {
+        assert_eq!(db.count(sql, bind).await, 0, "{sql} [{bind}]");
+    }
+    // Bob's drill keeps its shape; only Alice's words are gone from it.
+    let his_loaded = store.load_drill(&his).await.expect("bob's drill");
+    assert_eq!(his_loaded.turns.len(), 2);
+    assert_eq!(his_loaded.turns[0].turn.text, "");
+    assert_eq!(his_loaded.participants.len(), 1);
+    assert_eq!(
+        db.count(
+            "SELECT COUNT(*) FROM turns WHERE text LIKE $1",
+            "%bob-said%"
+        )
+        .await,
+        1
+    );
+}
+
+async fn history_lists_drills_newest_first_with_scores_flags_and_tokens(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let store = engine.store().clone();
+    let older = live_drill(&engine, "ana").await;
+    store
+        .save_scorecard(&older, &scorecard(2, &["defensive", "folded"], 1), T0)
+        .await
+        .expect("score");
+    store
+        .record_llm_usage(&older, "m", 100, 20, T0)
+        .await
+        .expect("usage");
+    store
+        .record_llm_usage(&older, "m", 30, 5, T0)
+        .await
+        .expect("usage");
+    let newer = engine
+        .start_drill(&new_drill("ana", T0 + 3600 * S))
+        .await
+        .expect("create")
+        .id;
+    engine
+        .handle(&newer, None, Event::Start, T0 + 3600 * S)
+        .await
+        .expect("start");
+    let someone_else = live_drill(&engine, "bob").await;
+
+    let rows = store.history(Some(&person("ana"))).await.expect("history");
+    let json = spar::commands::history::json(&rows);
+    let drills = json["drills"].as_array().expect("drills");
+    assert_eq!(drills.len(), 2, "only ana's drills");
+    assert_eq!(drills[0]["id"], newer.as_str());
+    assert_eq!(drills[0]["overall"], serde_json::Value::Null);
+    assert_eq!(drills[1]["id"], older.as_str());
+    assert_eq!(drills[1]["scenario"], "latency-regression");
+    assert_eq!(drills[1]["overall"], 2);
+    assert_eq!(
+        drills[1]["flags"],
+        serde_json::json!(["defensive", "folded"])
+    );
+    assert_eq!(drills[1]["tokens"], 155);
+    assert_eq!(drills[1]["started_at"], "2027-01-15T08:00:00Z");
+    let everyone = store.history(None).await.expect("history");
+    assert!(everyone.iter().any(|r| r.id == someone_else));
+    assert!(spar::commands::history::text(&rows).contains("flags: defensive, folded"));
+}
+
+async fn scores_come_back_oldest_first_with_their_dimensions(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let store = engine.store().clone();
+    for (i, overall) in [1u8, 3, 2].into_iter().enumerate() {
+        let id = engine
+            .start_drill(&new_drill("ana", T0 + i as i64 * 3600 * S))
+            .await
+            .expect("create")
+            .id;
+        store
+            .save_scorecard(&id, &scorecard(overall, &[], overall), T0)
+            .await
+            .expect("score");
+    }
+    let points = store.score_series(None).await.expect("series");
+    let overall: Vec<u8> = points.iter().map(|p| p.overall).collect();
+    assert_eq!(overall, vec![1, 3, 2]);
+    assert_eq!(
+        points[1].dimensions,
+        vec![("curiosity".to_string(), 3), ("composure".to_string(), 2)]
+    );
+    let chart = tempfile::tempdir().expect("dir");
+    let path = chart.path().join("scores.png");
+    spar::chart::draw_scores(&points, &path).expect("chart");
+    let bytes = std::fs::read(&path).expect("png");
+    assert!(bytes.starts_with(b"\x89PNG"), "a PNG file");
+}
+
+async fn an_export_can_be_read_back_as_a_transcript(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let drill = live_drill(&engine, "ana").await;
+    engine
+        .handle(
+            &drill,
+            None,
+            Event::CandidateSaid("Show me the trace.".into()),
+            T0 + 20 * S,
+        )
+        .await
+        .expect("say");
+    engine
+        .store()
+        .save_scorecard(&drill, &scorecard(3, &["defensive"], 3), T0)
+        .await
+        .expect("score");
+    let loaded = engine.store().load_drill(&drill).await.expect("load");
+    let json = spar::commands::export::json(&loaded);
+    let transcript = spar_core::Transcript::from_value(&json).expect("a transcript");
+    assert_eq!(transcript.scenario.as_deref(), Some("latency-regression"));
+    assert_eq!(transcript.turns.len(), 2);
+    assert_eq!(transcript.turns[1].at_s, 20.0);
+    assert_eq!(json["scorecard"]["overall"], 3);
+    let markdown = spar::commands::export::markdown(&loaded);
+    assert!(
+        markdown.contains("**Candidate** (0:20): Show me the trace."),
+        "{markdown}"
+    );
+    assert!(markdown.contains("- **defensive**"), "{markdown}");
+}
+
+async fn a_redelivered_platform_event_id_is_recognised(db: &TestDb) {
+    let store = db.open().await;
+    let event = EventKey {
+        platform: "slack".into(),
+        event_id: "Ev123".into(),
+    };
+    assert!(!store.event_processed(&event).await.expect("check"));
+    assert!(store.mark_event_processed(&event, T0).await.expect("first"));
+    assert!(
+        !store
+            .mark_event_processed(&event, T0 + S)
+            .await
+            .expect("again")
+    );
+    assert!(store.event_processed(&event).await.expect("check"));
+}
+
+#[tokio::test]
+async fn a_corrupt_database_file_gives_one_sentence_naming_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("x.db");
+    std::fs::write(&path, vec![0x5a_u8; 8192]).expect("garbage");
+    let url = spar::store::sqlite_url(&path);
+    let error = match spar::store::open(Some(&url)).await {
+        Ok(_) => panic!("a corrupt file opened"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert_eq!(
+        error,
+        format!("cannot open database {url}: file is not a database")
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_gives_one_sentence_naming_it_without_the_password() {
+    let url = "postgres://spar:hunter2@127.0.0.1:1/spar";
+    let error = match spar::store::open(Some(url)).await {
+        Ok(_) => panic!("port 1 answered"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert_eq!(
+        error,
+        "cannot open database postgres://spar:***@127.0.0.1:1/spar: connection refused"
+    );
+}
+
+#[tokio::test]
+async fn a_url_of_another_kind_is_refused_with_what_is_expected() {
+    let error = match spar::store::open(Some("mysql://x/y")).await {
+        Ok(_) => panic!("mysql opened"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        error.contains("must start with sqlite:// or postgres://"),
+        "{error}"
+    );
+}
