@@ -5,6 +5,7 @@ use crate::cli::{ColourChoice, PracticeArgs};
 use crate::config::Settings;
 use crate::failure::input_error;
 use crate::library;
+use crate::terminal::record::StoreRecorder;
 use crate::terminal::style::Style;
 use crate::terminal::{Clock, NoRecorder, Session};
 use anyhow::Context as _;
@@ -81,6 +82,14 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
             interactive,
             out,
         };
+        // The store opens before the drill starts, so a bad database URL costs no answers.
+        let mut recorder = if args.no_save {
+            None
+        } else {
+            let store = crate::store::open(settings.database_url.as_deref()).await?;
+            let now = session.clock.now() as spar_core::store::EpochMillis;
+            Some(StoreRecorder::create(store, &settings.terminal_user, &drill, seed, now).await?)
+        };
         session.brief(&drill)?;
         if interactive {
             let prompt = style.bold("Press Enter when you are ready to start the clock.");
@@ -89,7 +98,17 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
             let mut ready = String::new();
             input.read_line(&mut ready).await?;
         }
-        session.run(&mut drill, &mut NoRecorder, input).await?;
+        match &mut recorder {
+            Some(recorder) => {
+                session.run(&mut drill, recorder, input).await?;
+                let id = recorder.drill_id();
+                let note = format!("Saved as drill {id} (seed {seed}). `spar history` lists your drills; `spar export --drill {id}` shows this one.");
+                writeln!(session.out, "\n{}", style.dim(&note))?;
+            }
+            None => {
+                session.run(&mut drill, &mut NoRecorder, input).await?;
+            }
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

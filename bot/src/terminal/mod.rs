@@ -1,6 +1,7 @@
 //! The terminal adapter: runs one drill between a person at a keyboard (or a script
 //! piping lines in) and the antagonist, performing the drill's effects as they come.
 
+pub mod record;
 pub mod style;
 
 use crate::antagonist::Scripted;
@@ -52,20 +53,27 @@ fn wall_now() -> Millis {
 }
 
 /// Receives what happens in a drill that must outlive the process (the store, in
-/// production). Each call completes before the drill moves on.
+/// production). Each call completes before the drill moves on, so a turn is stored
+/// before the antagonist is asked to answer it.
+#[allow(async_fn_in_trait)] // Used only on the terminal's own thread; no Send bound needed.
 pub trait Recorder {
-    fn effect(&mut self, drill: &Drill, effect: &Effect) -> anyhow::Result<()>;
-    fn scorecard(&mut self, drill: &Drill, card: &Scorecard) -> anyhow::Result<()>;
+    async fn effect(&mut self, drill: &Drill, effect: &Effect, now: Millis) -> anyhow::Result<()>;
+    async fn scorecard(
+        &mut self,
+        drill: &Drill,
+        card: &Scorecard,
+        now: Millis,
+    ) -> anyhow::Result<()>;
 }
 
 /// Records nothing: `--no-save`.
 pub struct NoRecorder;
 
 impl Recorder for NoRecorder {
-    fn effect(&mut self, _: &Drill, _: &Effect) -> anyhow::Result<()> {
+    async fn effect(&mut self, _: &Drill, _: &Effect, _: Millis) -> anyhow::Result<()> {
         Ok(())
     }
-    fn scorecard(&mut self, _: &Drill, _: &Scorecard) -> anyhow::Result<()> {
+    async fn scorecard(&mut self, _: &Drill, _: &Scorecard, _: Millis) -> anyhow::Result<()> {
         Ok(())
     }
 }
@@ -136,7 +144,7 @@ impl<W: Write> Session<'_, W> {
     pub async fn run<R: AsyncBufRead + Unpin>(
         &mut self,
         drill: &mut Drill,
-        recorder: &mut dyn Recorder,
+        recorder: &mut impl Recorder,
         input: R,
     ) -> anyhow::Result<Option<Scorecard>> {
         let mut lines = input.lines();
@@ -147,7 +155,7 @@ impl<W: Write> Session<'_, W> {
             while let Some(event) = queue.pop_front() {
                 let now = self.clock.now();
                 for effect in drill.handle(event, now) {
-                    recorder.effect(drill, &effect)?;
+                    recorder.effect(drill, &effect, now).await?;
                     match effect {
                         Effect::PersistTurn { turn, .. } => {
                             if turn.role == Role::Candidate && !self.interactive {
@@ -176,7 +184,7 @@ impl<W: Write> Session<'_, W> {
                         }
                         Effect::Debrief => {
                             let card = self.scorer.score(&drill.transcript());
-                            recorder.scorecard(drill, &card)?;
+                            recorder.scorecard(drill, &card, self.clock.now()).await?;
                             self.debrief(&card)?;
                             scorecard = Some(card);
                             queue.push_back(Event::Debriefed);
