@@ -244,6 +244,15 @@ pub fn merge(card: &Scorecard, transcript: &Transcript, verdict: Verdict) -> Jud
             dropped += 1;
             continue;
         }
+        // Words the scorer set aside (said to the scorer, or to break the role-play) earn
+        // nothing from the judge either.
+        let quoted = one_line(quote.trim().trim_matches('"'));
+        if card.notes.iter().any(|n| n.contains(&quoted)) {
+            merged.notes.push(format!(
+                "The judge's change to {name} rested on a line the scorer set aside; it was ignored."
+            ));
+            continue;
+        }
         if change == 0 || merged.adjustments.iter().any(|a| a.dimension == name) {
             continue;
         }
