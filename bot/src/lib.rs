@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod failure;
 pub mod library;
+pub mod llm;
 pub mod terminal;
 
 use cli::{Cli, Command};
