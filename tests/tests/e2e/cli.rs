@@ -11,6 +11,11 @@ pub struct Run {
 
 /// Runs `spar ARGS` with `stdin` piped in, isolated from the user's own settings and data.
 pub fn spar(args: &[&str], stdin: &str) -> Run {
+    spar_with_env(args, stdin, &[])
+}
+
+/// `spar` with extra environment variables, such as `SPAR_LLM_*` for a local fake model.
+pub fn spar_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().expect("a temporary home");
     let mut child = Command::new(env!("CARGO_BIN_EXE_spar-e2e"))
         .args(args)
@@ -18,6 +23,7 @@ pub fn spar(args: &[&str], stdin: &str) -> Run {
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("XDG_DATA_HOME", home.path().join("data"))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,4 +2,6 @@
 //! adapters against a real PostgreSQL and local fakes of the services it talks to.
 
 mod cli;
+mod fake_openai;
+mod llm;
 mod practice;
