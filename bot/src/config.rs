@@ -44,7 +44,15 @@ pub struct LlmSettings {
     pub model: Option<String>,
     /// The debrief judge's model; defaults to `model`.
     pub judge_model: Option<String>,
+    /// Seconds to wait for a model's answer before counting the attempt as failed (30).
     pub timeout_s: Option<f64>,
+    /// The first retry's backoff in milliseconds, doubled each attempt and jittered (500).
+    /// Tests set it to a few milliseconds.
+    pub retry_base_ms: Option<u64>,
+    /// How many times one call is tried on 429, 5xx and connection errors (3).
+    pub max_attempts: Option<u32>,
+    /// The most tokens (estimated) a turn's prompt may take, however long the drill (3000).
+    pub context_tokens: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

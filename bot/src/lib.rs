@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod failure;
 pub mod library;
+pub mod llm;
 pub mod store;
 pub mod terminal;
 

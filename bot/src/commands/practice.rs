@@ -1,10 +1,11 @@
 //! `spar practice`: a drill in the terminal, on the embedded defaults unless configured.
 
-use crate::antagonist::Scripted;
+use crate::antagonist::{Antagonist, Scripted};
 use crate::cli::{ColourChoice, PracticeArgs};
 use crate::config::Settings;
 use crate::failure::input_error;
 use crate::library;
+use crate::llm::{LlmConfig, OpenAiAntagonist, OpenAiJudge};
 use crate::terminal::record::StoreRecorder;
 use crate::terminal::style::Style;
 use crate::terminal::{Clock, NoRecorder, Session};
@@ -49,7 +50,24 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
     let seed = args.seed.unwrap_or_else(clock_seed);
     let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
     let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
-    let antagonist = Scripted::new(shared, scorer.clone(), seed);
+    let scripted = Scripted::new(shared, scorer.clone(), seed);
+    let llm = LlmConfig::from_settings(&settings.llm)?;
+    let (mut antagonist, judge, playing) = match &llm {
+        Some(config) => {
+            let model = OpenAiAntagonist::new(config).context("setting up the model antagonist")?;
+            let judge = OpenAiJudge::new(config).context("setting up the debrief judge")?;
+            let playing = format!(
+                "Antagonist: model {} at {}; debrief judged by {}.",
+                config.model, config.base_url, config.judge_model
+            );
+            (Antagonist::llm(model, scripted), Some(judge), playing)
+        }
+        None => (
+            Antagonist::Scripted(Box::new(scripted)),
+            None,
+            "Antagonist: scripted (offline). Set SPAR_LLM_MODEL to use a model.".to_string(),
+        ),
+    };
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
@@ -61,11 +79,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
                 .ok_or_else(|| unknown_scenario(id, &library))?,
             None => choose(&library, &mut input, &mut out, &style, interactive).await?,
         };
-        writeln!(
-            out,
-            "{}",
-            style.dim("Antagonist: scripted (offline). Set SPAR_LLM_MODEL to use a model.")
-        )?;
+        writeln!(out, "{}", style.dim(&playing))?;
         let mut drill = Drill::new(DrillSettings {
             scenario_id: scenario.id.clone(),
             difficulty,
@@ -75,8 +89,9 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
         });
         let mut session = Session {
             scenario,
-            antagonist: &antagonist,
+            antagonist: &mut antagonist,
             scorer: &scorer,
+            judge: judge.as_ref(),
             style,
             clock,
             interactive,

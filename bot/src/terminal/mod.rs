@@ -4,10 +4,12 @@
 pub mod record;
 pub mod style;
 
-use crate::antagonist::Scripted;
+use crate::antagonist::Antagonist;
+use crate::llm::{OpenAiJudge, ReplySink, Usage};
 use spar_core::drill::{Drill, Effect, EndReason, Event, Millis, Notice};
+use spar_core::judge::{self, JudgedScorecard};
 use spar_core::scenario::Scenario;
-use spar_core::scoring::{Scorecard, Scorer, render};
+use spar_core::scoring::{Scorecard, Scorer};
 use spar_core::transcript::{Role, clock};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -64,6 +66,15 @@ pub trait Recorder {
         card: &Scorecard,
         now: Millis,
     ) -> anyhow::Result<()>;
+    /// Tokens a model call spent for this drill (antagonist or judge), kept for history.
+    async fn llm_usage(
+        &mut self,
+        drill: &Drill,
+        model: &str,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+        now: Millis,
+    ) -> anyhow::Result<()>;
 }
 
 /// Records nothing: `--no-save`.
@@ -76,12 +87,76 @@ impl Recorder for NoRecorder {
     async fn scorecard(&mut self, _: &Drill, _: &Scorecard, _: Millis) -> anyhow::Result<()> {
         Ok(())
     }
+    async fn llm_usage(
+        &mut self,
+        _: &Drill,
+        _: &str,
+        _: u32,
+        _: u32,
+        _: Millis,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Prints a streamed reply under the persona's label as it arrives.
+struct StreamOut<'o, W: Write> {
+    out: &'o mut W,
+    style: Style,
+    label: String,
+    open: bool,
+    /// The first write error; printing stops there and the session reports it after.
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> StreamOut<'_, W> {
+    fn write(&mut self, text: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush());
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    /// Ends the open line, if any.
+    fn finish(&mut self) {
+        if self.open {
+            self.open = false;
+            self.write("\n");
+        }
+    }
+}
+
+impl<W: Write> ReplySink for StreamOut<'_, W> {
+    fn text(&mut self, chunk: &str) {
+        if !self.open {
+            self.open = true;
+            let label = format!("{}    ", self.label);
+            self.write(&label);
+        }
+        self.write(&chunk.replace('\n', "\n    "));
+    }
+
+    fn retract(&mut self) {
+        if self.open {
+            self.finish();
+            let note = self.style.dim("    (withdrawn)");
+            self.write(&format!("{note}\n"));
+        }
+    }
 }
 
 pub struct Session<'a, W: Write> {
     pub scenario: &'a Scenario,
-    pub antagonist: &'a Scripted,
+    pub antagonist: &'a mut Antagonist,
     pub scorer: &'a Scorer,
+    /// Adds a model's commentary to the debrief, when configured.
+    pub judge: Option<&'a OpenAiJudge>,
     pub style: Style,
     pub clock: Clock,
     /// Whether a person is typing: then we prompt, and don't echo their lines back.
@@ -150,6 +225,7 @@ impl<W: Write> Session<'_, W> {
         let mut lines = input.lines();
         let mut timer: Option<Millis> = None;
         let mut scorecard = None;
+        let mut used = Usage::default();
         let mut queue: VecDeque<Event> = VecDeque::from([Event::Start]);
         loop {
             while let Some(event) = queue.pop_front() {
@@ -165,17 +241,48 @@ impl<W: Write> Session<'_, W> {
                         }
                         Effect::PersistPhase(_) => {}
                         Effect::AskAntagonist => {
-                            let line = self.antagonist.next_line(
-                                self.scenario,
-                                drill.settings().difficulty,
-                                drill.turns(),
-                            );
                             let at = drill.elapsed_s(self.clock.now());
-                            let text =
-                                self.style
-                                    .turn(at, &self.scenario.persona.name, true, &line);
-                            self.out.write_all(text.as_bytes())?;
-                            queue.push_back(Event::AntagonistSaid(line));
+                            let name = &self.scenario.persona.name;
+                            let mut sink = StreamOut {
+                                out: &mut self.out,
+                                style: self.style,
+                                label: self.style.label(at, name, true),
+                                open: false,
+                                error: None,
+                            };
+                            let line = self
+                                .antagonist
+                                .next_line(
+                                    self.scenario,
+                                    drill.settings().difficulty,
+                                    drill.turns(),
+                                    &mut sink,
+                                )
+                                .await;
+                            sink.finish();
+                            if let Some(e) = sink.error {
+                                return Err(e.into());
+                            }
+                            if let Some((model, usage)) = &line.usage {
+                                used += *usage;
+                                recorder
+                                    .llm_usage(
+                                        drill,
+                                        model,
+                                        usage.prompt_tokens,
+                                        usage.completion_tokens,
+                                        self.clock.now(),
+                                    )
+                                    .await?;
+                            }
+                            if let Some(notice) = &line.notice {
+                                self.out.write_all(self.style.notice(notice).as_bytes())?;
+                            }
+                            if !line.streamed {
+                                let text = self.style.turn(at, name, true, &line.text);
+                                self.out.write_all(text.as_bytes())?;
+                            }
+                            queue.push_back(Event::AntagonistSaid(line.text));
                         }
                         Effect::ArmTimer { at } => timer = Some(at),
                         Effect::Notify(notice) => {
@@ -183,10 +290,31 @@ impl<W: Write> Session<'_, W> {
                             self.out.write_all(text.as_bytes())?;
                         }
                         Effect::Debrief => {
-                            let card = self.scorer.score(&drill.transcript());
-                            recorder.scorecard(drill, &card, self.clock.now()).await?;
-                            self.debrief(&card)?;
-                            scorecard = Some(card);
+                            let transcript = drill.transcript();
+                            let card = self.scorer.score(&transcript);
+                            let judged = match self.judge {
+                                Some(j) => {
+                                    let (judged, usage) =
+                                        j.judge(self.scenario, &transcript, &card).await;
+                                    used += usage;
+                                    recorder
+                                        .llm_usage(
+                                            drill,
+                                            j.model(),
+                                            usage.prompt_tokens,
+                                            usage.completion_tokens,
+                                            self.clock.now(),
+                                        )
+                                        .await?;
+                                    judged
+                                }
+                                None => JudgedScorecard::unjudged(card, None),
+                            };
+                            recorder
+                                .scorecard(drill, &judged.card, self.clock.now())
+                                .await?;
+                            self.debrief(&judged, used)?;
+                            scorecard = Some(judged.card);
                             queue.push_back(Event::Debriefed);
                         }
                     }
@@ -257,14 +385,23 @@ impl<W: Write> Session<'_, W> {
         }
     }
 
-    fn debrief(&mut self, card: &Scorecard) -> std::io::Result<()> {
+    fn debrief(&mut self, judged: &JudgedScorecard, used: Usage) -> std::io::Result<()> {
         let mut text = format!("\n{}\n\n", self.style.bold("Debrief"));
-        text.push_str(&self.style.reflow(&render::render_text(card)));
+        text.push_str(&self.style.reflow(&judge::render_text(judged)));
         text.push_str(&format!(
             "\n{}\n",
             self.style.bold("What good looks like here")
         ));
         text.push_str(&self.style.wrap(&self.scenario.debrief, "  "));
+        if used != Usage::default() {
+            text.push_str(&format!(
+                "\n{}\n",
+                self.style.dim(&format!(
+                    "Model tokens this drill: {} prompt + {} completion.",
+                    used.prompt_tokens, used.completion_tokens
+                ))
+            ));
+        }
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }

@@ -121,4 +121,25 @@ impl Recorder for StoreRecorder {
             .context("saving the scorecard")?;
         Ok(())
     }
+
+    async fn llm_usage(
+        &mut self,
+        _drill: &Drill,
+        model: &str,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+        now: Millis,
+    ) -> anyhow::Result<()> {
+        self.store
+            .record_llm_usage(
+                &self.drill,
+                model,
+                i64::from(prompt_tokens),
+                i64::from(completion_tokens),
+                now as EpochMillis,
+            )
+            .await
+            .context("saving model token usage")?;
+        Ok(())
+    }
 }

@@ -39,14 +39,19 @@ impl Style {
         self.paint("1;33", text)
     }
 
-    /// `[0:42] Name` followed by the text, wrapped and indented under the label.
-    pub fn turn(&self, at_s: f64, speaker: &str, is_antagonist: bool, text: &str) -> String {
-        let label = if is_antagonist {
+    /// `[0:42] Name` on its own line: what a turn's text goes under.
+    pub fn label(&self, at_s: f64, speaker: &str, is_antagonist: bool) -> String {
+        let name = if is_antagonist {
             self.antagonist(speaker)
         } else {
             self.candidate(speaker)
         };
-        let mut out = format!("{} {}\n", self.dim(&format!("[{}]", clock(at_s))), label);
+        format!("{} {}\n", self.dim(&format!("[{}]", clock(at_s))), name)
+    }
+
+    /// `[0:42] Name` followed by the text, wrapped and indented under the label.
+    pub fn turn(&self, at_s: f64, speaker: &str, is_antagonist: bool, text: &str) -> String {
+        let mut out = self.label(at_s, speaker, is_antagonist);
         out.push_str(&self.wrap(text, "    "));
         out
     }

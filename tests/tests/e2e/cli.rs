@@ -11,11 +11,11 @@ pub struct Run {
 
 /// Runs `spar ARGS` with `stdin` piped in, isolated from the user's own settings and data.
 pub fn spar(args: &[&str], stdin: &str) -> Run {
-    spar_in(args, stdin, &[])
+    spar_with_env(args, stdin, &[])
 }
 
-/// `spar` with extra environment variables, still isolated from the user's own.
-pub fn spar_in(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+/// `spar` with extra environment variables, such as `SPAR_LLM_*` for a local fake model.
+pub fn spar_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().expect("a temporary home");
     let mut command = Command::new(env!("CARGO_BIN_EXE_spar-e2e"));
     command

@@ -2,6 +2,8 @@
 //! against real files, its adapters against a real PostgreSQL and local fakes.
 
 mod cli;
+mod fake_openai;
+mod llm;
 mod practice;
 mod score;
 mod store;

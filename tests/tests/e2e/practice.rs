@@ -74,7 +74,16 @@ fn the_end_of_input_ends_the_drill_cleanly() {
 #[test]
 fn the_same_seed_and_input_give_the_same_drill() {
     let lines = ["It is slower.", "What would change your mind?", "/end"];
-    assert_eq!(practice(&lines, &[]).stdout, practice(&lines, &[]).stdout);
+    // Everything but the new drill's storage id must match.
+    let drill = |run: crate::cli::Run| {
+        assert!(run.stdout.contains("Saved as drill"), "{}", run.stdout);
+        run.stdout
+            .lines()
+            .filter(|l| !l.contains("Saved as drill"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(drill(practice(&lines, &[])), drill(practice(&lines, &[])));
 }
 
 #[test]

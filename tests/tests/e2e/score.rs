@@ -1,7 +1,7 @@
 //! `spar score` and `spar eval`: the scorecard contract other tools rely on, and the
 //! scorer's measured accuracy.
 
-use crate::cli::{spar, spar_in};
+use crate::cli::{spar, spar_with_env};
 use std::path::PathBuf;
 
 fn repo(path: &str) -> PathBuf {
@@ -111,7 +111,7 @@ fn a_missing_file_exits_2_naming_it() {
 #[test]
 fn the_scorer_meets_its_f1_target_on_our_labelled_drills() {
     let cases = repo("eval/cases.jsonl");
-    let run = spar_in(
+    let run = spar_with_env(
         &["eval", cases.to_str().unwrap(), "--min-f1", "0.9"],
         "",
         &[],
@@ -125,7 +125,7 @@ fn the_scorer_meets_its_f1_target_on_the_shared_dev_set() {
     let Some(dev) = shared("dev.jsonl") else {
         return;
     };
-    let run = spar_in(
+    let run = spar_with_env(
         &["eval", dev.to_str().unwrap(), "--min-f1", "0.95"],
         "",
         &[],
