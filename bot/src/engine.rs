@@ -4,10 +4,11 @@
 //! committed in one transaction before the adapter is told what to do next. The drill
 //! logic stays in the core; this only moves state between it and the store.
 
+use spar_core::Role;
 use spar_core::drill::{Drill, Effect, Event, Millis, Phase};
 use spar_core::store::{
     Committed, DrillId, DrillRecord, DrillUpdate, EpochMillis, EventKey, LoadedDrill, NewDrill,
-    Store, StoreError, StoredTurn, TimerChange,
+    PersonId, Store, StoreError, StoredScorecard, StoredTurn, TimerChange,
 };
 use std::sync::Arc;
 
@@ -191,9 +192,39 @@ fn update_for(
     now: EpochMillis,
 ) -> DrillUpdate {
     let record = &loaded.record;
+    changes(
+        Base {
+            drill: &record.id,
+            version: record.version,
+            started: record.started_at.is_some(),
+        },
+        state,
+        effects,
+        |role| loaded.member(role).map(|m| m.id),
+        event,
+        now,
+    )
+}
+
+/// The stored drill an update applies to.
+struct Base<'a> {
+    drill: &'a DrillId,
+    version: i64,
+    /// Whether the store already has the start time (it is written once).
+    started: bool,
+}
+
+fn changes(
+    base: Base<'_>,
+    state: &Drill,
+    effects: &[Effect],
+    author: impl Fn(Role) -> Option<PersonId>,
+    event: Option<EventKey>,
+    now: EpochMillis,
+) -> DrillUpdate {
     let mut update = DrillUpdate {
-        drill: record.id.clone(),
-        expected_version: record.version,
+        drill: base.drill.clone(),
+        expected_version: base.version,
         at: now,
         event,
         ..DrillUpdate::default()
@@ -203,14 +234,14 @@ fn update_for(
             Effect::PersistTurn { index, turn } => update.turns.push(StoredTurn {
                 index: *index,
                 turn: turn.clone(),
-                author: loaded.member(turn.role).map(|m| m.id),
+                author: author(turn.role),
             }),
             Effect::PersistPhase(phase) => update.phase = Some(*phase),
             Effect::ArmTimer { at } => update.timer = TimerChange::Set(to_epoch(*at)),
             _ => {}
         }
     }
-    if record.started_at.is_none() {
+    if !base.started {
         update.started_at = state.started_at().map(to_epoch);
         update.ends_at = state.deadline().map(to_epoch);
     }
@@ -219,6 +250,87 @@ fn update_for(
         update.timer = TimerChange::Clear;
     }
     update
+}
+
+/// Saves a drill that runs in this process, such as `spar practice` in the terminal:
+/// the caller keeps the `Drill` and, after each `Drill::handle`, passes its effects here
+/// before performing them, so every turn is stored before the antagonist is asked.
+pub struct Journal {
+    store: Arc<dyn Store>,
+    drill: DrillId,
+    version: i64,
+    started: bool,
+    /// Who said each role's turns, from the drill's participants.
+    authors: Vec<(Role, PersonId)>,
+}
+
+impl Journal {
+    /// Stores the new drill (in its briefing) with its participants.
+    pub async fn begin(store: Arc<dyn Store>, drill: &NewDrill) -> Result<Journal, StoreError> {
+        let record = store.create_drill(drill).await?;
+        let mut authors = Vec::new();
+        for participant in &drill.participants {
+            authors.push((
+                participant.role,
+                store.ensure_person(&participant.person).await?,
+            ));
+        }
+        Ok(Journal {
+            store,
+            drill: record.id,
+            version: record.version,
+            started: false,
+            authors,
+        })
+    }
+
+    pub fn drill_id(&self) -> &DrillId {
+        &self.drill
+    }
+
+    /// Commits what `effects` ask to store (turns, phase, timer) in one transaction.
+    /// `state` is the drill after the `handle` call that returned them.
+    pub async fn record(
+        &mut self,
+        state: &Drill,
+        effects: &[Effect],
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let update = changes(
+            Base {
+                drill: &self.drill,
+                version: self.version,
+                started: self.started,
+            },
+            state,
+            effects,
+            |role| {
+                self.authors
+                    .iter()
+                    .find(|(r, _)| *r == role)
+                    .map(|(_, id)| *id)
+            },
+            None,
+            now,
+        );
+        if let Committed::Applied { version } = self.store.commit(&update).await? {
+            self.version = version;
+        }
+        self.started |= update.started_at.is_some();
+        Ok(())
+    }
+
+    /// Stores the debrief's scorecard JSON (with its flags and dimensions as rows).
+    pub async fn save_scorecard(
+        &self,
+        scorecard: serde_json::Value,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let scorecard = StoredScorecard::from_json(scorecard)?;
+        self.store
+            .save_scorecard(&self.drill, &scorecard, now)
+            .await
+    }
 }
 
 /// The effects left for the adapter once storing is done.

@@ -2,6 +2,7 @@
 //! `scenario` and `turns` are the transcript format of `spar score` (so an export can be
 //! scored again), or as Markdown to read or share.
 
+use super::history::emit;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Settings;
 use crate::store;
@@ -27,8 +28,11 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(anyhow::Error::new(e).context("reading the drill")),
         };
         match args.format {
-            ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&drill))?),
-            ExportFormat::Markdown => print!("{}", markdown(&drill)),
+            ExportFormat::Json => emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json(&drill))?
+            ))?,
+            ExportFormat::Markdown => emit(&markdown(&drill))?,
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -22,8 +22,11 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> 
             .await
             .context("reading the history")?;
         match args.format {
-            ListFormat::Text => print!("{}", text(&rows)),
-            ListFormat::Json => println!("{}", serde_json::to_string_pretty(&json(&rows))?),
+            ListFormat::Text => emit(&text(&rows))?,
+            ListFormat::Json => emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json(&rows))?
+            ))?,
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -84,6 +87,18 @@ pub fn json(rows: &[HistoryRow]) -> serde_json::Value {
         })
         .collect::<Vec<_>>();
     serde_json::json!({ "drills": drills })
+}
+
+/// Writes a command's output; a reader that stopped early (`| head`) is not an error.
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to standard output"))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn rfc3339(ms: i64) -> String {

@@ -1,6 +1,7 @@
 //! `spar stats`: for the overall score and each dimension, the first, best and latest
 //! score and the trend across drills; optionally a PNG chart of them over time.
 
+use super::history::emit;
 use crate::chart;
 use crate::cli::{ListFormat, StatsArgs};
 use crate::config::Settings;
@@ -36,11 +37,11 @@ pub fn run(settings: &Settings, args: &StatsArgs) -> anyhow::Result<ExitCode> {
             .context("reading the scores")?;
         let summaries = summarise(&points);
         match args.format {
-            ListFormat::Text => print!("{}", text(&summaries, points.len())),
-            ListFormat::Json => println!(
-                "{}",
+            ListFormat::Text => emit(&text(&summaries, points.len()))?,
+            ListFormat::Json => emit(&format!(
+                "{}\n",
                 serde_json::to_string_pretty(&json(&summaries, points.len()))?
-            ),
+            ))?,
         }
         if let Some(path) = &args.chart {
             chart::draw_scores(&points, path)?;
