@@ -320,6 +320,19 @@ impl Journal {
         Ok(())
     }
 
+    /// Records the tokens a model call spent on this drill.
+    pub async fn record_llm_usage(
+        &self,
+        model: &str,
+        prompt_tokens: i64,
+        completion_tokens: i64,
+        now: EpochMillis,
+    ) -> Result<(), StoreError> {
+        self.store
+            .record_llm_usage(&self.drill, model, prompt_tokens, completion_tokens, now)
+            .await
+    }
+
     /// Stores the debrief's scorecard JSON (with its flags and dimensions as rows).
     pub async fn save_scorecard(
         &self,

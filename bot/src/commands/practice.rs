@@ -3,10 +3,10 @@
 use crate::antagonist::{Antagonist, Scripted};
 use crate::cli::{ColourChoice, PracticeArgs};
 use crate::config::Settings;
+use crate::engine::Journal;
 use crate::failure::input_error;
 use crate::library;
 use crate::llm::{LlmConfig, OpenAiAntagonist, OpenAiJudge};
-use crate::terminal::record::StoreRecorder;
 use crate::terminal::style::Style;
 use crate::terminal::{Clock, NoRecorder, Session};
 use anyhow::Context as _;
@@ -14,6 +14,8 @@ use spar_core::antagonist::SharedLines;
 use spar_core::drill::{Drill, DrillSettings, Mode};
 use spar_core::scenario::{Difficulty, ScenarioLibrary};
 use spar_core::scoring::Scorer;
+use spar_core::store::{DrillId, EpochMillis, NewDrill, Participant, PersonRef, WorkspaceRef};
+use spar_core::transcript::Role;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -102,8 +104,19 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
             None
         } else {
             let store = crate::store::open(settings.database_url.as_deref()).await?;
-            let now = session.clock.now() as spar_core::store::EpochMillis;
-            Some(StoreRecorder::create(store, &settings.terminal_user, &drill, seed, now).await?)
+            let new = NewDrill {
+                id: DrillId(uuid::Uuid::new_v4().to_string()),
+                workspace: WorkspaceRef::terminal(),
+                settings: drill.settings().clone(),
+                // Kept as the same 64 bits, so the drill can be replayed with --seed.
+                seed: Some(seed as i64),
+                created_at: session.clock.now() as EpochMillis,
+                participants: vec![Participant {
+                    person: PersonRef::terminal(&settings.terminal_user),
+                    role: Role::Candidate,
+                }],
+            };
+            Some(Journal::begin(store, &new).await.context("saving the new drill")?)
         };
         session.brief(&drill)?;
         if interactive {
@@ -118,7 +131,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
                 session.run(&mut drill, recorder, input).await?;
                 let id = recorder.drill_id();
                 let note = format!("Saved as drill {id} (seed {seed}). `spar history` lists your drills; `spar export --drill {id}` shows this one.");
-                writeln!(session.out, "\n{}", style.dim(&note))?;
+                write!(session.out, "\n{}", style.dim(&style.wrap(&note, "")))?;
             }
             None => {
                 session.run(&mut drill, &mut NoRecorder, input).await?;

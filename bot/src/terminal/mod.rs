@@ -59,7 +59,13 @@ fn wall_now() -> Millis {
 /// before the antagonist is asked to answer it.
 #[allow(async_fn_in_trait)] // Used only on the terminal's own thread; no Send bound needed.
 pub trait Recorder {
-    async fn effect(&mut self, drill: &Drill, effect: &Effect, now: Millis) -> anyhow::Result<()>;
+    /// Everything one `Drill::handle` call asks to keep, before any of it is performed.
+    async fn effects(
+        &mut self,
+        drill: &Drill,
+        effects: &[Effect],
+        now: Millis,
+    ) -> anyhow::Result<()>;
     async fn scorecard(
         &mut self,
         drill: &Drill,
@@ -81,7 +87,7 @@ pub trait Recorder {
 pub struct NoRecorder;
 
 impl Recorder for NoRecorder {
-    async fn effect(&mut self, _: &Drill, _: &Effect, _: Millis) -> anyhow::Result<()> {
+    async fn effects(&mut self, _: &Drill, _: &[Effect], _: Millis) -> anyhow::Result<()> {
         Ok(())
     }
     async fn scorecard(&mut self, _: &Drill, _: &Scorecard, _: Millis) -> anyhow::Result<()> {
@@ -227,11 +233,13 @@ impl<W: Write> Session<'_, W> {
         let mut scorecard = None;
         let mut used = Usage::default();
         let mut queue: VecDeque<Event> = VecDeque::from([Event::Start]);
+        let mut interrupted = false;
         loop {
             while let Some(event) = queue.pop_front() {
                 let now = self.clock.now();
-                for effect in drill.handle(event, now) {
-                    recorder.effect(drill, &effect, now).await?;
+                let effects = drill.handle(event, now);
+                recorder.effects(drill, &effects, now).await?;
+                for effect in effects {
                     match effect {
                         Effect::PersistTurn { turn, .. } => {
                             if turn.role == Role::Candidate && !self.interactive {
@@ -335,21 +343,29 @@ impl<W: Write> Session<'_, W> {
                 self.out.write_all(prompt.as_bytes())?;
                 self.out.flush()?;
             }
-            let line = match (&self.clock, timer) {
+            // Only a wall clock fires on its own; a paced clock ticks when a line arrives.
+            let wait = match (&self.clock, timer) {
                 (Clock::Wall, Some(at)) => {
-                    let wait = Duration::from_millis(at.saturating_sub(self.clock.now()));
-                    tokio::select! {
-                        line = lines.next_line() => line?,
-                        () = tokio::time::sleep(wait) => {
-                            if self.interactive {
-                                self.out.write_all(b"\n")?;
-                            }
-                            queue.push_back(Event::Tick);
-                            continue;
-                        }
-                    }
+                    Some(Duration::from_millis(at.saturating_sub(self.clock.now())))
                 }
-                _ => lines.next_line().await?,
+                _ => None,
+            };
+            let line = tokio::select! {
+                line = lines.next_line() => line?,
+                () = sleep_or_never(wait) => {
+                    if self.interactive {
+                        self.out.write_all(b"\n")?;
+                    }
+                    queue.push_back(Event::Tick);
+                    continue;
+                }
+                // Ctrl-C ends the drill with its debrief rather than losing what was said.
+                Ok(()) = tokio::signal::ctrl_c(), if !interrupted => {
+                    interrupted = true;
+                    self.out.write_all(b"\n")?;
+                    queue.push_back(Event::End);
+                    continue;
+                }
             };
             let Some(line) = line else {
                 // End of input ends the drill as /end would.
@@ -404,6 +420,13 @@ impl<W: Write> Session<'_, W> {
         }
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
+    }
+}
+
+async fn sleep_or_never(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
     }
 }
 
