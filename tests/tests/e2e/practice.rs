@@ -76,12 +76,11 @@ fn the_same_seed_and_input_give_the_same_drill() {
     let lines = ["It is slower.", "What would change your mind?", "/end"];
     // Everything but the new drill's storage id must match.
     let drill = |run: crate::cli::Run| {
-        assert!(run.stdout.contains("Saved as drill"), "{}", run.stdout);
-        run.stdout
-            .lines()
-            .filter(|l| !l.contains("Saved as drill"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        let saved = run
+            .stdout
+            .find("Saved as drill")
+            .expect("the drill is saved");
+        run.stdout[..saved].to_string()
     };
     assert_eq!(drill(practice(&lines, &[])), drill(practice(&lines, &[])));
 }
