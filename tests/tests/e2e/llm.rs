@@ -475,3 +475,39 @@ fn a_line_addressed_to_the_scorer_is_a_note_and_changes_no_score() {
             .contains("rested on a line the scorer set aside")
     );
 }
+
+#[test]
+fn history_shows_the_tokens_a_model_drill_used() {
+    let fake = FakeOpenAi::start();
+    fake.stream(Reply::Stream("It ships. Convince me otherwise.".into()))
+        .stream(Reply::Stream(
+            "Production batch sizes, then. Who runs it?".into(),
+        ));
+    fake.judge(Reply::Content(
+        r#"{"commentary": "Calm.", "adjustments": [], "findings": []}"#.into(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("spar.db").display());
+    let run = drill(
+        &fake,
+        &["What batch size did you profile at?", "/end"],
+        &["--database-url", &url],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let history = spar_with_env(
+        &["history", "--format", "json", "--database-url", &url],
+        "",
+        &[],
+    );
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    let json: Value = serde_json::from_str(&history.stdout).expect("history JSON");
+    let tokens = json["drills"][0]["tokens"].as_u64().unwrap_or(0);
+    assert!(
+        tokens > 0,
+        "the antagonist's and judge's tokens are kept: {}",
+        history.stdout
+    );
+    let text = spar_with_env(&["history", "--database-url", &url], "", &[]);
+    assert!(text.stdout.contains("tokens"), "{}", text.stdout);
+}
