@@ -20,7 +20,19 @@ fn register_font() {
     });
 }
 
+/// The Okabe-Ito palette: seven colours told apart with any common colour-vision deficiency.
+const DIMENSION_COLOURS: [RGBColor; 7] = [
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(120, 120, 120),
+];
+
 /// Draws overall scores (top) and each dimension's 0–4 score (bottom) by drill number.
+/// Both axes span the whole scale, so one chart can be compared with the next.
 pub fn draw_scores(points: &[ScorePoint], path: &Path) -> anyhow::Result<()> {
     register_font();
     draw(points, path)
@@ -34,13 +46,12 @@ fn draw(points: &[ScorePoint], path: &Path) -> Result<(), Box<dyn std::error::Er
     let drills = points.len().max(1) as u32;
     let x_range = 1u32..drills.max(2);
 
-    let overall_max = points.iter().map(|p| p.overall).max().unwrap_or(4).max(4) as u32;
     let mut overall = ChartBuilder::on(&top)
         .caption("Overall score by drill", (FAMILY, 22))
         .margin(12)
         .x_label_area_size(30)
         .y_label_area_size(40)
-        .build_cartesian_2d(x_range.clone(), 0u32..overall_max)?;
+        .build_cartesian_2d(x_range.clone(), 0u32..100u32)?;
     overall
         .configure_mesh()
         .x_desc("drill")
@@ -79,7 +90,7 @@ fn draw(points: &[ScorePoint], path: &Path) -> Result<(), Box<dyn std::error::Er
         .label_style((FAMILY, 14))
         .draw()?;
     for (n, name) in names.iter().enumerate() {
-        let colour = Palette99::pick(n).to_rgba();
+        let colour = DIMENSION_COLOURS[n % DIMENSION_COLOURS.len()];
         let series: Vec<(u32, u32)> = points
             .iter()
             .enumerate()
@@ -92,7 +103,9 @@ fn draw(points: &[ScorePoint], path: &Path) -> Result<(), Box<dyn std::error::Er
             .collect();
         dims.draw_series(LineSeries::new(series, colour.stroke_width(2)))?
             .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(3))
+            });
     }
     if !names.is_empty() {
         dims.configure_series_labels()
