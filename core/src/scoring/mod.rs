@@ -6,13 +6,14 @@ mod analysis;
 pub mod eval;
 mod feedback;
 mod lexicon;
+mod phrases;
 pub mod render;
 
 #[cfg(test)]
 mod tests;
 
 use crate::transcript::{Transcript, clock};
-use analysis::{Analysis, analyze, sig};
+use analysis::{Analysis, analyze, analyze_into, sig};
 use feedback::{Feedback, fill};
 use lexicon::Lexicon;
 pub use lexicon::{FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE};
@@ -276,7 +277,7 @@ impl Scorer {
 
     /// The receptiveness feature values of one reply, in `receptiveness_feature_names` order.
     pub fn receptiveness_features(&self, text: &str) -> Vec<f64> {
-        analyze(&self.lexicon, text).features
+        analyze(&self.lexicon, text).features()
     }
 
     pub fn receptiveness_feature_names(&self) -> &[String] {
@@ -305,13 +306,7 @@ impl Scorer {
     }
 
     fn receptiveness_of(&self, analysis: &Analysis) -> f64 {
-        let raw = self.lexicon.intercept
-            + analysis
-                .features
-                .iter()
-                .zip(&self.lexicon.weights)
-                .map(|(x, w)| x * w)
-                .sum::<f64>();
+        let raw = self.lexicon.intercept + analysis.weighted(&self.lexicon.weights);
         1.0 / (1.0 + (-raw).exp())
     }
 
@@ -321,8 +316,9 @@ impl Scorer {
         let mut attempted = false;
         let mut receptiveness_sum = 0.0;
         let mut candidate_turns = 0usize;
+        let mut analysis = Analysis::default();
         for (n, turn) in transcript.candidate_turns() {
-            let analysis = analyze(&self.lexicon, &turn.text);
+            analyze_into(&self.lexicon, &turn.text, &mut analysis);
             candidate_turns += 1;
             receptiveness_sum += self.receptiveness_of(&analysis);
             let mut flagged = 0u32;
