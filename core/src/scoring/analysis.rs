@@ -4,7 +4,7 @@
 //! question form.
 
 use super::lexicon::{Family, Lexicon, Owner};
-use super::phrases::{HASH_START, Tokens, hash_step, is_word_byte};
+use super::phrases::{KEY_START, Tokens, key_finish, key_step};
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
 pub(crate) mod sig {
@@ -56,7 +56,7 @@ impl Analysis {
 
     /// Every receptiveness feature value, ln(1 + count), in the lexicon's feature order.
     pub fn features(&self) -> Vec<f64> {
-        self.counts.iter().map(|&c| f64::from(c).ln_1p()).collect()
+        self.counts.iter().map(|&c| log_count(c)).collect()
     }
 
     /// `sum(weight * feature)` over the features present; absent ones add nothing.
@@ -65,9 +65,19 @@ impl Analysis {
             .iter()
             .map(|&i| {
                 let i = i as usize;
-                weights.get(i).copied().unwrap_or(0.0) * f64::from(self.counts[i]).ln_1p()
+                weights.get(i).copied().unwrap_or(0.0) * log_count(self.counts[i])
             })
             .sum()
+    }
+}
+
+/// ln(1 + n), from a table for the small counts nearly every feature has.
+fn log_count(n: u32) -> f64 {
+    static TABLE: std::sync::LazyLock<[f64; 64]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|i| (i as f64).ln_1p()));
+    match TABLE.get(n as usize) {
+        Some(&v) => v,
+        None => f64::from(n).ln_1p(),
     }
 }
 
@@ -77,6 +87,29 @@ struct Hit {
     start: usize,
     end: usize,
 }
+
+/// Byte classes for the tokeniser's inner loop: one table load instead of several compares.
+const WORD: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            table[b] |= WORD;
+        }
+        if c.is_ascii_uppercase() {
+            table[b] |= UPPER;
+        }
+        if c.is_ascii_digit() {
+            table[b] |= DIGIT;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Counts the built-in receptiveness features need, taken while tokenising.
 #[derive(Default)]
@@ -104,22 +137,28 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
     let mut i = 0;
     while i < n {
         let b = bytes[i];
-        if is_word_byte(b) {
+        if CLASS[usize::from(b)] & WORD != 0 {
             let start = i;
-            let mut h = HASH_START;
-            let mut upper = true;
-            while i < n && is_word_byte(bytes[i]) {
+            let mut key = KEY_START;
+            let mut upper = UPPER;
+            let mut digits = 0;
+            while i < n {
                 let c = bytes[i];
-                upper &= c.is_ascii_uppercase();
-                digit |= c.is_ascii_digit();
-                h = hash_step(h, c);
+                let class = CLASS[usize::from(c)];
+                if class & WORD == 0 {
+                    break;
+                }
+                upper &= class;
+                digits |= class;
+                key = key_step(key, i - start, c);
                 i += 1;
             }
+            digit |= digits & DIGIT != 0;
             tally.words += 1;
-            if i - start >= 3 && upper {
+            if i - start >= 3 && upper != 0 {
                 tally.caps_words += 1;
             }
-            index.push_word(&mut a.tokens, bytes, start, i, h);
+            index.push_word(&mut a.tokens, bytes, start, i, key_finish(key, i - start));
             continue;
         }
         match b {

@@ -53,72 +53,106 @@ pub(crate) fn phrase_tokens(phrase: &str) -> Vec<String> {
     out
 }
 
-/// FNV-1a over the lowercase bytes, so a word's hash can be taken while it is being read.
-pub(crate) const HASH_START: u64 = 0xcbf2_9ce4_8422_2325;
+/// A token's key: its first eight lowercase bytes packed into a `u64`, which is the whole word
+/// for most words, so a lookup compares one integer; longer tokens fold the rest in with a
+/// rolling hash and set the top bit (never set by packed ASCII), and are then compared by text.
+/// The key is built a byte at a time while the word is read.
+pub(crate) const KEY_START: u64 = 0;
 
 #[inline]
-pub(crate) fn hash_step(h: u64, b: u8) -> u64 {
-    (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0000_0100_0000_01b3)
+pub(crate) fn key_step(key: u64, at: usize, b: u8) -> u64 {
+    let b = u64::from(b.to_ascii_lowercase());
+    if at < 8 {
+        key | b << (8 * at)
+    } else {
+        key.rotate_left(7) ^ b
+    }
 }
 
-fn hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(HASH_START, |h, &b| hash_step(h, b))
+#[inline]
+pub(crate) fn key_finish(key: u64, len: usize) -> u64 {
+    if len > 8 { key | 1 << 63 } else { key }
 }
 
-/// Open-addressing table from lowercase token text to the symbols the token stands for.
+fn key_of(bytes: &[u8]) -> u64 {
+    let key = bytes
+        .iter()
+        .enumerate()
+        .fold(KEY_START, |key, (at, &b)| key_step(key, at, b));
+    key_finish(key, bytes.len())
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: u64,
+    text: (u32, u32),
+    symbols: (u32, u32),
+}
+
+/// Open-addressing table from a token's key to the symbols the token stands for, kept at a
+/// quarter full so a word no phrase uses usually meets an empty slot at once.
 #[derive(Debug, Clone)]
 struct WordTable {
     slots: Vec<u32>,
-    mask: usize,
-    keys: Vec<Box<[u8]>>,
-    hashes: Vec<u64>,
-    /// Each entry's symbols, as a range into `symbols`.
-    ranges: Vec<(u32, u32)>,
+    shift: u32,
+    entries: Vec<Entry>,
+    text: Vec<u8>,
     symbols: Vec<u32>,
 }
 
 impl WordTable {
-    fn build(entries: &[(String, Vec<u32>)]) -> WordTable {
-        let size = (entries.len() * 2).next_power_of_two().max(16);
+    fn build(items: &[(String, Vec<u32>)]) -> WordTable {
+        let size = (items.len() * 4).next_power_of_two().max(16);
         let mut table = WordTable {
             slots: vec![NONE; size],
-            mask: size - 1,
-            keys: Vec::with_capacity(entries.len()),
-            hashes: Vec::with_capacity(entries.len()),
-            ranges: Vec::with_capacity(entries.len()),
+            shift: 64 - size.trailing_zeros(),
+            entries: Vec::with_capacity(items.len()),
+            text: Vec::new(),
             symbols: Vec::new(),
         };
-        for (key, symbols) in entries {
-            let h = hash(key.as_bytes());
-            let mut slot = h as usize & table.mask;
+        for (word, symbols) in items {
+            let key = key_of(word.as_bytes());
+            let mut slot = table.slot(key);
             while table.slots[slot] != NONE {
-                slot = (slot + 1) & table.mask;
+                slot = (slot + 1) & (size - 1);
             }
-            table.slots[slot] = table.keys.len() as u32;
-            table.keys.push(key.as_bytes().into());
-            table.hashes.push(h);
-            let start = table.symbols.len() as u32;
+            table.slots[slot] = table.entries.len() as u32;
+            let t = table.text.len() as u32;
+            table.text.extend_from_slice(word.as_bytes());
+            let s = table.symbols.len() as u32;
             table.symbols.extend_from_slice(symbols);
-            table.ranges.push((start, table.symbols.len() as u32));
+            table.entries.push(Entry {
+                key,
+                text: (t, table.text.len() as u32),
+                symbols: (s, table.symbols.len() as u32),
+            });
         }
         table
     }
 
-    /// The symbols of `word` (any case), given its hash; `None` for a word no phrase uses.
     #[inline]
-    fn get(&self, word: &[u8], h: u64) -> Option<&[u32]> {
-        let mut slot = h as usize & self.mask;
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// The symbols of `word` (any case), given its key; `None` for a word no phrase uses.
+    #[inline]
+    fn get(&self, word: &[u8], key: u64) -> Option<&[u32]> {
+        let mask = self.slots.len() - 1;
+        let mut slot = self.slot(key);
         loop {
             let entry = self.slots[slot];
             if entry == NONE {
                 return None;
             }
-            let e = entry as usize;
-            if self.hashes[e] == h && self.keys[e].eq_ignore_ascii_case(word) {
-                let (start, end) = self.ranges[e];
-                return Some(&self.symbols[start as usize..end as usize]);
+            let e = &self.entries[entry as usize];
+            if e.key == key
+                && (word.len() <= 8
+                    || self.text[e.text.0 as usize..e.text.1 as usize].eq_ignore_ascii_case(word))
+            {
+                return Some(&self.symbols[e.symbols.0 as usize..e.symbols.1 as usize]);
             }
-            slot = (slot + 1) & self.mask;
+            slot = (slot + 1) & mask;
         }
     }
 }
@@ -343,7 +377,7 @@ impl Tokens {
 }
 
 impl<O: Copy> PhraseIndex<O> {
-    /// Records the word `bytes[start..end]`, whose lowercase hash is `h`.
+    /// Records the word `bytes[start..end]`, whose key (from [`key_step`]) is `key`.
     #[inline]
     pub(crate) fn push_word(
         &self,
@@ -351,11 +385,11 @@ impl<O: Copy> PhraseIndex<O> {
         bytes: &[u8],
         start: usize,
         end: usize,
-        h: u64,
+        key: u64,
     ) {
         let first = tokens.symbols.len() as u32;
         let word = &bytes[start..end];
-        match self.words.get(word, h) {
+        match self.words.get(word, key) {
             Some(symbols) => tokens.symbols.extend_from_slice(symbols),
             None => {
                 self.prefixes
@@ -383,7 +417,7 @@ impl<O: Copy> PhraseIndex<O> {
         } else {
             let mark = &bytes[start..end];
             self.words
-                .get(mark, hash(mark))
+                .get(mark, key_of(mark))
                 .and_then(|s| s.first().copied())
                 .unwrap_or(NONE)
         };
