@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 pub const LEXICON_FILE: &str = "scoring/lexicon.toml";
 pub const FEEDBACK_FILE: &str = "scoring/feedback.toml";
 pub const RECEPTIVENESS_FILE: &str = "scoring/receptiveness.toml";
+/// Fitted word and word-pair weights; optional, and written by the `fit_receptiveness` example.
+pub const RECEPTIVENESS_WORDS_FILE: &str = "scoring/receptiveness_words.toml";
 
 /// Why the scoring data could not be loaded. Every message names the file, and the field
 /// when there is one, so whoever edits the data knows where to look.
@@ -145,6 +147,27 @@ struct ReceptivenessDef {
     features: BTreeMap<String, FeatureDef>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WordsDef {
+    words: BTreeMap<String, f64>,
+}
+
+/// Reads the fitted word weights file, as `(phrase, weight)` pairs.
+pub(crate) fn parse_words(text: &str) -> Result<Vec<(String, f64)>, LexiconError> {
+    let def: WordsDef = parse(RECEPTIVENESS_WORDS_FILE, text)?;
+    for (word, weight) in &def.words {
+        if !weight.is_finite() {
+            return Err(LexiconError::Field {
+                file: RECEPTIVENESS_WORDS_FILE.to_string(),
+                field: format!("words.{word:?}"),
+                problem: "must be a finite number".to_string(),
+            });
+        }
+    }
+    Ok(def.words.into_iter().collect())
+}
+
 /// One owner of a compiled phrase: a lexicon family or a receptiveness feature (by index).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Owner {
@@ -173,7 +196,13 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Lexi
 }
 
 impl Lexicon {
-    pub(crate) fn load(lexicon: &str, receptiveness: &str) -> Result<Lexicon, LexiconError> {
+    /// Compiles the families, the receptiveness features and the fitted word weights; each
+    /// word (or word pair) is a receptiveness feature of its own, named `words.PHRASE`.
+    pub(crate) fn load(
+        lexicon: &str,
+        receptiveness: &str,
+        words: &[(String, f64)],
+    ) -> Result<Lexicon, LexiconError> {
         let families: BTreeMap<String, FamilyDef> = parse(LEXICON_FILE, lexicon)?;
         let recep: ReceptivenessDef = parse(RECEPTIVENESS_FILE, receptiveness)?;
         let field_error = |file: &str, field: String, problem: String| LexiconError::Field {
@@ -269,6 +298,14 @@ impl Lexicon {
                     "names no feature; add [features.NAME] or remove the weight".to_string(),
                 ));
             }
+        }
+        for (word, weight) in words {
+            let index = feature_names.len();
+            set.add(word, Owner::Feature(index)).map_err(|problem| {
+                field_error(RECEPTIVENESS_WORDS_FILE, format!("words.{word:?}"), problem)
+            })?;
+            feature_names.push(format!("words.{word}"));
+            weights.push(*weight);
         }
         if !(0.0..=1.0).contains(&recep.overall_share) {
             return Err(field_error(
