@@ -1,11 +1,10 @@
-//! Reads one utterance: splits it into sentences and clauses, scans it once with the phrase
-//! automaton, and turns phrase hits into per-sentence signals with the rules that make cues
+//! Reads one utterance: splits it into sentences and clauses, finds its phrases once with the
+//! phrase index, and turns phrase hits into per-sentence signals with the rules that make cues
 //! generalise: negation within a clause, reported speech, conditions and joint framing, and
 //! question form.
 
-use super::lexicon::{Family, Lexicon, Owner, is_word_byte};
-use aho_corasick::Anchored;
-use aho_corasick::automaton::Automaton;
+use super::lexicon::{Family, Lexicon, Owner};
+use super::phrases::{KEY_START, Tokens, key_finish, key_step};
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
 pub(crate) mod sig {
@@ -35,16 +34,50 @@ pub(crate) struct Sentence {
     pub sig: u32,
 }
 
+/// What one utterance does, and the buffers it was read with: a drill reads every candidate
+/// turn into the same `Analysis`, so a warm scorer allocates nothing per turn.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Analysis {
     pub sentences: Vec<Sentence>,
-    /// Receptiveness feature values, in the lexicon's feature order.
-    pub features: Vec<f64>,
+    /// Receptiveness feature counts, in the lexicon's feature order; only `touched` are nonzero.
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+    tokens: Tokens,
+    hits: Vec<Hit>,
+    /// Sentence ranges, and whether each holds a digit.
+    ranges: Vec<(usize, usize, bool)>,
+    clause_breaks: Vec<usize>,
 }
 
 impl Analysis {
     pub fn any(&self) -> u32 {
         self.sentences.iter().fold(0, |acc, s| acc | s.sig)
+    }
+
+    /// Every receptiveness feature value, ln(1 + count), in the lexicon's feature order.
+    pub fn features(&self) -> Vec<f64> {
+        self.counts.iter().map(|&c| log_count(c)).collect()
+    }
+
+    /// `sum(weight * feature)` over the features present; absent ones add nothing.
+    pub fn weighted(&self, weights: &[f64]) -> f64 {
+        self.touched
+            .iter()
+            .map(|&i| {
+                let i = i as usize;
+                weights.get(i).copied().unwrap_or(0.0) * log_count(self.counts[i])
+            })
+            .sum()
+    }
+}
+
+/// ln(1 + n), from a table for the small counts nearly every feature has.
+fn log_count(n: u32) -> f64 {
+    static TABLE: std::sync::LazyLock<[f64; 64]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|i| (i as f64).ln_1p()));
+    match TABLE.get(n as usize) {
+        Some(&v) => v,
+        None => f64::from(n).ln_1p(),
     }
 }
 
@@ -55,90 +88,130 @@ struct Hit {
     end: usize,
 }
 
-/// Splits `text` into trimmed sentence ranges and records clause breaks and the counts the
-/// built-in receptiveness features need, in a single pass over the bytes.
-struct Layout {
-    sentences: Vec<(usize, usize)>,
-    clause_breaks: Vec<usize>,
+/// Byte classes for the tokeniser's inner loop: one table load instead of several compares.
+const WORD: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            table[b] |= WORD;
+        }
+        if c.is_ascii_uppercase() {
+            table[b] |= UPPER;
+        }
+        if c.is_ascii_digit() {
+            table[b] |= DIGIT;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// Counts the built-in receptiveness features need, taken while tokenising.
+#[derive(Default)]
+struct Tally {
     words: u32,
     question_marks: u32,
     exclamations: u32,
     caps_words: u32,
 }
 
-fn layout(bytes: &[u8]) -> Layout {
-    let mut out = Layout {
-        sentences: Vec::new(),
-        clause_breaks: Vec::new(),
-        words: 0,
-        question_marks: 0,
-        exclamations: 0,
-        caps_words: 0,
-    };
+/// Cuts `bytes` into tokens, trimmed sentence ranges and clause breaks in one pass, and takes
+/// the counts the built-in receptiveness features need on the way.
+fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
+    let index = &lexicon.phrases;
+    let mut tally = Tally::default();
     let mut sentence_start = 0;
-    let mut word_len = 0u32;
-    let mut word_upper = true;
-    let n = bytes.len();
-    let close = |start: usize, end: usize, out: &mut Layout| {
+    let mut digit = false;
+    let close = |start: usize, end: usize, digit: bool, ranges: &mut Vec<(usize, usize, bool)>| {
         let (s, e) = trim(bytes, start, end);
         if s < e {
-            out.sentences.push((s, e));
+            ranges.push((s, e, digit));
         }
     };
+    let n = bytes.len();
     let mut i = 0;
     while i < n {
         let b = bytes[i];
-        if is_word_byte(b) {
-            if word_len == 0 {
-                out.words += 1;
-                word_upper = true;
-            }
-            word_len += 1;
-            if !b.is_ascii_uppercase() {
-                word_upper = false;
-            }
-        } else {
-            if word_len >= 3 && word_upper {
-                out.caps_words += 1;
-            }
-            word_len = 0;
-            match b {
-                b'.' | b'!' | b'?' => {
-                    if b == b'?' {
-                        out.question_marks += 1;
-                    } else if b == b'!' {
-                        out.exclamations += 1;
-                    }
-                    // "2.5" and "e.g." do not end a sentence; a terminator followed by space does.
-                    let next = bytes.get(i + 1).copied();
-                    if next.is_none_or(|c| {
-                        c.is_ascii_whitespace() || c == b'"' || c == b')' || c == b'\''
-                    }) {
-                        close(sentence_start, i + 1, &mut out);
-                        sentence_start = i + 1;
-                    }
+        if CLASS[usize::from(b)] & WORD != 0 {
+            let start = i;
+            let mut key = KEY_START;
+            let mut upper = UPPER;
+            let mut digits = 0;
+            while i < n {
+                let c = bytes[i];
+                let class = CLASS[usize::from(c)];
+                if class & WORD == 0 {
+                    break;
                 }
-                b';' | b'\n' => {
-                    close(sentence_start, i, &mut out);
-                    sentence_start = i + 1;
-                }
-                b',' | b':' | b'(' | b')' => out.clause_breaks.push(i),
-                0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0x94) => {
-                    out.clause_breaks.push(i)
-                }
-                b'-' if i > 0 && bytes[i - 1] == b' ' && bytes.get(i + 1) == Some(&b' ') => {
-                    out.clause_breaks.push(i)
-                }
-                _ => {}
+                upper &= class;
+                digits |= class;
+                key = key_step(key, i - start, c);
+                i += 1;
             }
+            digit |= digits & DIGIT != 0;
+            tally.words += 1;
+            if i - start >= 3 && upper != 0 {
+                tally.caps_words += 1;
+            }
+            index.push_word(&mut a.tokens, bytes, start, i, key_finish(key, i - start));
+            continue;
         }
-        i += 1;
+        match b {
+            b'.' | b'!' | b'?' => {
+                if b == b'?' {
+                    tally.question_marks += 1;
+                } else if b == b'!' {
+                    tally.exclamations += 1;
+                }
+                index.push_mark(&mut a.tokens, bytes, i, i + 1);
+                // "2.5" and "e.g." do not end a sentence; a terminator followed by space does.
+                let next = bytes.get(i + 1).copied();
+                if next
+                    .is_none_or(|c| c.is_ascii_whitespace() || c == b'"' || c == b')' || c == b'\'')
+                {
+                    close(sentence_start, i + 1, digit, &mut a.ranges);
+                    sentence_start = i + 1;
+                    digit = false;
+                }
+                i += 1;
+                continue;
+            }
+            b';' | b'\n' => {
+                close(sentence_start, i, digit, &mut a.ranges);
+                sentence_start = i + 1;
+                digit = false;
+            }
+            b',' | b':' | b'(' | b')' => a.clause_breaks.push(i),
+            0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0x94) => {
+                a.clause_breaks.push(i)
+            }
+            b'-' if i > 0 && bytes[i - 1] == b' ' && bytes.get(i + 1) == Some(&b' ') => {
+                a.clause_breaks.push(i)
+            }
+            _ => {}
+        }
+        // A line break separates words as punctuation does; other spaces only end a word.
+        if b.is_ascii_whitespace() && b != b'\n' {
+            i += 1;
+            continue;
+        }
+        let len = match b {
+            0..0x80 => 1,
+            0xF0.. => 4,
+            0xE0.. => 3,
+            _ => 2,
+        };
+        let end = (i + len).min(n);
+        index.push_mark(&mut a.tokens, bytes, i, end);
+        i = end;
     }
-    if word_len >= 3 && word_upper {
-        out.caps_words += 1;
-    }
-    close(sentence_start, n, &mut out);
-    out
+    close(sentence_start, n, digit, &mut a.ranges);
+    tally
 }
 
 fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
@@ -153,83 +226,80 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
 
 /// Reads one utterance into sentences with signals and the receptiveness features.
 pub(crate) fn analyze(lexicon: &Lexicon, text: &str) -> Analysis {
+    let mut analysis = Analysis::default();
+    analyze_into(lexicon, text, &mut analysis);
+    analysis
+}
+
+/// [`analyze`] into buffers kept from an earlier turn.
+pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
     let bytes = text.as_bytes();
-    let layout = layout(bytes);
-    let mut counts = vec![0u32; lexicon.feature_names.len()];
-    let mut hits: Vec<Hit> = Vec::new();
-    // A hand-rolled overlapping walk of the DFA: one table lookup per byte, and per match only
-    // the pattern's length, so the scan costs about the same however many phrases there are.
-    let dfa = &lexicon.automaton;
-    if let Ok(mut state) = dfa.start_state(Anchored::No) {
-        for (i, &b) in bytes.iter().enumerate() {
-            state = dfa.next_state(Anchored::No, state, b);
-            if !dfa.is_special(state) || !dfa.is_match(state) {
-                continue;
-            }
-            let end = i + 1;
-            for k in 0..dfa.match_len(state) {
-                let id = dfa.match_pattern(state, k);
-                let start = end - dfa.pattern_len(id);
-                let pattern = &lexicon.patterns[id.as_usize()];
-                if pattern.start_boundary && start > 0 && is_word_byte(bytes[start - 1]) {
-                    continue;
-                }
-                if pattern.end_boundary && end < bytes.len() && is_word_byte(bytes[end]) {
-                    continue;
-                }
-                for owner in &pattern.owners {
-                    match *owner {
-                        Owner::Family(family) => hits.push(Hit { family, start, end }),
-                        Owner::Feature(index) => counts[index] += 1,
-                    }
-                }
-            }
-        }
+    a.sentences.clear();
+    a.tokens.clear();
+    a.hits.clear();
+    a.ranges.clear();
+    a.clause_breaks.clear();
+    for &i in &a.touched {
+        a.counts[i as usize] = 0;
     }
-    // The automaton reports matches by where they end; sentences are assigned by where they start.
-    hits.sort_by_key(|h| h.start);
+    a.touched.clear();
+    a.counts.resize(lexicon.feature_names.len(), 0);
 
+    let tally = read(lexicon, bytes, a);
     let builtin = [
-        layout.words,
-        layout.question_marks,
-        layout.exclamations,
-        layout.caps_words,
+        tally.words,
+        tally.question_marks,
+        tally.exclamations,
+        tally.caps_words,
     ];
-    counts[..builtin.len()].copy_from_slice(&builtin);
-    let features = counts.iter().map(|&c| f64::from(c).ln_1p()).collect();
+    for (i, count) in builtin.into_iter().enumerate() {
+        a.counts[i] = count;
+        a.touched.push(i as u32);
+    }
+    let (hits, counts, touched) = (&mut a.hits, &mut a.counts, &mut a.touched);
+    lexicon
+        .phrases
+        .find(&a.tokens, |owner, start, end| match owner {
+            Owner::Family(family) => hits.push(Hit { family, start, end }),
+            Owner::Feature(index) => {
+                if counts[index] == 0 {
+                    touched.push(index as u32);
+                }
+                counts[index] += 1;
+            }
+        });
 
-    let mut sentences = Vec::with_capacity(layout.sentences.len());
+    // Hits come in order of where they start, which is how sentences claim them.
     let mut next = 0;
-    for &(start, end) in &layout.sentences {
-        while next < hits.len() && hits[next].start < start {
+    for &(start, end, digit) in &a.ranges {
+        while next < a.hits.len() && a.hits[next].start < start {
             next += 1;
         }
         let first = next;
-        while next < hits.len() && hits[next].start < end {
+        while next < a.hits.len() && a.hits[next].start < end {
             next += 1;
         }
-        let sig = sentence_signals(
+        let mut sig = sentence_signals(
             lexicon,
             bytes,
             start,
             end,
-            &hits[first..next],
-            &layout.clause_breaks,
+            &a.hits[first..next],
+            &a.clause_breaks,
         );
-        sentences.push(Sentence { start, end, sig });
+        if digit {
+            sig |= sig::CITES_NUMBER;
+        }
+        a.sentences.push(Sentence { start, end, sig });
     }
     // A change of position that names new evidence is persuasion, and one that comes with a
     // test or a falsifier is a negotiated step; neither is giving in.
-    let whole = sentences.iter().fold(0, |acc, s| acc | s.sig);
-    let persuaded = hits.iter().any(|h| h.family == Family::ChangedByEvidence);
+    let whole = a.any();
+    let persuaded = a.hits.iter().any(|h| h.family == Family::ChangedByEvidence);
     if persuaded || whole & (sig::PROCESS | sig::STATES_OWN) != 0 {
-        for s in &mut sentences {
+        for s in &mut a.sentences {
             s.sig &= !sig::CAPITULATES;
         }
-    }
-    Analysis {
-        sentences,
-        features,
     }
 }
 
@@ -278,9 +348,6 @@ fn sentence_signals(
     }
     let has = |f: Family| present & f.bit() != 0;
     let mut out = 0u32;
-    if bytes[start..end].iter().any(u8::is_ascii_digit) {
-        out |= sig::CITES_NUMBER;
-    }
     // A line spoken to the grader is set aside whole: it earns and costs nothing.
     if has(Family::AddressesScorer) {
         return out | sig::ADDRESSES_SCORER;

@@ -13,6 +13,8 @@ pub enum EvalError {
     Line { line: usize, problem: String },
     #[error("no rows to evaluate")]
     Empty,
+    #[error("building the scorer: {0}")]
+    Scorer(String),
 }
 
 /// A drill with the flags a person says it should and should not raise.
@@ -318,13 +320,23 @@ pub fn spearman(xs: &[f64], ys: &[f64]) -> f64 {
     pearson(&ranks(xs), &ranks(ys))
 }
 
-/// Fitted receptiveness weights, printed as the TOML lines to paste into `receptiveness.toml`.
+/// Fitted receptiveness weights, printed as the TOML lines to paste into `receptiveness.toml`;
+/// the fitted word weights are written whole by [`ReceptivenessFit::words_toml`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceptivenessFit {
     pub names: Vec<String>,
     pub weights: Vec<f64>,
     pub intercept: f64,
-    pub ridge_lambda: f64,
+    /// Ridge penalties on the standardised phrase features and word features.
+    pub ridge_lambda: (f64, f64),
+    /// How many of the most frequent words and word pairs the model uses.
+    pub words_kept: usize,
+    /// Whether the model was fitted to the ratings' ranks rather than their values.
+    pub fit_to_ranks: bool,
+    /// The fitted weight of each word or word pair kept.
+    pub words: Vec<(String, f64)>,
+    /// Out-of-fold Spearman rho of the chosen model on even ids.
+    pub cv_rho: f64,
     pub overall_share: f64,
     /// Spearman rho of `overall` on even ids with these weights.
     pub even_rho: f64,
@@ -339,8 +351,21 @@ impl fmt::Display for ReceptivenessFit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "# ridge lambda {}, even-id Spearman rho of overall {:.3} (receptiveness alone {:.3}) over {} rows",
-            self.ridge_lambda, self.even_rho, self.receptiveness_rho, self.even_n
+            "# ridge lambda {} (words {}), {} words kept, fitted to {}; out-of-fold even rho {:.3}",
+            self.ridge_lambda.0,
+            self.ridge_lambda.1,
+            self.words_kept,
+            if self.fit_to_ranks {
+                "ranks"
+            } else {
+                "ratings"
+            },
+            self.cv_rho
+        )?;
+        writeln!(
+            f,
+            "# even-id Spearman rho of overall {:.3} (receptiveness alone {:.3}) over {} rows",
+            self.even_rho, self.receptiveness_rho, self.even_n
         )?;
         for (share, rho) in &self.grid {
             writeln!(f, "# overall_share {share:.2}: even rho {rho:.3}")?;
@@ -354,14 +379,161 @@ impl fmt::Display for ReceptivenessFit {
     }
 }
 
+impl ReceptivenessFit {
+    /// The whole of `prompts/scoring/receptiveness_words.toml`.
+    pub fn words_toml(&self) -> String {
+        let mut out = String::from(
+            "# Word and word-pair weights of the receptiveness model, generated; do not edit.\n\
+             # Fitted with the features of receptiveness.toml on EVEN ids of\n\
+             # shared/eval/receptiveness.jsonl only, every choice by cross-validation on even ids:\n#\n\
+             #   cargo run -p spar-core --release --example fit_receptiveness -- \\\n\
+             #     ../shared/eval/receptiveness.jsonl prompts/scoring/receptiveness_words.toml\n#\n\
+             # Each phrase matches like a lexicon phrase and adds weight * ln(1 + count).\n\n[words]\n",
+        );
+        for (word, w) in &self.words {
+            let _ = writeln!(out, "{word:?} = {w:.4}");
+        }
+        out
+    }
+}
+
+use std::fmt::Write as _;
+
 /// The largest share of a one-reply `overall` receptiveness may take; the share is divided by
 /// the number of candidate turns, and harmful flags are subtracted after mixing, so in a real
 /// drill the flags and dimensions still decide most of the score.
 const MAX_OVERALL_SHARE: f64 = 0.9;
+/// Words and word pairs must appear in this many even-id replies to be considered at all.
+const MIN_REPLIES: usize = 8;
+/// Vocabulary sizes and ridge penalties tried by cross-validation.
+const WORDS_KEPT: [usize; 4] = [0, 200, 800, 1600];
+const LAMBDAS: [f64; 3] = [300.0, 1000.0, 3000.0];
+const WORD_LAMBDAS: [f64; 4] = [3000.0, 10000.0, 30000.0, 100000.0];
+/// The fitted score is rescaled to this many logistic units per standard deviation, so the
+/// 0-100 `overall` spreads over most of its range instead of bunching (and tying) mid-scale.
+const SPREAD: f64 = 1.5;
 
-/// Fits the receptiveness weights on EVEN ids only: ridge regression of the rating on the
-/// standardised features (the penalty chosen by 5-fold cross-validation on even ids), then
-/// `overall_share` by grid search for the best even-id Spearman rho of `overall`.
+/// Words (letters, digits and apostrophes) and pairs of words separated only by spaces, each
+/// counted once per reply, that appear in at least [`MIN_REPLIES`] replies; most frequent first.
+fn word_candidates(texts: &[&str]) -> Vec<String> {
+    let mut replies: BTreeMap<String, usize> = BTreeMap::new();
+    for text in texts {
+        let lowered = text.to_ascii_lowercase().replace('\u{2019}', "'");
+        let mut seen = std::collections::BTreeSet::new();
+        let mut previous: Option<String> = None;
+        let mut word = String::new();
+        let mut joined = true;
+        for c in lowered.chars().chain(std::iter::once('\n')) {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '\'' {
+                word.push(c);
+                continue;
+            }
+            let w = word.trim_matches('\'').to_string();
+            word.clear();
+            if !w.is_empty() {
+                if let Some(p) = previous.take().filter(|_| joined) {
+                    seen.insert(format!("{p} {w}"));
+                }
+                seen.insert(w.clone());
+                previous = Some(w);
+                joined = true;
+            }
+            if c != ' ' {
+                joined = false;
+            }
+        }
+        for w in seen {
+            *replies.entry(w).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(usize, String)> = replies
+        .into_iter()
+        .filter(|(_, n)| *n >= MIN_REPLIES)
+        .map(|(w, n)| (n, w))
+        .collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    out.into_iter()
+        .take(WORDS_KEPT[WORDS_KEPT.len() - 1])
+        .map(|(_, w)| w)
+        .collect()
+}
+
+/// Sums over a set of rows that ridge regression needs, kept so one pass over sparse rows
+/// serves every vocabulary size and penalty.
+struct Moments {
+    n: f64,
+    sx: Vec<f64>,
+    sxx: Vec<Vec<f64>>,
+    sy: [f64; 2],
+    sxy: [Vec<f64>; 2],
+}
+
+// Index loops read as the sums they accumulate, over both targets at once.
+#[allow(clippy::needless_range_loop)]
+fn moments(xs: &[Vec<(usize, f64)>], ys: &[[f64; 2]], rows: &[usize], p: usize) -> Moments {
+    let mut m = Moments {
+        n: rows.len() as f64,
+        sx: vec![0.0; p],
+        sxx: vec![vec![0.0; p]; p],
+        sy: [0.0; 2],
+        sxy: [vec![0.0; p], vec![0.0; p]],
+    };
+    for &i in rows {
+        for t in 0..2 {
+            m.sy[t] += ys[i][t];
+        }
+        for &(j, x) in &xs[i] {
+            m.sx[j] += x;
+            for t in 0..2 {
+                m.sxy[t][j] += x * ys[i][t];
+            }
+            for &(k, z) in &xs[i] {
+                m.sxx[j][k] += x * z;
+            }
+        }
+    }
+    m
+}
+
+/// Ridge regression on standardised features `0..p`, from [`Moments`]; returns weights and
+/// intercept on the original scale for both targets.
+#[allow(clippy::needless_range_loop)]
+fn ridge_from(m: &Moments, p: usize, p_base: usize, lambda: (f64, f64)) -> [(Vec<f64>, f64); 2] {
+    let n = m.n.max(1.0);
+    let mean: Vec<f64> = (0..p).map(|j| m.sx[j] / n).collect();
+    // A feature that never varies gets weight 0 rather than a division by zero.
+    let sd: Vec<f64> = (0..p)
+        .map(|j| {
+            let v = m.sxx[j][j] / n - mean[j] * mean[j];
+            if v > 1e-12 { v.sqrt() } else { f64::INFINITY }
+        })
+        .collect();
+    let mut a = vec![vec![0.0; p]; p];
+    for j in 0..p {
+        for k in 0..p {
+            a[j][k] = (m.sxx[j][k] - n * mean[j] * mean[k]) / (sd[j] * sd[k]);
+        }
+        // Hundreds of word features need far more shrinkage than a few dozen phrase features.
+        a[j][j] += if j < p_base { lambda.0 } else { lambda.1 };
+    }
+    let chol = cholesky(a);
+    std::array::from_fn(|t| {
+        let my = m.sy[t] / n;
+        let rhs: Vec<f64> = (0..p)
+            .map(|j| (m.sxy[t][j] - n * mean[j] * my) / sd[j])
+            .collect();
+        let beta = chol_solve(&chol, rhs);
+        let weights: Vec<f64> = (0..p).map(|j| beta[j] / sd[j]).collect();
+        let intercept = my - (0..p).map(|j| weights[j] * mean[j]).sum::<f64>();
+        (weights, intercept)
+    })
+}
+
+/// Fits the receptiveness weights on EVEN ids only. Candidate words and word pairs come from
+/// the even replies; 5-fold cross-validation on even ids chooses how many to keep, the ridge
+/// penalty, and whether to fit ratings or their ranks, by out-of-fold Spearman rho. The chosen
+/// model is refitted on all even ids and rescaled (monotonically) so `overall` spreads, then
+/// `overall_share` is chosen by grid search for the best even-id Spearman rho of `overall`.
 pub fn fit_receptiveness(scorer: &Scorer, jsonl: &str) -> Result<ReceptivenessFit, EvalError> {
     let rows: Vec<Rated> = parse_rated(jsonl)?
         .into_iter()
@@ -370,140 +542,173 @@ pub fn fit_receptiveness(scorer: &Scorer, jsonl: &str) -> Result<ReceptivenessFi
     if rows.is_empty() {
         return Err(EvalError::Empty);
     }
-    let xs: Vec<Vec<f64>> = rows
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let candidates = word_candidates(&texts);
+    let zero: Vec<(String, f64)> = candidates.iter().map(|w| (w.clone(), 0.0)).collect();
+    let full = scorer
+        .with_words(&zero)
+        .map_err(|e| EvalError::Scorer(e.to_string()))?;
+    let p_all = full.receptiveness_feature_names().len();
+    let p_base = p_all - candidates.len();
+    let xs: Vec<Vec<(usize, f64)>> = texts
         .iter()
-        .map(|r| scorer.receptiveness_features(&r.text))
+        .map(|t| {
+            full.receptiveness_features(t)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, x)| *x != 0.0)
+                .collect()
+        })
         .collect();
-    let ys: Vec<f64> = rows.iter().map(|r| r.receptive).collect();
+    let ratings: Vec<f64> = rows.iter().map(|r| r.receptive).collect();
+    let rank = ranks(&ratings);
+    let ys: Vec<[f64; 2]> = ratings.iter().zip(&rank).map(|(&y, &r)| [y, r]).collect();
+
     let folds = 5;
-    let mut best = (f64::INFINITY, 1.0);
-    for lambda in [1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0] {
-        let mut error = 0.0;
-        for fold in 0..folds {
-            let train: Vec<usize> = (0..rows.len()).filter(|i| i % folds != fold).collect();
-            let (w, b) = ridge(&xs, &ys, &train, lambda);
+    let configs: Vec<(usize, (f64, f64))> = WORDS_KEPT
+        .iter()
+        .filter(|&&k| k <= candidates.len())
+        .flat_map(|&k| {
+            LAMBDAS
+                .iter()
+                .flat_map(move |&l| WORD_LAMBDAS.iter().map(move |&w| (k, (l, w))))
+        })
+        .collect();
+    // Out-of-fold predictions for each config and target.
+    let mut predicted = vec![[vec![0.0; rows.len()], vec![0.0; rows.len()]]; configs.len()];
+    for fold in 0..folds {
+        let train: Vec<usize> = (0..rows.len()).filter(|i| i % folds != fold).collect();
+        let m = moments(&xs, &ys, &train, p_all);
+        for (c, &(kept, lambda)) in configs.iter().enumerate() {
+            let p = p_base + kept;
+            let fits = ridge_from(&m, p, p_base, lambda);
             for i in (0..rows.len()).filter(|i| i % folds == fold) {
-                let p = b + xs[i].iter().zip(&w).map(|(x, w)| x * w).sum::<f64>();
-                error += (p - ys[i]).powi(2);
+                for (t, (w, b)) in fits.iter().enumerate() {
+                    predicted[c][t][i] = b + xs[i]
+                        .iter()
+                        .filter(|(j, _)| *j < p)
+                        .map(|&(j, x)| w[j] * x)
+                        .sum::<f64>();
+                }
             }
         }
-        if error < best.0 {
-            best = (error, lambda);
+    }
+    let mut best = (f64::NEG_INFINITY, 0, 0);
+    for (c, targets) in predicted.iter().enumerate() {
+        for (t, pred) in targets.iter().enumerate() {
+            let rho = spearman(pred, &ratings);
+            if rho > best.0 {
+                best = (rho, c, t);
+            }
         }
     }
-    let lambda = best.1;
+    let (cv_rho, chosen, target) = best;
+    let (kept, lambda) = configs[chosen];
+    let p = p_base + kept;
     let all: Vec<usize> = (0..rows.len()).collect();
-    let (weights, intercept) = ridge(&xs, &ys, &all, lambda);
+    let m = moments(&xs, &ys, &all, p_all);
+    let (mut weights, mut intercept) = ridge_from(&m, p, p_base, lambda)[target].clone();
 
-    let fitted = scorer.with_receptiveness(&weights, intercept, 1.0);
-    let alone: Vec<f64> = rows.iter().map(|r| fitted.receptiveness(&r.text)).collect();
-    let receptiveness_rho = spearman(&alone, &ys);
+    // Rescale so the fitted score has mean 0 and SPREAD logistic units per standard deviation.
+    let fitted: Vec<f64> = xs
+        .iter()
+        .map(|x| {
+            intercept
+                + x.iter()
+                    .filter(|(j, _)| *j < p)
+                    .map(|&(j, v)| weights[j] * v)
+                    .sum::<f64>()
+        })
+        .collect();
+    let mean = fitted.iter().sum::<f64>() / fitted.len() as f64;
+    let sd = (fitted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / fitted.len() as f64).sqrt();
+    let scale = if sd > 1e-12 { SPREAD / sd } else { 1.0 };
+    for w in &mut weights {
+        *w *= scale;
+    }
+    intercept = (intercept - mean) * scale;
 
-    let mut chosen = (f64::NEG_INFINITY, 0.0);
+    let words: Vec<(String, f64)> = candidates
+        .iter()
+        .take(kept)
+        .cloned()
+        .zip(weights[p_base..].iter().copied())
+        .collect();
+    let with_words = scorer
+        .with_words(&words)
+        .map_err(|e| EvalError::Scorer(e.to_string()))?;
+    let fitted_scorer = with_words.with_receptiveness(&weights, intercept, 1.0);
+    let alone: Vec<f64> = texts
+        .iter()
+        .map(|t| fitted_scorer.receptiveness(t))
+        .collect();
+    let receptiveness_rho = spearman(&alone, &ratings);
+
+    let mut share_best = (f64::NEG_INFINITY, 0.0);
     let mut grid = Vec::new();
     let steps = (MAX_OVERALL_SHARE / 0.05).round() as usize;
     for step in 0..=steps {
         let share = step as f64 * 0.05;
-        let candidate = scorer.with_receptiveness(&weights, intercept, share);
-        let overall: Vec<f64> = rows
+        let candidate = with_words.with_receptiveness(&weights, intercept, share);
+        let overall: Vec<f64> = texts
             .iter()
-            .map(|r| f64::from(candidate.score(&reply_drill(&r.text)).overall))
+            .map(|t| f64::from(candidate.score(&reply_drill(t)).overall))
             .collect();
-        let rho = spearman(&overall, &ys);
+        let rho = spearman(&overall, &ratings);
         grid.push((share, rho));
-        if rho > chosen.0 {
-            chosen = (rho, share);
+        if rho > share_best.0 {
+            share_best = (rho, share);
         }
     }
     Ok(ReceptivenessFit {
-        names: scorer.receptiveness_feature_names().to_vec(),
-        weights,
+        names: full.receptiveness_feature_names()[..p_base].to_vec(),
+        weights: weights[..p_base].to_vec(),
         intercept,
         ridge_lambda: lambda,
-        overall_share: chosen.1,
-        even_rho: chosen.0,
+        words_kept: kept,
+        fit_to_ranks: target == 1,
+        words,
+        cv_rho,
+        overall_share: share_best.1,
+        even_rho: share_best.0,
         even_n: rows.len(),
         receptiveness_rho,
         grid,
     })
 }
 
-/// Ridge regression on standardised features over the rows in `use_rows`; returns weights and
-/// intercept on the original feature scale.
-// Index loops read as the matrix algebra they implement.
+/// Cholesky factor of a symmetric positive definite matrix (the ridge penalty makes it so).
 #[allow(clippy::needless_range_loop)]
-fn ridge(xs: &[Vec<f64>], ys: &[f64], use_rows: &[usize], lambda: f64) -> (Vec<f64>, f64) {
-    let p = xs.first().map_or(0, Vec::len);
-    let n = use_rows.len().max(1) as f64;
-    let mut mean = vec![0.0; p];
-    let mut my = 0.0;
-    for &i in use_rows {
-        for j in 0..p {
-            mean[j] += xs[i][j] / n;
+fn cholesky(mut a: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+    let n = a.len();
+    for j in 0..n {
+        let mut d = a[j][j];
+        for k in 0..j {
+            d -= a[j][k] * a[j][k];
         }
-        my += ys[i] / n;
-    }
-    let mut sd = vec![0.0; p];
-    for &i in use_rows {
-        for j in 0..p {
-            sd[j] += (xs[i][j] - mean[j]).powi(2) / n;
-        }
-    }
-    // A feature that never varies gets weight 0 rather than a division by zero.
-    let sd: Vec<f64> = sd
-        .iter()
-        .map(|v| if *v > 1e-12 { v.sqrt() } else { f64::INFINITY })
-        .collect();
-    let mut a = vec![vec![0.0; p]; p];
-    let mut rhs = vec![0.0; p];
-    for &i in use_rows {
-        let z: Vec<f64> = (0..p).map(|j| (xs[i][j] - mean[j]) / sd[j]).collect();
-        for j in 0..p {
-            rhs[j] += z[j] * (ys[i] - my);
-            for k in 0..p {
-                a[j][k] += z[j] * z[k];
-            }
+        let d = d.max(1e-12).sqrt();
+        a[j][j] = d;
+        for i in j + 1..n {
+            let (upper, lower) = a.split_at_mut(i);
+            let (rj, ri) = (&upper[j], &mut lower[0]);
+            let s: f64 = (0..j).map(|k| ri[k] * rj[k]).sum();
+            ri[j] = (ri[j] - s) / d;
         }
     }
-    for (j, row) in a.iter_mut().enumerate() {
-        row[j] += lambda;
-    }
-    let beta = solve(a, rhs);
-    let weights: Vec<f64> = (0..p).map(|j| beta[j] / sd[j]).collect();
-    let intercept = my - (0..p).map(|j| weights[j] * mean[j]).sum::<f64>();
-    (weights, intercept)
+    a
 }
 
-/// Gaussian elimination with partial pivoting; the ridge penalty keeps the system regular.
+/// Solves `L L^T x = b` given the Cholesky factor `L`.
 #[allow(clippy::needless_range_loop)]
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+fn chol_solve(l: &[Vec<f64>], mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))
-            .unwrap_or(col);
-        a.swap(col, pivot);
-        b.swap(col, pivot);
-        let d = a[col][col];
-        if d.abs() < 1e-12 {
-            continue;
-        }
-        for row in col + 1..n {
-            let factor = a[row][col] / d;
-            for k in col..n {
-                a[row][k] -= factor * a[col][k];
-            }
-            b[row] -= factor * b[col];
-        }
+    for i in 0..n {
+        let s: f64 = (0..i).map(|k| l[i][k] * b[k]).sum();
+        b[i] = (b[i] - s) / l[i][i];
     }
-    let mut x = vec![0.0; n];
-    for row in (0..n).rev() {
-        let s: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
-        x[row] = if a[row][row].abs() < 1e-12 {
-            0.0
-        } else {
-            (b[row] - s) / a[row][row]
-        };
+    for i in (0..n).rev() {
+        let s: f64 = (i + 1..n).map(|k| l[k][i] * b[k]).sum();
+        b[i] = (b[i] - s) / l[i][i];
     }
-    x
+    b
 }

@@ -1,16 +1,17 @@
 //! Loads the scoring data under `prompts/scoring/` and compiles every phrase of every family and
-//! receptiveness feature into one Aho-Corasick DFA, so a turn is scanned once however many
-//! phrases there are.
+//! receptiveness feature into one phrase index, so a turn is read once however many phrases
+//! there are.
 
-use aho_corasick::MatchKind;
-use aho_corasick::dfa::DFA;
+use super::phrases::{PhraseIndex, PhraseIndexBuilder};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The data files the scorer is built from, as named to `Scorer::from_toml`.
 pub const LEXICON_FILE: &str = "scoring/lexicon.toml";
 pub const FEEDBACK_FILE: &str = "scoring/feedback.toml";
 pub const RECEPTIVENESS_FILE: &str = "scoring/receptiveness.toml";
+/// Fitted word and word-pair weights; optional, and written by the `fit_receptiveness` example.
+pub const RECEPTIVENESS_WORDS_FILE: &str = "scoring/receptiveness_words.toml";
 
 /// Why the scoring data could not be loaded. Every message names the file, and the field
 /// when there is one, so whoever edits the data knows where to look.
@@ -26,8 +27,6 @@ pub enum LexiconError {
         field: String,
         problem: String,
     },
-    #[error("building the phrase automaton: {0}")]
-    Automaton(String),
 }
 
 /// The phrase families the scoring rules are written in terms of. The rules live in
@@ -148,27 +147,38 @@ struct ReceptivenessDef {
     features: BTreeMap<String, FeatureDef>,
 }
 
-/// One owner of a compiled pattern: a lexicon family or a receptiveness feature (by index).
-#[derive(Debug, Clone, Copy)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WordsDef {
+    words: BTreeMap<String, f64>,
+}
+
+/// Reads the fitted word weights file, as `(phrase, weight)` pairs.
+pub(crate) fn parse_words(text: &str) -> Result<Vec<(String, f64)>, LexiconError> {
+    let def: WordsDef = parse(RECEPTIVENESS_WORDS_FILE, text)?;
+    for (word, weight) in &def.words {
+        if !weight.is_finite() {
+            return Err(LexiconError::Field {
+                file: RECEPTIVENESS_WORDS_FILE.to_string(),
+                field: format!("words.{word:?}"),
+                problem: "must be a finite number".to_string(),
+            });
+        }
+    }
+    Ok(def.words.into_iter().collect())
+}
+
+/// One owner of a compiled phrase: a lexicon family or a receptiveness feature (by index).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Owner {
     Family(Family),
     Feature(usize),
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct Pattern {
-    /// Whether the byte before a match must not be part of a word.
-    pub(crate) start_boundary: bool,
-    /// Whether the byte after a match must not be part of a word.
-    pub(crate) end_boundary: bool,
-    pub(crate) owners: Vec<Owner>,
-}
-
-/// The compiled phrase data: one automaton and what each of its patterns means.
+/// The compiled phrase data: one index, and what each of its phrases means.
 #[derive(Debug, Clone)]
 pub(crate) struct Lexicon {
-    pub(crate) automaton: DFA,
-    pub(crate) patterns: Vec<Pattern>,
+    pub(crate) phrases: PhraseIndex<Owner>,
     /// Bit set of the families whose cues a preceding negation cancels.
     pub(crate) negatable: u32,
     /// Names of all receptiveness features, built-ins first, in weight order.
@@ -185,68 +195,14 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, Lexi
     })
 }
 
-/// Collects patterns, merging identical phrases so each is searched for once.
-#[derive(Default)]
-struct PatternSet {
-    texts: Vec<String>,
-    patterns: Vec<Pattern>,
-    index: HashMap<String, usize>,
-}
-
-impl PatternSet {
-    fn add(
-        &mut self,
-        file: &str,
-        field: &str,
-        raw: &str,
-        owner: Owner,
-    ) -> Result<(), LexiconError> {
-        let lowered = raw.trim().to_ascii_lowercase();
-        let open_start = lowered.starts_with('*');
-        let open_end = lowered.ends_with('*') && lowered.len() > 1;
-        let core = lowered.trim_matches('*');
-        if core.is_empty() {
-            return Err(LexiconError::Field {
-                file: file.to_string(),
-                field: field.to_string(),
-                problem: format!("the phrase {raw:?} is empty"),
-            });
-        }
-        let first_is_word = core.bytes().next().is_some_and(is_word_byte);
-        let last_is_word = core.bytes().last().is_some_and(is_word_byte);
-        let mut variants = vec![core.to_string()];
-        // Typed text often carries typographic apostrophes; match both spellings.
-        if core.contains('\'') {
-            variants.push(core.replace('\'', "\u{2019}"));
-        }
-        for text in variants {
-            let key = format!("{}{text}{}", u8::from(open_start), u8::from(open_end));
-            let id = match self.index.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = self.texts.len();
-                    self.texts.push(text);
-                    self.patterns.push(Pattern {
-                        start_boundary: !open_start && first_is_word,
-                        end_boundary: !open_end && last_is_word,
-                        owners: Vec::new(),
-                    });
-                    self.index.insert(key, id);
-                    id
-                }
-            };
-            self.patterns[id].owners.push(owner);
-        }
-        Ok(())
-    }
-}
-
-pub(crate) fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
 impl Lexicon {
-    pub(crate) fn load(lexicon: &str, receptiveness: &str) -> Result<Lexicon, LexiconError> {
+    /// Compiles the families, the receptiveness features and the fitted word weights; each
+    /// word (or word pair) is a receptiveness feature of its own, named `words.PHRASE`.
+    pub(crate) fn load(
+        lexicon: &str,
+        receptiveness: &str,
+        words: &[(String, f64)],
+    ) -> Result<Lexicon, LexiconError> {
         let families: BTreeMap<String, FamilyDef> = parse(LEXICON_FILE, lexicon)?;
         let recep: ReceptivenessDef = parse(RECEPTIVENESS_FILE, receptiveness)?;
         let field_error = |file: &str, field: String, problem: String| LexiconError::Field {
@@ -265,7 +221,7 @@ impl Lexicon {
                 ));
             }
         }
-        let mut set = PatternSet::default();
+        let mut set = PhraseIndexBuilder::new();
         let mut negatable = 0u32;
         for family in Family::ALL {
             let def = families.get(family.name()).ok_or_else(|| {
@@ -287,7 +243,8 @@ impl Lexicon {
             }
             let field = format!("{}.phrases", family.name());
             for phrase in &def.phrases {
-                set.add(LEXICON_FILE, &field, phrase, Owner::Family(family))?;
+                set.add(phrase, Owner::Family(family))
+                    .map_err(|problem| field_error(LEXICON_FILE, field.clone(), problem))?;
             }
         }
 
@@ -310,12 +267,8 @@ impl Lexicon {
                 ));
             }
             for phrase in &def.phrases {
-                set.add(
-                    RECEPTIVENESS_FILE,
-                    &field,
-                    phrase,
-                    Owner::Feature(BUILTIN_FEATURES.len() + index),
-                )?;
+                set.add(phrase, Owner::Feature(BUILTIN_FEATURES.len() + index))
+                    .map_err(|problem| field_error(RECEPTIVENESS_FILE, field.clone(), problem))?;
             }
             feature_names.push(name.clone());
         }
@@ -346,6 +299,14 @@ impl Lexicon {
                 ));
             }
         }
+        for (word, weight) in words {
+            let index = feature_names.len();
+            set.add(word, Owner::Feature(index)).map_err(|problem| {
+                field_error(RECEPTIVENESS_WORDS_FILE, format!("words.{word:?}"), problem)
+            })?;
+            feature_names.push(format!("words.{word}"));
+            weights.push(*weight);
+        }
         if !(0.0..=1.0).contains(&recep.overall_share) {
             return Err(field_error(
                 RECEPTIVENESS_FILE,
@@ -361,16 +322,8 @@ impl Lexicon {
             ));
         }
 
-        // One DFA over every phrase; Standard semantics so overlapping phrases ("you" and
-        // "you always") are all reported. `analysis` walks it byte by byte.
-        let automaton = DFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&set.texts)
-            .map_err(|e| LexiconError::Automaton(e.to_string()))?;
         Ok(Lexicon {
-            automaton,
-            patterns: set.patterns,
+            phrases: set.build(),
             negatable,
             feature_names,
             weights,

@@ -6,16 +6,19 @@ mod analysis;
 pub mod eval;
 mod feedback;
 mod lexicon;
+mod phrases;
 pub mod render;
 
 #[cfg(test)]
 mod tests;
 
 use crate::transcript::{Transcript, clock};
-use analysis::{Analysis, analyze, sig};
+use analysis::{Analysis, analyze, analyze_into, sig};
 use feedback::{Feedback, fill};
 use lexicon::Lexicon;
-pub use lexicon::{FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE};
+pub use lexicon::{
+    FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE, RECEPTIVENESS_WORDS_FILE,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -228,6 +231,8 @@ impl Signals {
 pub struct Scorer {
     lexicon: Lexicon,
     feedback: Feedback,
+    /// The phrase data it was built from, so a fit can rebuild it with other word weights.
+    sources: std::sync::Arc<(String, String)>,
 }
 
 /// Longest quote kept from one sentence, in bytes; a debrief quotes, it does not reprint.
@@ -242,18 +247,20 @@ impl Scorer {
     pub fn embedded() -> Result<Scorer, LexiconError> {
         let mut sources = Vec::new();
         for file in [LEXICON_FILE, FEEDBACK_FILE, RECEPTIVENESS_FILE] {
-            let path = file;
-            let text = crate::embedded::prompt(path).ok_or_else(|| LexiconError::MissingFile {
+            let text = crate::embedded::prompt(file).ok_or_else(|| LexiconError::MissingFile {
                 file: file.to_string(),
             })?;
             sources.push((file, text));
+        }
+        if let Some(text) = crate::embedded::prompt(RECEPTIVENESS_WORDS_FILE) {
+            sources.push((RECEPTIVENESS_WORDS_FILE, text));
         }
         Scorer::from_toml(&sources)
     }
 
     /// Builds a scorer from `(file name, TOML text)` pairs naming `scoring/lexicon.toml`,
-    /// `scoring/feedback.toml` and `scoring/receptiveness.toml`, as when overriding the
-    /// embedded data at run time.
+    /// `scoring/feedback.toml` and `scoring/receptiveness.toml`, and optionally
+    /// `scoring/receptiveness_words.toml`, as when overriding the embedded data at run time.
     pub fn from_toml(sources: &[(&str, &str)]) -> Result<Scorer, LexiconError> {
         let find = |file: &str| {
             sources
@@ -264,9 +271,25 @@ impl Scorer {
                     file: file.to_string(),
                 })
         };
-        let lexicon = Lexicon::load(find(LEXICON_FILE)?, find(RECEPTIVENESS_FILE)?)?;
+        let words = match find(RECEPTIVENESS_WORDS_FILE) {
+            Ok(text) => lexicon::parse_words(text)?,
+            Err(_) => Vec::new(),
+        };
+        let (lexicon_text, recep_text) = (find(LEXICON_FILE)?, find(RECEPTIVENESS_FILE)?);
+        let lexicon = Lexicon::load(lexicon_text, recep_text, &words)?;
         let feedback = Feedback::load(find(FEEDBACK_FILE)?)?;
-        Ok(Scorer { lexicon, feedback })
+        Ok(Scorer {
+            lexicon,
+            feedback,
+            sources: std::sync::Arc::new((lexicon_text.to_string(), recep_text.to_string())),
+        })
+    }
+
+    /// The same scorer with other fitted word weights, for fitting them.
+    pub fn with_words(&self, words: &[(String, f64)]) -> Result<Scorer, LexiconError> {
+        let mut scorer = self.clone();
+        scorer.lexicon = Lexicon::load(&self.sources.0, &self.sources.1, words)?;
+        Ok(scorer)
     }
 
     /// What one utterance does, read on its own without the drill's timing.
@@ -276,7 +299,7 @@ impl Scorer {
 
     /// The receptiveness feature values of one reply, in `receptiveness_feature_names` order.
     pub fn receptiveness_features(&self, text: &str) -> Vec<f64> {
-        analyze(&self.lexicon, text).features
+        analyze(&self.lexicon, text).features()
     }
 
     pub fn receptiveness_feature_names(&self) -> &[String] {
@@ -305,13 +328,7 @@ impl Scorer {
     }
 
     fn receptiveness_of(&self, analysis: &Analysis) -> f64 {
-        let raw = self.lexicon.intercept
-            + analysis
-                .features
-                .iter()
-                .zip(&self.lexicon.weights)
-                .map(|(x, w)| x * w)
-                .sum::<f64>();
+        let raw = self.lexicon.intercept + analysis.weighted(&self.lexicon.weights);
         1.0 / (1.0 + (-raw).exp())
     }
 
@@ -321,8 +338,9 @@ impl Scorer {
         let mut attempted = false;
         let mut receptiveness_sum = 0.0;
         let mut candidate_turns = 0usize;
+        let mut analysis = Analysis::default();
         for (n, turn) in transcript.candidate_turns() {
-            let analysis = analyze(&self.lexicon, &turn.text);
+            analyze_into(&self.lexicon, &turn.text, &mut analysis);
             candidate_turns += 1;
             receptiveness_sum += self.receptiveness_of(&analysis);
             let mut flagged = 0u32;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// Built once: compiling the automaton is the slow part, and the scorer is immutable.
+/// Built once: compiling the phrase index is the slow part, and the scorer is immutable.
 static SCORER: std::sync::LazyLock<Result<Scorer, LexiconError>> =
     std::sync::LazyLock::new(Scorer::embedded);
 

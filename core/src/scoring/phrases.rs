@@ -1,0 +1,476 @@
+//! Finds the lexicon's phrases in text by words rather than bytes. A turn is cut into tokens
+//! once; each word is folded to lowercase and looked up in a table built from the phrases'
+//! vocabulary, and phrases are then walked in a trie over the resulting word ids. The tables
+//! are a few tens of kilobytes and stay in cache, where a byte automaton over every phrase did
+//! not, and words no phrase uses cost one failed lookup.
+//!
+//! Tokens are runs of word bytes (ASCII letters, digits, `_`) and single other non-space
+//! characters, so matching on tokens keeps the word-boundary meaning the data was written
+//! for: an apostrophe is a token of its own, so "i'll" reads as `i ' ll` and the phrase "i"
+//! matches in it, as a boundary match on bytes would. Typographic apostrophes read as straight
+//! ones. A phrase's leading `*` lets its first word match the end of a longer word and a
+//! trailing `*` lets its last word match the start of one.
+
+/// No symbol: a word no phrase uses, or a trie edge that does not exist.
+pub(crate) const NONE: u32 = u32::MAX;
+
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The index of a word byte in the affix tries' alphabet.
+fn letter(b: u8) -> usize {
+    match b.to_ascii_lowercase() {
+        c @ b'a'..=b'z' => usize::from(c - b'a'),
+        c @ b'0'..=b'9' => 26 + usize::from(c - b'0'),
+        _ => 36,
+    }
+}
+
+const LETTERS: usize = 37;
+
+/// The token strings of a phrase: lowercase words and single punctuation characters, with
+/// typographic apostrophes made straight.
+pub(crate) fn phrase_tokens(phrase: &str) -> Vec<String> {
+    let lowered = phrase.to_ascii_lowercase().replace('\u{2019}', "'");
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for c in lowered.chars() {
+        if c.is_ascii() && is_word_byte(c as u8) {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if !c.is_whitespace() {
+            out.push(c.to_string());
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// A token's key: its first eight lowercase bytes packed into a `u64`, which is the whole word
+/// for most words, so a lookup compares one integer; longer tokens fold the rest in with a
+/// rolling hash and set the top bit (never set by packed ASCII), and are then compared by text.
+/// The key is built a byte at a time while the word is read.
+pub(crate) const KEY_START: u64 = 0;
+
+#[inline]
+pub(crate) fn key_step(key: u64, at: usize, b: u8) -> u64 {
+    let b = u64::from(b.to_ascii_lowercase());
+    if at < 8 {
+        key | b << (8 * at)
+    } else {
+        key.rotate_left(7) ^ b
+    }
+}
+
+#[inline]
+pub(crate) fn key_finish(key: u64, len: usize) -> u64 {
+    if len > 8 { key | 1 << 63 } else { key }
+}
+
+fn key_of(bytes: &[u8]) -> u64 {
+    let key = bytes
+        .iter()
+        .enumerate()
+        .fold(KEY_START, |key, (at, &b)| key_step(key, at, b));
+    key_finish(key, bytes.len())
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: u64,
+    text: (u32, u32),
+    symbols: (u32, u32),
+}
+
+/// Open-addressing table from a token's key to the symbols the token stands for, kept at a
+/// quarter full so a word no phrase uses usually meets an empty slot at once.
+#[derive(Debug, Clone)]
+struct WordTable {
+    slots: Vec<u32>,
+    shift: u32,
+    entries: Vec<Entry>,
+    text: Vec<u8>,
+    symbols: Vec<u32>,
+}
+
+impl WordTable {
+    fn build(items: &[(String, Vec<u32>)]) -> WordTable {
+        let size = (items.len() * 4).next_power_of_two().max(16);
+        let mut table = WordTable {
+            slots: vec![NONE; size],
+            shift: 64 - size.trailing_zeros(),
+            entries: Vec::with_capacity(items.len()),
+            text: Vec::new(),
+            symbols: Vec::new(),
+        };
+        for (word, symbols) in items {
+            let key = key_of(word.as_bytes());
+            let mut slot = table.slot(key);
+            while table.slots[slot] != NONE {
+                slot = (slot + 1) & (size - 1);
+            }
+            table.slots[slot] = table.entries.len() as u32;
+            let t = table.text.len() as u32;
+            table.text.extend_from_slice(word.as_bytes());
+            let s = table.symbols.len() as u32;
+            table.symbols.extend_from_slice(symbols);
+            table.entries.push(Entry {
+                key,
+                text: (t, table.text.len() as u32),
+                symbols: (s, table.symbols.len() as u32),
+            });
+        }
+        table
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// The symbols of `word` (any case), given its key; `None` for a word no phrase uses.
+    #[inline]
+    fn get(&self, word: &[u8], key: u64) -> Option<&[u32]> {
+        let mask = self.slots.len() - 1;
+        let mut slot = self.slot(key);
+        loop {
+            let entry = self.slots[slot];
+            if entry == NONE {
+                return None;
+            }
+            let e = &self.entries[entry as usize];
+            if e.key == key
+                && (word.len() <= 8
+                    || self.text[e.text.0 as usize..e.text.1 as usize].eq_ignore_ascii_case(word))
+            {
+                return Some(&self.symbols[e.symbols.0 as usize..e.symbols.1 as usize]);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// A trie over the letters of wildcard stems: word starts for `stem*`, reversed word ends for
+/// `*stem`. Walking a word through it finds every stem the word carries.
+#[derive(Debug, Clone)]
+struct AffixTrie {
+    next: Vec<[u32; LETTERS]>,
+    symbol: Vec<u32>,
+}
+
+impl AffixTrie {
+    fn new() -> AffixTrie {
+        AffixTrie {
+            next: vec![[NONE; LETTERS]],
+            symbol: vec![NONE],
+        }
+    }
+
+    fn insert(&mut self, letters: impl Iterator<Item = u8>, symbol: u32) {
+        let mut node = 0;
+        for b in letters {
+            let l = letter(b);
+            if self.next[node][l] == NONE {
+                self.next[node][l] = self.next.len() as u32;
+                self.next.push([NONE; LETTERS]);
+                self.symbol.push(NONE);
+            }
+            node = self.next[node][l] as usize;
+        }
+        self.symbol[node] = symbol;
+    }
+
+    #[inline]
+    fn walk(&self, letters: impl Iterator<Item = u8>, out: &mut Vec<u32>) {
+        if self.next.len() == 1 {
+            return;
+        }
+        let mut node = 0usize;
+        for b in letters {
+            let next = self.next[node][letter(b)];
+            if next == NONE {
+                return;
+            }
+            node = next as usize;
+            if self.symbol[node] != NONE {
+                out.push(self.symbol[node]);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Node {
+    edges: (u32, u32),
+    outputs: (u32, u32),
+}
+
+/// Every phrase as a token-symbol sequence; a node's outputs are the owners of the phrase that
+/// ends there.
+#[derive(Debug, Clone)]
+pub(crate) struct PhraseIndex<O> {
+    words: WordTable,
+    prefixes: AffixTrie,
+    suffixes: AffixTrie,
+    /// The root's children, by symbol: nearly every token that matters starts some phrase.
+    root: Vec<u32>,
+    nodes: Vec<Node>,
+    /// Sorted by symbol within each node.
+    edges: Vec<(u32, u32)>,
+    outputs: Vec<O>,
+    /// The symbol of each ASCII punctuation character, so they skip the hash table.
+    ascii: [u32; 128],
+}
+
+/// Builds a [`PhraseIndex`] from phrases added one at a time.
+pub(crate) struct PhraseIndexBuilder<O> {
+    symbols: std::collections::HashMap<(u8, String), u32>,
+    children: Vec<std::collections::BTreeMap<u32, u32>>,
+    outputs: Vec<Vec<O>>,
+}
+
+/// How a phrase's token is matched: the whole token, its start (`stem*`) or its end (`*stem`).
+const EXACT: u8 = 0;
+const PREFIX: u8 = 1;
+const SUFFIX: u8 = 2;
+
+impl<O: Copy + PartialEq> PhraseIndexBuilder<O> {
+    pub(crate) fn new() -> Self {
+        PhraseIndexBuilder {
+            symbols: Default::default(),
+            children: vec![Default::default()],
+            outputs: vec![Vec::new()],
+        }
+    }
+
+    fn symbol(&mut self, kind: u8, text: &str) -> u32 {
+        let next = self.symbols.len() as u32;
+        *self.symbols.entry((kind, text.to_string())).or_insert(next)
+    }
+
+    /// Adds a phrase as written in the data; `Err` explains why it cannot be matched.
+    pub(crate) fn add(&mut self, raw: &str, owner: O) -> Result<(), String> {
+        let trimmed = raw.trim();
+        let open_start = trimmed.starts_with('*');
+        let open_end = trimmed.ends_with('*') && trimmed.len() > 1;
+        let tokens = phrase_tokens(trimmed.trim_matches('*'));
+        if tokens.is_empty() {
+            return Err(format!("the phrase {raw:?} is empty"));
+        }
+        let is_word = |t: &str| t.bytes().all(is_word_byte);
+        if (open_start && !is_word(&tokens[0])) || (open_end && !is_word(&tokens[tokens.len() - 1]))
+        {
+            return Err(format!(
+                "in {raw:?} a `*` must touch a letter or digit, not punctuation"
+            ));
+        }
+        let last = tokens.len() - 1;
+        let mut node = 0usize;
+        for (i, token) in tokens.iter().enumerate() {
+            let kind = if i == 0 && open_start {
+                SUFFIX
+            } else if i == last && open_end {
+                PREFIX
+            } else {
+                EXACT
+            };
+            let symbol = self.symbol(kind, token);
+            let next = self.children.len() as u32;
+            let child = *self.children[node].entry(symbol).or_insert(next);
+            if child == next {
+                self.children.push(Default::default());
+                self.outputs.push(Vec::new());
+            }
+            node = child as usize;
+        }
+        // A phrase listed twice for one owner (or once with each apostrophe) counts once.
+        if !self.outputs[node].contains(&owner) {
+            self.outputs[node].push(owner);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn build(self) -> PhraseIndex<O> {
+        let mut prefixes = AffixTrie::new();
+        let mut suffixes = AffixTrie::new();
+        let mut exact: Vec<(&str, u32)> = Vec::new();
+        for ((kind, text), &symbol) in &self.symbols {
+            match *kind {
+                PREFIX => prefixes.insert(text.bytes(), symbol),
+                SUFFIX => suffixes.insert(text.bytes().rev(), symbol),
+                _ => exact.push((text, symbol)),
+            }
+        }
+        // A known word also carries every wildcard stem it matches, worked out here once.
+        exact.sort_unstable();
+        let mut entries = Vec::with_capacity(exact.len());
+        let mut ascii = [NONE; 128];
+        for &(text, symbol) in &exact {
+            let mut symbols = vec![symbol];
+            if text.bytes().all(is_word_byte) {
+                prefixes.walk(text.bytes(), &mut symbols);
+                suffixes.walk(text.bytes().rev(), &mut symbols);
+            } else if text.len() == 1 {
+                ascii[usize::from(text.as_bytes()[0])] = symbol;
+            }
+            entries.push((text.to_string(), symbols));
+        }
+        let words = WordTable::build(&entries);
+
+        let mut root = vec![NONE; self.symbols.len()];
+        let mut nodes = Vec::with_capacity(self.children.len());
+        let mut edges = Vec::new();
+        let mut outputs = Vec::new();
+        for (children, owners) in self.children.iter().zip(&self.outputs) {
+            let e = edges.len() as u32;
+            edges.extend(children.iter().map(|(&s, &c)| (s, c)));
+            let o = outputs.len() as u32;
+            outputs.extend_from_slice(owners);
+            nodes.push(Node {
+                edges: (e, edges.len() as u32),
+                outputs: (o, outputs.len() as u32),
+            });
+        }
+        for (&symbol, &child) in &self.children[0] {
+            root[symbol as usize] = child;
+        }
+        PhraseIndex {
+            words,
+            prefixes,
+            suffixes,
+            root,
+            nodes,
+            edges,
+            outputs,
+            ascii,
+        }
+    }
+}
+
+/// One token of a text, with the range of its symbols in [`Tokens::symbols`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    pub start: u32,
+    pub end: u32,
+    symbols: (u32, u32),
+}
+
+/// A text's tokens; kept between turns so reading a turn allocates nothing once warm.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokens {
+    pub list: Vec<Token>,
+    symbols: Vec<u32>,
+}
+
+impl Tokens {
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+        self.symbols.clear();
+    }
+}
+
+impl<O: Copy> PhraseIndex<O> {
+    /// Records the word `bytes[start..end]`, whose key (from [`key_step`]) is `key`.
+    #[inline]
+    pub(crate) fn push_word(
+        &self,
+        tokens: &mut Tokens,
+        bytes: &[u8],
+        start: usize,
+        end: usize,
+        key: u64,
+    ) {
+        let first = tokens.symbols.len() as u32;
+        let word = &bytes[start..end];
+        match self.words.get(word, key) {
+            Some(symbols) => tokens.symbols.extend_from_slice(symbols),
+            None => {
+                self.prefixes
+                    .walk(word.iter().copied(), &mut tokens.symbols);
+                self.suffixes
+                    .walk(word.iter().rev().copied(), &mut tokens.symbols);
+            }
+        }
+        let last = tokens.symbols.len() as u32;
+        // A word no phrase uses still separates the words around it, so it is kept.
+        tokens.list.push(Token {
+            start: start as u32,
+            end: end as u32,
+            symbols: (first, last),
+        });
+    }
+
+    /// Records the punctuation character at `bytes[start..end]`.
+    #[inline]
+    pub(crate) fn push_mark(&self, tokens: &mut Tokens, bytes: &[u8], start: usize, end: usize) {
+        let symbol = if end == start + 1 {
+            self.ascii[usize::from(bytes[start] & 0x7f)]
+        } else if &bytes[start..end] == "\u{2019}".as_bytes() {
+            self.ascii[usize::from(b'\'')]
+        } else {
+            let mark = &bytes[start..end];
+            self.words
+                .get(mark, key_of(mark))
+                .and_then(|s| s.first().copied())
+                .unwrap_or(NONE)
+        };
+        let first = tokens.symbols.len() as u32;
+        if symbol != NONE {
+            tokens.symbols.push(symbol);
+        }
+        tokens.list.push(Token {
+            start: start as u32,
+            end: end as u32,
+            symbols: (first, tokens.symbols.len() as u32),
+        });
+    }
+
+    /// Calls `found(owner, start, end)` for every occurrence of every phrase, by byte range,
+    /// in order of where the occurrence starts.
+    pub(crate) fn find(&self, tokens: &Tokens, mut found: impl FnMut(O, usize, usize)) {
+        let list = &tokens.list;
+        for (i, token) in list.iter().enumerate() {
+            let (a, b) = token.symbols;
+            for &symbol in &tokens.symbols[a as usize..b as usize] {
+                let child = self.root[symbol as usize];
+                if child != NONE {
+                    self.walk(tokens, child, token.start as usize, i, &mut found);
+                }
+            }
+        }
+    }
+
+    fn walk(
+        &self,
+        tokens: &Tokens,
+        node: u32,
+        start: usize,
+        at: usize,
+        found: &mut impl FnMut(O, usize, usize),
+    ) {
+        let n = self.nodes[node as usize];
+        let end = tokens.list[at].end as usize;
+        for owner in &self.outputs[n.outputs.0 as usize..n.outputs.1 as usize] {
+            found(*owner, start, end);
+        }
+        if n.edges.0 == n.edges.1 {
+            return;
+        }
+        let Some(next) = tokens.list.get(at + 1) else {
+            return;
+        };
+        let edges = &self.edges[n.edges.0 as usize..n.edges.1 as usize];
+        for &symbol in &tokens.symbols[next.symbols.0 as usize..next.symbols.1 as usize] {
+            if let Ok(k) = edges.binary_search_by_key(&symbol, |&(s, _)| s) {
+                self.walk(tokens, edges[k].1, start, at + 1, found);
+            }
+        }
+    }
+}
