@@ -69,9 +69,12 @@ pub struct EvalArgs {
     /// Correlate `overall` with the human receptiveness ratings, even and odd ids apart.
     #[arg(long)]
     pub receptiveness: bool,
-    /// Refit the receptiveness weights on even ids and print them as TOML.
+    /// Refit the receptiveness model on even ids only and print its weights as TOML.
     #[arg(long, conflicts_with = "receptiveness")]
     pub fit_receptiveness: bool,
+    /// With --fit-receptiveness, also write the fitted word weights file here.
+    #[arg(long, value_name = "FILE", requires = "fit_receptiveness")]
+    pub write_words: Option<PathBuf>,
     /// Exit 1 if micro-F1 is below this.
     #[arg(long)]
     pub min_f1: Option<f64>,

@@ -16,6 +16,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         let fit = eval::fit_receptiveness(&scorer, &text)
             .map_err(|e| input_error(format!("{name}: {e}")))?;
         print!("{fit}");
+        if let Some(out) = &args.write_words {
+            std::fs::write(out, fit.words_toml())
+                .map_err(|e| input_error(format!("cannot write {}: {e}", out.display())))?;
+            println!(
+                "# wrote {} word weights to {}",
+                fit.words.len(),
+                out.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if args.receptiveness {

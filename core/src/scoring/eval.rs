@@ -386,8 +386,8 @@ impl ReceptivenessFit {
             "# Word and word-pair weights of the receptiveness model, generated; do not edit.\n\
              # Fitted with the features of receptiveness.toml on EVEN ids of\n\
              # shared/eval/receptiveness.jsonl only, every choice by cross-validation on even ids:\n#\n\
-             #   cargo run -p spar-core --release --example fit_receptiveness -- \\\n\
-             #     ../shared/eval/receptiveness.jsonl prompts/scoring/receptiveness_words.toml\n#\n\
+             #   cargo run --release -- eval --fit-receptiveness \\\n\
+             #     ../shared/eval/receptiveness.jsonl --write-words prompts/scoring/receptiveness_words.toml\n#\n\
              # Each phrase matches like a lexicon phrase and adds weight * ln(1 + count).\n\n[words]\n",
         );
         for (word, w) in &self.words {
