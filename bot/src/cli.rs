@@ -90,16 +90,33 @@ pub enum ListFormat {
     Json,
 }
 
+/// Narrows history and stats to one person's drills.
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
-    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
-    pub format: ListFormat,
+pub struct PersonFilter {
     /// Only the drills this person was the candidate in (their platform user id).
     #[arg(long, value_name = "ID")]
     pub user: Option<String>,
     /// The platform `--user` belongs to.
     #[arg(long, default_value = "terminal")]
     pub platform: String,
+}
+
+impl PersonFilter {
+    pub fn person(&self) -> Option<spar_core::store::PersonRef> {
+        self.user.as_ref().map(|user| spar_core::store::PersonRef {
+            platform: self.platform.clone(),
+            platform_user_id: user.clone(),
+            display_name: user.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub who: PersonFilter,
 }
 
 #[derive(Debug, Args)]
@@ -109,12 +126,8 @@ pub struct StatsArgs {
     pub chart: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
-    /// Only the drills this person was the candidate in (their platform user id).
-    #[arg(long, value_name = "ID")]
-    pub user: Option<String>,
-    /// The platform `--user` belongs to.
-    #[arg(long, default_value = "terminal")]
-    pub platform: String,
+    #[command(flatten)]
+    pub who: PersonFilter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,6 @@ use super::history::emit;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Settings;
 use crate::store;
-use anyhow::Context as _;
 use serde_json::Value;
 use spar_core::store::{DrillId, LoadedDrill, StoreError};
 use spar_core::transcript::clock;
@@ -14,7 +13,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = store::open(settings.database_url.as_deref()).await?;
         let drill = match store.load_drill(&DrillId(args.drill.clone())).await {

@@ -4,19 +4,15 @@ use crate::cli::{HistoryArgs, ListFormat};
 use crate::config::Settings;
 use crate::store;
 use anyhow::Context as _;
-use spar_core::store::{HistoryRow, PersonRef};
+use spar_core::store::HistoryRow;
 use spar_core::transcript::clock;
 use std::process::ExitCode;
 
 pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = store::open(settings.database_url.as_deref()).await?;
-        let person = args.user.as_ref().map(|user| PersonRef {
-            platform: args.platform.clone(),
-            platform_user_id: user.clone(),
-            display_name: user.clone(),
-        });
+        let person = args.who.person();
         let rows = store
             .history(person.as_ref())
             .await

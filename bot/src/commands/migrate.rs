@@ -3,11 +3,10 @@
 
 use crate::config::Settings;
 use crate::store;
-use anyhow::Context as _;
 use std::process::ExitCode;
 
 pub fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let url = match &settings.database_url {
             Some(url) => url.clone(),

@@ -11,3 +11,9 @@ pub mod practice;
 pub mod scenarios;
 pub mod score;
 pub mod stats;
+
+/// The async runtime a command runs its storage and network work on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Runtime::new().context("starting the async runtime")
+}

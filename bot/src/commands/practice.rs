@@ -71,7 +71,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
         ),
     };
 
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut input = BufReader::new(tokio::io::stdin());
         let mut out = std::io::stdout().lock();

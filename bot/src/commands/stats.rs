@@ -7,7 +7,7 @@ use crate::cli::{ListFormat, StatsArgs};
 use crate::config::Settings;
 use crate::store;
 use anyhow::Context as _;
-use spar_core::store::{PersonRef, ScorePoint};
+use spar_core::store::ScorePoint;
 use std::process::ExitCode;
 
 /// One series' summary.
@@ -23,14 +23,10 @@ pub struct Summary {
 }
 
 pub fn run(settings: &Settings, args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = store::open(settings.database_url.as_deref()).await?;
-        let person = args.user.as_ref().map(|user| PersonRef {
-            platform: args.platform.clone(),
-            platform_user_id: user.clone(),
-            display_name: user.clone(),
-        });
+        let person = args.who.person();
         let points = store
             .score_series(person.as_ref())
             .await
