@@ -203,8 +203,14 @@ impl Drill {
                     .iter()
                     .filter(|&&w| f64::from(drill.settings.time_limit_s) - elapsed <= f64::from(w))
                     .count();
+                // An observer's aside does not answer the candidate: look past it.
                 let owed = match drill.settings.mode {
-                    Mode::Solo => drill.turns.last().is_none_or(|t| t.role == Role::Candidate),
+                    Mode::Solo => drill
+                        .turns
+                        .iter()
+                        .rev()
+                        .find(|t| t.role != Role::Observer)
+                        .is_none_or(|t| t.role == Role::Candidate),
                     Mode::Peer => false,
                 };
                 effects.extend(drill.check_clock(now));
@@ -311,6 +317,10 @@ impl Drill {
                     effects.push(Effect::AskAntagonist);
                 }
             }
+            // In a solo drill the engine speaks only when asked: a second reply to the same
+            // turn (two instances racing, a redelivered answer) is dropped, not appended.
+            (Phase::Live, Event::AntagonistSaid(_))
+                if self.settings.mode == Mode::Solo && !self.awaiting_antagonist => {}
             (Phase::Live, Event::AntagonistSaid(text)) => {
                 self.awaiting_antagonist = false;
                 let Some(text) = self.accept_text(&text, &mut effects) else {
@@ -695,6 +705,65 @@ mod tests {
         assert!(
             d.handle(Event::AntagonistSaid("late".into()), T0 + 12 * S)
                 .is_empty()
+        );
+        assert_eq!(d.turns().len(), 2);
+    }
+
+    #[test]
+    fn a_second_engine_reply_to_the_same_turn_is_dropped() {
+        let mut d = live(480, 20);
+        d.handle(Event::CandidateSaid("one".into()), T0 + 10 * S);
+        d.handle(Event::AntagonistSaid("first".into()), T0 + 11 * S);
+        assert!(
+            d.handle(Event::AntagonistSaid("second".into()), T0 + 12 * S)
+                .is_empty()
+        );
+        assert_eq!(d.turns().len(), 3);
+    }
+
+    #[test]
+    fn a_resumed_drill_still_owes_a_reply_when_an_observer_spoke_after_the_candidate() {
+        let mut d = live(480, 20);
+        d.handle(Event::CandidateSaid("one".into()), T0 + 10 * S);
+        d.handle(Event::ObserverSaid("nice question".into()), T0 + 11 * S);
+        let (resumed, effects) = Drill::resume(
+            d.settings().clone(),
+            Phase::Live,
+            d.started_at(),
+            d.turns().to_vec(),
+            T0 + 20 * S,
+        );
+        assert!(resumed.awaiting_antagonist());
+        assert!(effects.contains(&Effect::AskAntagonist));
+        let (replied, _) = Drill::resume(
+            d.settings().clone(),
+            Phase::Live,
+            d.started_at(),
+            [
+                d.turns(),
+                &[Turn {
+                    role: Role::Antagonist,
+                    at_s: 12.0,
+                    text: "r".into(),
+                }],
+            ]
+            .concat(),
+            T0 + 20 * S,
+        );
+        assert!(
+            !replied.awaiting_antagonist(),
+            "a drill whose last word is the engine's owes nothing"
+        );
+    }
+
+    #[test]
+    fn a_peer_antagonist_may_speak_at_any_time() {
+        let mut d = Drill::new(settings(480, 20, Mode::Peer));
+        d.handle(Event::Start, T0);
+        d.handle(Event::AntagonistSaid("first".into()), T0 + S);
+        d.handle(
+            Event::AntagonistSaid("and another thing".into()),
+            T0 + 2 * S,
         );
         assert_eq!(d.turns().len(), 2);
     }

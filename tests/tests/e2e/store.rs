@@ -156,6 +156,7 @@ on_both_backends!(
     a_redelivered_event_is_applied_once,
     two_engines_racing_the_same_event_apply_it_once,
     two_engines_racing_different_events_lose_no_turn,
+    two_engines_answering_the_same_turn_store_one_reply,
     two_engines_firing_due_timers_fire_each_drill_once,
     a_claimed_timer_is_taken_over_only_after_its_lease_expires,
     a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends,
@@ -456,6 +457,52 @@ async fn two_engines_racing_the_same_event_apply_it_once(db: &TestDb) {
         assert_eq!(
             loaded.record.version, 3,
             "created, started, opener, one event"
+        );
+    }
+}
+
+async fn two_engines_answering_the_same_turn_store_one_reply(db: &TestDb) {
+    let a = Arc::new(Engine::new(db.open().await, "a"));
+    let b = Arc::new(Engine::new(db.open().await, "b"));
+    for round in 0..5 {
+        let drill = live_drill(&a, "ana").await;
+        a.handle(
+            &drill,
+            None,
+            Event::CandidateSaid("Which batch size?".into()),
+            T0 + 10 * S,
+        )
+        .await
+        .expect("candidate turn");
+        // Both instances believe they owe the reply (say both recovered the drill after a
+        // restart) and deliver different lines, as separate platform events.
+        let barrier = Arc::new(Barrier::new(2));
+        let tasks = [("a", a.clone()), ("b", b.clone())].map(|(name, engine)| {
+            let (barrier, drill) = (barrier.clone(), drill.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                engine
+                    .handle(
+                        &drill,
+                        Some(&format!("reply-{round}-{name}")),
+                        Event::AntagonistSaid(format!("Reply from {name}.")),
+                        T0 + 12 * S,
+                    )
+                    .await
+            })
+        });
+        for task in tasks {
+            task.await.expect("task").expect("handle");
+        }
+        let loaded = a.store().load_drill(&drill).await.expect("load");
+        let replies = loaded
+            .turns
+            .iter()
+            .filter(|t| t.turn.role == Role::Antagonist)
+            .count();
+        assert_eq!(
+            replies, 2,
+            "the opener and exactly one reply to the candidate's turn"
         );
     }
 }
