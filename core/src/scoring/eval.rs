@@ -33,16 +33,26 @@ fn line_error(line: usize, problem: impl Into<String>) -> EvalError {
     }
 }
 
+/// Each non-blank line of a JSON-lines file, parsed, with its 1-based line number.
+fn json_lines(
+    jsonl: &str,
+) -> impl Iterator<Item = Result<(usize, serde_json::Value), EvalError>> + '_ {
+    jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, raw)| !raw.trim().is_empty())
+        .map(|(i, raw)| {
+            serde_json::from_str(raw)
+                .map(|value| (i + 1, value))
+                .map_err(|e| line_error(i + 1, format!("not JSON: {e}")))
+        })
+}
+
 /// Reads labelled cases, one JSON object a line; blank lines are skipped.
 pub fn parse_cases(jsonl: &str) -> Result<Vec<LabelledCase>, EvalError> {
     let mut cases = Vec::new();
-    for (i, raw) in jsonl.lines().enumerate() {
-        let line = i + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let value: serde_json::Value =
-            serde_json::from_str(raw).map_err(|e| line_error(line, format!("not JSON: {e}")))?;
+    for row in json_lines(jsonl) {
+        let (line, value) = row?;
         let id = value
             .get("id")
             .and_then(|v| v.as_str())
@@ -205,13 +215,8 @@ struct Rated {
 
 fn parse_rated(jsonl: &str) -> Result<Vec<Rated>, EvalError> {
     let mut rows = Vec::new();
-    for (i, raw) in jsonl.lines().enumerate() {
-        let line = i + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let value: serde_json::Value =
-            serde_json::from_str(raw).map_err(|e| line_error(line, format!("not JSON: {e}")))?;
+    for row in json_lines(jsonl) {
+        let (line, value) = row?;
         let id = value
             .get("id")
             .and_then(|v| v.as_u64())
