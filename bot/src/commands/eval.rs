@@ -15,7 +15,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if args.fit_receptiveness {
         let fit = eval::fit_receptiveness(&scorer, &text)
             .map_err(|e| input_error(format!("{name}: {e}")))?;
-        print!("{fit}");
+        super::emit(&fit.to_string())?;
         if let Some(out) = &args.write_words {
             std::fs::write(out, fit.words_toml())
                 .map_err(|e| input_error(format!("cannot write {}: {e}", out.display())))?;
@@ -30,7 +30,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if args.receptiveness {
         let report =
             eval::receptiveness(&scorer, &text).map_err(|e| input_error(format!("{name}: {e}")))?;
-        print!("{report}");
+        super::emit(&report.to_string())?;
         if let Some(min) = args.min_rho
             && report.odd_rho < min
         {
@@ -44,8 +44,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let cases = eval::parse_cases(&text).map_err(|e| input_error(format!("{name}: {e}")))?;
     let report = eval::evaluate(&scorer, &cases);
-    println!("{} cases from {name}", cases.len());
-    print!("{report}");
+    super::emit(&format!("{} cases from {name}\n{report}", cases.len()))?;
     if let Some(min) = args.min_f1
         && report.micro_f1 < min
     {

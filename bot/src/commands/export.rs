@@ -2,7 +2,7 @@
 //! `scenario` and `turns` are the transcript format of `spar score` (so an export can be
 //! scored again), or as Markdown to read or share.
 
-use super::history::emit;
+use super::emit;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Settings;
 use crate::store;

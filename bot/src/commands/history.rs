@@ -1,5 +1,6 @@
 //! `spar history`: past drills, newest first, as a table or as JSON for scripts.
 
+use super::emit;
 use crate::cli::{HistoryArgs, ListFormat};
 use crate::config::Settings;
 use crate::store;
@@ -83,18 +84,6 @@ pub fn json(rows: &[HistoryRow]) -> serde_json::Value {
         })
         .collect::<Vec<_>>();
     serde_json::json!({ "drills": drills })
-}
-
-/// Writes a command's output; a reader that stopped early (`| head`) is not an error.
-pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(e).context("writing to standard output"))
-        }
-        _ => Ok(()),
-    }
 }
 
 pub(crate) fn rfc3339(ms: i64) -> String {

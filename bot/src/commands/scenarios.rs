@@ -10,7 +10,7 @@ pub fn run(settings: &Settings, command: ScenariosCommand) -> anyhow::Result<Exi
     match command {
         ScenariosCommand::List => {
             let library = library::load(settings.scenarios.as_deref())?;
-            print!("{}", list(&library));
+            super::emit(&list(&library))?;
             Ok(ExitCode::SUCCESS)
         }
         ScenariosCommand::Check { dir } => {

@@ -53,6 +53,6 @@ pub fn run(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
         Format::Text => render::render_text(&card),
         Format::Markdown => render::render_markdown(&card),
     };
-    print!("{output}");
+    super::emit(&output)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,7 @@
 //! `spar stats`: for the overall score and each dimension, the first, best and latest
 //! score and the trend across drills; optionally a PNG chart of them over time.
 
-use super::history::emit;
+use super::emit;
 use crate::chart;
 use crate::cli::{ListFormat, StatsArgs};
 use crate::config::Settings;
