@@ -69,12 +69,13 @@ pub struct EvalArgs {
     /// Correlate `overall` with the human receptiveness ratings, even and odd ids apart.
     #[arg(long)]
     pub receptiveness: bool,
-    /// Refit the receptiveness model on even ids only and print its weights as TOML.
+    /// Refit the receptiveness model on even ids only and print how it was chosen.
     #[arg(long, conflicts_with = "receptiveness")]
     pub fit_receptiveness: bool,
-    /// With --fit-receptiveness, also write the fitted word weights file here.
+    /// With --fit-receptiveness, write the fitted model here (the scorer's
+    /// prompts/scoring/receptiveness_model.toml).
     #[arg(long, value_name = "FILE", requires = "fit_receptiveness")]
-    pub write_words: Option<PathBuf>,
+    pub write_model: Option<PathBuf>,
     /// Exit 1 if micro-F1 is below this.
     #[arg(long)]
     pub min_f1: Option<f64>,

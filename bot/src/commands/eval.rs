@@ -5,7 +5,7 @@ use crate::cli::EvalArgs;
 use crate::commands::score::read_input;
 use crate::failure::input_error;
 use anyhow::Context as _;
-use spar_core::scoring::{Scorer, eval};
+use spar_core::scoring::{Scorer, eval, fit};
 use std::process::ExitCode;
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -13,18 +13,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let name = args.file.display().to_string();
     let text = read_input(&args.file)?;
     if args.fit_receptiveness {
-        let fit = eval::fit_receptiveness(&scorer, &text)
+        let fit = fit::fit_receptiveness(&scorer, &text)
             .map_err(|e| input_error(format!("{name}: {e}")))?;
-        super::emit(&fit.to_string())?;
-        if let Some(out) = &args.write_words {
-            std::fs::write(out, fit.words_toml())
+        let mut report = fit.to_string();
+        if let Some(out) = &args.write_model {
+            std::fs::write(out, fit.model_toml())
                 .map_err(|e| input_error(format!("cannot write {}: {e}", out.display())))?;
-            println!(
-                "# wrote {} word weights to {}",
-                fit.words.len(),
-                out.display()
-            );
+            report.push_str(&format!("\nwrote the model to {}", out.display()));
         }
+        super::emit(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.receptiveness {

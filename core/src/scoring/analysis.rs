@@ -4,7 +4,8 @@
 //! question form.
 
 use super::lexicon::{Family, Lexicon, Owner};
-use super::phrases::{KEY_START, Tokens, key_finish, key_step};
+use super::phrases::{KEY_START, Tokens, is_word_byte, key_finish, key_step};
+use super::receptiveness::{ReplyFeatures, tfidf_dot};
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
 pub(crate) mod sig {
@@ -42,6 +43,15 @@ pub(crate) struct Analysis {
     /// Receptiveness feature counts, in the lexicon's feature order; only `touched` are nonzero.
     counts: Vec<u32>,
     touched: Vec<u32>,
+    /// The same counts in the opening and the closing sentence.
+    opening_counts: Vec<u32>,
+    closing_counts: Vec<u32>,
+    /// Byte ranges of the opening sentence and, when there are two or more, the closing one.
+    opening: (usize, usize),
+    closing: Option<(usize, usize)>,
+    /// Counts of the fitted terms over the whole reply and in the opening sentence.
+    terms: Counter,
+    opening_terms: Counter,
     tokens: Tokens,
     hits: Vec<Hit>,
     /// Sentence ranges, and whether each holds a digit.
@@ -54,21 +64,99 @@ impl Analysis {
         self.sentences.iter().fold(0, |acc, s| acc | s.sig)
     }
 
-    /// Every receptiveness feature value, ln(1 + count), in the lexicon's feature order.
-    pub fn features(&self) -> Vec<f64> {
-        self.counts.iter().map(|&c| log_count(c)).collect()
+    /// What the receptiveness model reads from this reply.
+    pub fn features(&self) -> ReplyFeatures {
+        let logs = |counts: &[u32]| counts.iter().map(|&c| log_count(c)).collect();
+        ReplyFeatures {
+            spans: [
+                logs(&self.counts),
+                logs(&self.opening_counts),
+                logs(&self.closing_counts),
+            ],
+            terms: self.terms.present().collect(),
+            opening_terms: self.opening_terms.present().collect(),
+            opening: self.opening.0..self.opening.1,
+        }
     }
 
-    /// `sum(weight * feature)` over the features present; absent ones add nothing.
-    pub fn weighted(&self, weights: &[f64]) -> f64 {
+    /// The receptiveness model's raw score (before the logistic) for this reply.
+    pub fn receptiveness_raw(&self, lexicon: &Lexicon) -> f64 {
+        let [whole, opening, closing] = &lexicon.span_weights;
+        let mut raw = lexicon.intercept;
+        for &i in &self.touched {
+            let i = i as usize;
+            raw += whole[i] * log_count(self.counts[i]);
+        }
+        for (counts, weights) in [
+            (&self.opening_counts, opening),
+            (&self.closing_counts, closing),
+        ] {
+            for (&c, w) in counts.iter().zip(weights) {
+                if c != 0 {
+                    raw += w * log_count(c);
+                }
+            }
+        }
+        raw + tfidf_dot(self.terms.present(), &lexicon.terms)
+            + tfidf_dot(self.opening_terms.present(), &lexicon.opening_terms)
+    }
+}
+
+/// Sparse counts by index that reset in time proportional to what was counted.
+#[derive(Debug, Clone, Default)]
+struct Counter {
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+impl Counter {
+    fn reset(&mut self, len: usize) {
+        for &i in &self.touched {
+            self.counts[i as usize] = 0;
+        }
+        self.touched.clear();
+        self.counts.resize(len, 0);
+    }
+
+    fn add(&mut self, i: usize) {
+        if self.counts[i] == 0 {
+            self.touched.push(i as u32);
+        }
+        self.counts[i] += 1;
+    }
+
+    fn present(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
         self.touched
             .iter()
-            .map(|&i| {
-                let i = i as usize;
-                weights.get(i).copied().unwrap_or(0.0) * log_count(self.counts[i])
-            })
-            .sum()
+            .map(|&i| (i as usize, self.counts[i as usize]))
     }
+}
+
+/// The built-in feature counts (words, question marks, exclamation marks, all-caps words) of
+/// the tokens starting in `range`, counted as [`read`] counts them for the whole reply.
+fn builtin_counts(bytes: &[u8], tokens: &Tokens, range: (usize, usize)) -> [u32; 4] {
+    let mut out = [0u32; 4];
+    let first = tokens
+        .list
+        .partition_point(|t| (t.start as usize) < range.0);
+    for t in tokens.list[first..]
+        .iter()
+        .take_while(|t| (t.start as usize) < range.1)
+    {
+        let token = &bytes[t.start as usize..t.end as usize];
+        match token {
+            b"?" => out[1] += 1,
+            b"!" => out[2] += 1,
+            _ if token.first().is_some_and(|&b| is_word_byte(b)) => {
+                out[0] += 1;
+                if token.len() >= 3 && token.iter().all(u8::is_ascii_uppercase) {
+                    out[3] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// ln(1 + n), from a table for the small counts nearly every feature has.
@@ -243,7 +331,14 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
         a.counts[i as usize] = 0;
     }
     a.touched.clear();
-    a.counts.resize(lexicon.feature_names.len(), 0);
+    let features = lexicon.feature_names.len();
+    a.counts.resize(features, 0);
+    for counts in [&mut a.opening_counts, &mut a.closing_counts] {
+        counts.clear();
+        counts.resize(features, 0);
+    }
+    a.terms.reset(lexicon.terms.len());
+    a.opening_terms.reset(lexicon.opening_terms.len());
 
     let tally = read(lexicon, bytes, a);
     let builtin = [
@@ -256,7 +351,24 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
         a.counts[i] = count;
         a.touched.push(i as u32);
     }
+    a.opening = a.ranges.first().map_or((0, 0), |&(s, e, _)| (s, e));
+    a.closing = match a.ranges.as_slice() {
+        [_, .., last] => Some((last.0, last.1)),
+        _ => None,
+    };
+    for (counts, range) in [
+        (&mut a.opening_counts, Some(a.opening)),
+        (&mut a.closing_counts, a.closing),
+    ] {
+        if let Some(range) = range {
+            counts[..4].copy_from_slice(&builtin_counts(bytes, &a.tokens, range));
+        }
+    }
+    let (opening, closing) = (a.opening, a.closing.unwrap_or((usize::MAX, usize::MAX)));
+    let within = |(s, e): (usize, usize), start: usize| s <= start && start < e;
     let (hits, counts, touched) = (&mut a.hits, &mut a.counts, &mut a.touched);
+    let (opening_counts, closing_counts) = (&mut a.opening_counts, &mut a.closing_counts);
+    let (terms, opening_terms) = (&mut a.terms, &mut a.opening_terms);
     lexicon
         .phrases
         .find(&a.tokens, |owner, start, end| match owner {
@@ -266,6 +378,18 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
                     touched.push(index as u32);
                 }
                 counts[index] += 1;
+                if within(opening, start) {
+                    opening_counts[index] += 1;
+                }
+                if within(closing, start) {
+                    closing_counts[index] += 1;
+                }
+            }
+            Owner::Term(index) => terms.add(index),
+            Owner::OpeningTerm(index) => {
+                if within(opening, start) && end <= opening.1 {
+                    opening_terms.add(index)
+                }
             }
         });
 

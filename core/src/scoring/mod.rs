@@ -5,8 +5,10 @@
 mod analysis;
 pub mod eval;
 mod feedback;
+pub mod fit;
 mod lexicon;
 mod phrases;
+pub mod receptiveness;
 pub mod render;
 
 #[cfg(test)]
@@ -17,8 +19,9 @@ use analysis::{Analysis, analyze, analyze_into, sig};
 use feedback::{Feedback, fill};
 use lexicon::Lexicon;
 pub use lexicon::{
-    FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE, RECEPTIVENESS_WORDS_FILE,
+    FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE, RECEPTIVENESS_MODEL_FILE,
 };
+use receptiveness::{ReceptivenessModel, ReplyFeatures};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -231,7 +234,7 @@ impl Signals {
 pub struct Scorer {
     lexicon: Lexicon,
     feedback: Feedback,
-    /// The phrase data it was built from, so a fit can rebuild it with other word weights.
+    /// The phrase data it was built from, so a fit can rebuild it with another model.
     sources: std::sync::Arc<(String, String)>,
 }
 
@@ -246,21 +249,23 @@ impl Scorer {
     /// The scorer built from the data compiled into the binary.
     pub fn embedded() -> Result<Scorer, LexiconError> {
         let mut sources = Vec::new();
-        for file in [LEXICON_FILE, FEEDBACK_FILE, RECEPTIVENESS_FILE] {
+        for file in [
+            LEXICON_FILE,
+            FEEDBACK_FILE,
+            RECEPTIVENESS_FILE,
+            RECEPTIVENESS_MODEL_FILE,
+        ] {
             let text = crate::embedded::prompt(file).ok_or_else(|| LexiconError::MissingFile {
                 file: file.to_string(),
             })?;
             sources.push((file, text));
         }
-        if let Some(text) = crate::embedded::prompt(RECEPTIVENESS_WORDS_FILE) {
-            sources.push((RECEPTIVENESS_WORDS_FILE, text));
-        }
         Scorer::from_toml(&sources)
     }
 
     /// Builds a scorer from `(file name, TOML text)` pairs naming `scoring/lexicon.toml`,
-    /// `scoring/feedback.toml` and `scoring/receptiveness.toml`, and optionally
-    /// `scoring/receptiveness_words.toml`, as when overriding the embedded data at run time.
+    /// `scoring/feedback.toml`, `scoring/receptiveness.toml` and
+    /// `scoring/receptiveness_model.toml`, as when overriding the embedded data at run time.
     pub fn from_toml(sources: &[(&str, &str)]) -> Result<Scorer, LexiconError> {
         let find = |file: &str| {
             sources
@@ -271,12 +276,9 @@ impl Scorer {
                     file: file.to_string(),
                 })
         };
-        let words = match find(RECEPTIVENESS_WORDS_FILE) {
-            Ok(text) => lexicon::parse_words(text)?,
-            Err(_) => Vec::new(),
-        };
         let (lexicon_text, recep_text) = (find(LEXICON_FILE)?, find(RECEPTIVENESS_FILE)?);
-        let lexicon = Lexicon::load(lexicon_text, recep_text, &words)?;
+        let model = ReceptivenessModel::from_toml(find(RECEPTIVENESS_MODEL_FILE)?)?;
+        let lexicon = Lexicon::load(lexicon_text, recep_text, &model)?;
         let feedback = Feedback::load(find(FEEDBACK_FILE)?)?;
         Ok(Scorer {
             lexicon,
@@ -285,11 +287,18 @@ impl Scorer {
         })
     }
 
-    /// The same scorer with other fitted word weights, for fitting them.
-    pub fn with_words(&self, words: &[(String, f64)]) -> Result<Scorer, LexiconError> {
+    /// The same scorer with another receptiveness model, as a fit tries them.
+    pub fn with_model(&self, model: &ReceptivenessModel) -> Result<Scorer, LexiconError> {
         let mut scorer = self.clone();
-        scorer.lexicon = Lexicon::load(&self.sources.0, &self.sources.1, words)?;
+        scorer.lexicon = Lexicon::load(&self.sources.0, &self.sources.1, model)?;
         Ok(scorer)
+    }
+
+    /// The same scorer with receptiveness taking another share of a one-reply `overall`.
+    pub fn with_overall_share(&self, overall_share: f64) -> Scorer {
+        let mut scorer = self.clone();
+        scorer.lexicon.overall_share = overall_share.clamp(0.0, 1.0);
+        scorer
     }
 
     /// What one utterance does, read on its own without the drill's timing.
@@ -297,29 +306,15 @@ impl Scorer {
         Signals::from_bits(analyze(&self.lexicon, text).any())
     }
 
-    /// The receptiveness feature values of one reply, in `receptiveness_feature_names` order.
-    pub fn receptiveness_features(&self, text: &str) -> Vec<f64> {
+    /// What the receptiveness model reads from one reply.
+    pub fn reply_features(&self, text: &str) -> ReplyFeatures {
         analyze(&self.lexicon, text).features()
     }
 
+    /// The receptiveness phrase features' names, built-ins first, in the order of
+    /// [`ReplyFeatures::spans`].
     pub fn receptiveness_feature_names(&self) -> &[String] {
         &self.lexicon.feature_names
-    }
-
-    /// The same scorer with other receptiveness weights, for fitting them.
-    pub fn with_receptiveness(
-        &self,
-        weights: &[f64],
-        intercept: f64,
-        overall_share: f64,
-    ) -> Scorer {
-        let mut scorer = self.clone();
-        if weights.len() == scorer.lexicon.weights.len() {
-            scorer.lexicon.weights = weights.to_vec();
-        }
-        scorer.lexicon.intercept = intercept;
-        scorer.lexicon.overall_share = overall_share.clamp(0.0, 1.0);
-        scorer
     }
 
     /// How receptive one reply sounds, from 0 to 1.
@@ -328,7 +323,7 @@ impl Scorer {
     }
 
     fn receptiveness_of(&self, analysis: &Analysis) -> f64 {
-        let raw = self.lexicon.intercept + analysis.weighted(&self.lexicon.weights);
+        let raw = analysis.receptiveness_raw(&self.lexicon);
         1.0 / (1.0 + (-raw).exp())
     }
 

@@ -571,26 +571,49 @@ fn lexicon_errors_name_the_file_and_field() {
     let lexicon = file(LEXICON_FILE);
     let feedback = file(FEEDBACK_FILE);
     let recep = file(RECEPTIVENESS_FILE);
+    let model = file(RECEPTIVENESS_MODEL_FILE);
     let broken_feedback = feedback.replacen("why = ", "wy = ", 1);
     let broken_lexicon = lexicon.replacen("[personal]", "[personall]", 1);
-    let broken_recep = recep.replacen("hedges = ", "hedgez = ", 1);
-    let table: [([&str; 3], &str); 4] = [
-        ([lexicon, &broken_feedback, recep], "scoring/feedback.toml"),
+    let renamed_feature = recep.replacen("[features.hedges]", "[features.hedgez]", 1);
+    let bad_weight = model.replacen("\nhedges = ", "\nhedges = nan\nx_hedges = ", 1);
+    let bad_idf = model.replacen(
+        "[terms.whole]\n",
+        "[terms.whole]\n\"zzz\" = [0.0, 1.0]\n",
+        1,
+    );
+    let table: [([&str; 4], &str); 7] = [
         (
-            [&broken_lexicon, feedback, recep],
+            [lexicon, &broken_feedback, recep, model],
+            "scoring/feedback.toml",
+        ),
+        (
+            [&broken_lexicon, feedback, recep, model],
             "scoring/lexicon.toml: field `personall`",
         ),
         (
-            [lexicon, feedback, &broken_recep],
-            "scoring/receptiveness.toml: field `weights.hedge",
+            [lexicon, feedback, &renamed_feature, model],
+            "scoring/receptiveness_model.toml: field `weights.whole.hedgez`: missing",
         ),
-        ([lexicon, feedback, ""], "scoring/receptiveness.toml"),
+        (
+            [lexicon, feedback, recep, &bad_weight],
+            "scoring/receptiveness_model.toml: field `weights.whole.hedges`: must be a finite",
+        ),
+        (
+            [lexicon, feedback, recep, &bad_idf],
+            "scoring/receptiveness_model.toml: field `terms.whole.\"zzz\"`",
+        ),
+        ([lexicon, feedback, "", model], "scoring/receptiveness.toml"),
+        (
+            [lexicon, feedback, recep, "intercept = 1"],
+            "scoring/receptiveness_model.toml",
+        ),
     ];
     for (texts, want) in table {
         let sources = [
             (LEXICON_FILE, texts[0]),
             (FEEDBACK_FILE, texts[1]),
             (RECEPTIVENESS_FILE, texts[2]),
+            (RECEPTIVENESS_MODEL_FILE, texts[3]),
         ];
         match Scorer::from_toml(&sources) {
             Ok(_) => panic!("{want} should fail"),
@@ -599,6 +622,153 @@ fn lexicon_errors_name_the_file_and_field() {
     }
     let missing = Scorer::from_toml(&[(LEXICON_FILE, lexicon)]);
     assert!(matches!(missing, Err(LexiconError::MissingFile { .. })));
+}
+
+fn feature(features: &receptiveness::ReplyFeatures, span: usize, name: &str) -> f64 {
+    let names = scorer().receptiveness_feature_names();
+    let j = names.iter().position(|n| n == name).expect("a feature");
+    features.spans[span][j]
+}
+
+#[test]
+fn phrase_features_count_in_the_opening_and_closing_sentences_apart() {
+    let reply = "I agree with you on the goal. The numbers are wrong! Thank you for listening.";
+    let f = scorer().reply_features(reply);
+    let ln = |n: f64| (1.0 + n).ln();
+    assert_eq!(&reply[f.opening.clone()], "I agree with you on the goal.");
+    assert!(feature(&f, 0, "agreement") > 0.0);
+    assert_eq!(
+        feature(&f, 1, "agreement"),
+        feature(&f, 0, "agreement"),
+        "opening"
+    );
+    assert_eq!(feature(&f, 2, "agreement"), 0.0, "not in the closing");
+    assert_eq!(feature(&f, 2, "gratitude"), ln(1.0), "closing");
+    assert_eq!(feature(&f, 1, "gratitude"), 0.0);
+    assert_eq!(feature(&f, 0, "exclamations"), ln(1.0));
+    assert_eq!(
+        feature(&f, 1, "exclamations"),
+        0.0,
+        "the ! is in the middle sentence"
+    );
+    assert_eq!(feature(&f, 1, "log_words"), ln(7.0));
+    // One sentence is an opening and has no closing.
+    let one = scorer().reply_features("Thank you, I agree");
+    assert_eq!(feature(&one, 1, "gratitude"), ln(1.0));
+    assert!(one.spans[2].iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn tfidf_vectors_have_unit_length_and_score_the_same_way() {
+    let counts = [(0, 1), (1, 3), (2, 2)];
+    let idf = [1.0, 2.0, 1.5];
+    let v = receptiveness::tfidf(&counts, |t| idf[t]);
+    let norm: f64 = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-12);
+    // A repeated term counts sublinearly: three times is not three times the weight.
+    assert!(v[1].1 / v[0].1 < 3.0 * idf[1] / idf[0]);
+    let weights = [0.5, -1.0, 2.0];
+    let terms: Vec<(f64, f64)> = idf.iter().zip(weights).map(|(&i, w)| (i, w)).collect();
+    let dot: f64 = v.iter().map(|&(t, x)| weights[t] * x).sum();
+    let fast = receptiveness::tfidf_dot(counts.iter().copied(), &terms);
+    assert!((dot - fast).abs() < 1e-12);
+    assert_eq!(receptiveness::tfidf_dot(std::iter::empty(), &terms), 0.0);
+}
+
+#[test]
+fn the_model_file_reads_back_what_it_wrote() {
+    let text = crate::embedded::prompt(RECEPTIVENESS_MODEL_FILE).unwrap_or_default();
+    let model = receptiveness::ReceptivenessModel::from_toml(text).expect("the embedded model");
+    assert!(!model.terms.is_empty(), "the fitted model has terms");
+    let again =
+        receptiveness::ReceptivenessModel::from_toml(&model.to_toml("a header\nof two lines"))
+            .expect("written models read back");
+    assert_eq!(again.terms.len(), model.terms.len());
+    assert_eq!(again.opening_terms.len(), model.opening_terms.len());
+    assert_eq!(again.weights[1].len(), model.weights[1].len());
+    for (a, b) in again.terms.iter().zip(&model.terms) {
+        assert_eq!(a.phrase, b.phrase);
+        assert!((a.weight - b.weight).abs() < 1e-5 && (a.idf - b.idf).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn opening_terms_count_only_inside_the_opening_sentence() {
+    let model = |opening: &[&str]| receptiveness::ReceptivenessModel {
+        intercept: 0.0,
+        overall_share: 0.5,
+        weights: std::array::from_fn(|_| {
+            scorer()
+                .receptiveness_feature_names()
+                .iter()
+                .map(|n| (n.clone(), 0.0))
+                .collect()
+        }),
+        terms: vec![receptiveness::Term {
+            phrase: "i see".into(),
+            idf: 1.0,
+            weight: 1.0,
+        }],
+        opening_terms: opening
+            .iter()
+            .map(|p| receptiveness::Term {
+                phrase: p.to_string(),
+                idf: 1.0,
+                weight: 1.0,
+            })
+            .collect(),
+    };
+    let s = scorer()
+        .with_model(&model(&["i see", "point"]))
+        .expect("a model");
+    let f = s.reply_features("Fair point. I see it now, I see.");
+    assert_eq!(f.terms, vec![(0, 2)]);
+    assert_eq!(
+        f.opening_terms,
+        vec![(1, 1)],
+        "\"i see\" is not in the opening"
+    );
+    // With one positive term the reply reads as more receptive than without it.
+    assert!(s.receptiveness("I see.") > s.receptiveness("No."));
+}
+
+#[test]
+fn a_fit_learns_which_replies_read_as_receptive() {
+    // Ratings that follow acknowledgement and insults, with unrelated words as noise.
+    let fillers = [
+        "budget", "schedule", "latency", "roadmap", "weather", "coffee",
+    ];
+    let mut rows = String::new();
+    for id in 0..120u32 {
+        let filler = fillers[(id as usize / 2) % fillers.len()];
+        let (text, rating) = match id % 4 {
+            0 | 1 => (
+                format!("I see your point about the {filler}, and I appreciate it."),
+                1.0 + f64::from(id % 3) * 0.1,
+            ),
+            _ => (
+                format!("That is a stupid take on the {filler}, and you never listen."),
+                -1.0 - f64::from(id % 5) * 0.1,
+            ),
+        };
+        rows.push_str(
+            &serde_json::json!({"id": id, "text": text, "receptive": rating}).to_string(),
+        );
+        rows.push('\n');
+    }
+    let fit = fit::fit_receptiveness(scorer(), &rows).expect("a fit");
+    // Within each kind the ratings are noise no model can order, so this is near the ceiling.
+    assert!(fit.cv_rho > 0.6, "{fit}");
+    let fitted = scorer()
+        .with_model(&fit.model)
+        .expect("the fitted model loads");
+    let open = fitted.receptiveness("I see your point about the hiring plan, and I appreciate it.");
+    let hostile =
+        fitted.receptiveness("That is a stupid take on the hiring plan, and you never listen.");
+    assert!(open > hostile, "{open} vs {hostile}");
+    // What the fit writes is what the scorer reads.
+    let reread = receptiveness::ReceptivenessModel::from_toml(&fit.model_toml()).expect("reads");
+    assert_eq!(reread.terms.len(), fit.model.terms.len());
 }
 
 #[test]

@@ -143,10 +143,9 @@ fn a_malformed_eval_file_names_its_line() {
     assert!(run.stderr.contains("line 2"), "{}", run.stderr);
 }
 
-/// The target is 0.45 on held-out (odd) ids; 0.436 is where the scorer stands. This floor
-/// keeps later changes from losing ground while the gap is closed.
+/// The model is fitted on even ids only; odd ids are held out, and must reach 0.45.
 #[test]
-fn receptiveness_correlation_on_held_out_ids_does_not_fall_below_its_current_level() {
+fn the_scorer_meets_its_receptiveness_target_on_held_out_ids() {
     let Some(rows) = shared("receptiveness.jsonl") else {
         return;
     };
@@ -156,11 +155,70 @@ fn receptiveness_correlation_on_held_out_ids_does_not_fall_below_its_current_lev
             "--receptiveness",
             rows.to_str().unwrap(),
             "--min-rho",
-            "0.43",
+            "0.45",
         ],
         "",
         &[],
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("odd ids (held out)"), "{}", run.stdout);
+}
+
+#[test]
+fn a_receptiveness_fit_writes_a_model_the_scorer_reads() {
+    let mut rows = String::new();
+    for id in 0..60 {
+        let (text, rating) = if id % 3 == 0 {
+            (
+                "You never listen and this is a stupid plan.",
+                -1.0 - f64::from(id) / 100.0,
+            )
+        } else {
+            (
+                "I see your point, and I appreciate the work.",
+                1.0 + f64::from(id) / 100.0,
+            )
+        };
+        rows.push_str(&format!(
+            "{{\"id\": {id}, \"text\": \"{text}\", \"receptive\": {rating}}}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("model.toml");
+    let run = spar(
+        &[
+            "eval",
+            "--fit-receptiveness",
+            "-",
+            "--write-model",
+            out.to_str().unwrap(),
+        ],
+        &rows,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("out-of-fold even rho"),
+        "{}",
+        run.stdout
+    );
+    let model = std::fs::read_to_string(&out).expect("the model was written");
+    assert!(model.contains("[weights.opening]") && model.contains("[terms.whole]"));
+    let parsed = spar_core::scoring::receptiveness::ReceptivenessModel::from_toml(&model)
+        .expect("the written model parses");
+    assert!(
+        parsed
+            .terms
+            .iter()
+            .any(|t| t.phrase == "appreciate" && t.weight > 0.0)
+    );
+}
+
+#[test]
+fn a_receptiveness_fit_of_a_broken_file_exits_2() {
+    let run = spar(
+        &["eval", "--fit-receptiveness", "-"],
+        "{\"id\": 0, \"text\": 5}\n",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("line 1"), "{}", run.stderr);
 }
