@@ -15,11 +15,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if args.fit_receptiveness {
         let fit = fit::fit_receptiveness(&scorer, &text)
             .map_err(|e| input_error(format!("{name}: {e}")))?;
-        let mut report = fit.to_string();
+        let mut report = format!("{fit}\n");
         if let Some(out) = &args.write_model {
             std::fs::write(out, fit.model_toml())
                 .map_err(|e| input_error(format!("cannot write {}: {e}", out.display())))?;
-            report.push_str(&format!("\nwrote the model to {}", out.display()));
+            report.push_str(&format!("wrote the model to {}\n", out.display()));
         }
         super::emit(&report)?;
         return Ok(ExitCode::SUCCESS);
