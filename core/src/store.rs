@@ -392,6 +392,20 @@ pub trait Store: Send + Sync {
     /// Gives up this owner's claim on a drill's timer.
     fn release_timer<'a>(&'a self, drill: &'a DrillId, owner: &'a str) -> StoreFuture<'a, ()>;
 
+    /// Claims the recovery of a drill after a restart, so that of several instances
+    /// starting together only one asks for the reply (or the debrief) the drill is owed.
+    /// The claim is taken when nobody holds it or the holder's lease has run out, and then
+    /// lasts until `now + lease_ms`, so a crashed owner strands no drill for longer. True
+    /// when this call took it; false while any lease is live, this owner's own included,
+    /// so recovering twice within a lease asks once. A missing drill is never claimed.
+    fn claim_recovery<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        owner: &'a str,
+        now: EpochMillis,
+        lease_ms: i64,
+    ) -> StoreFuture<'a, bool>;
+
     /// Stores the scorecard (replacing any earlier one) with its flags and dimensions.
     fn save_scorecard<'a>(
         &'a self,

@@ -580,6 +580,35 @@ macro_rules! impl_store {
                     })
                 }
 
+                fn claim_recovery<'a>(
+                    &'a self,
+                    drill: &'a DrillId,
+                    owner: &'a str,
+                    now: EpochMillis,
+                    lease_ms: i64,
+                ) -> StoreFuture<'a, bool> {
+                    Box::pin(async move {
+                        let run = typed(async {
+                            // One conditional UPDATE: the database decides between
+                            // instances racing for the same drill (SQLite by running
+                            // writers one at a time, PostgreSQL by re-checking the WHERE
+                            // on the row it locked), so at most one sees a row changed.
+                            let done = sqlx::query(
+                                "UPDATE drills SET recovery_owner = $1, recovery_until = $2 \
+                                 WHERE id = $3 AND (recovery_until IS NULL OR recovery_until <= $4)",
+                            )
+                            .bind(owner)
+                            .bind(now.saturating_add(lease_ms))
+                            .bind(drill.as_str())
+                            .bind(now)
+                            .execute(&self.pool)
+                            .await?;
+                            Ok(done.rows_affected() == 1)
+                        });
+                        run.await.map_err(StoreError::from)
+                    })
+                }
+
                 fn save_scorecard<'a>(
                     &'a self,
                     drill: &'a DrillId,

@@ -159,6 +159,7 @@ on_both_backends!(
     two_engines_answering_the_same_turn_store_one_reply,
     two_engines_firing_due_timers_fire_each_drill_once,
     a_claimed_timer_is_taken_over_only_after_its_lease_expires,
+    a_recovery_claim_is_taken_over_only_after_its_lease_expires,
     a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends,
     forgetting_a_person_leaves_nothing_of_theirs,
     history_lists_drills_newest_first_with_scores_flags_and_tokens,
@@ -602,6 +603,43 @@ async fn a_claimed_timer_is_taken_over_only_after_its_lease_expires(db: &TestDb)
         .await
         .expect("claim");
     assert_eq!(taken, vec![DueTimer { drill, due_at: due }]);
+}
+
+async fn a_recovery_claim_is_taken_over_only_after_its_lease_expires(db: &TestDb) {
+    let engine = Engine::new(db.open().await, "a");
+    let drill = live_drill(&engine, "ana").await;
+    let store = engine.store();
+    let claim = |owner: &'static str, now: i64| {
+        let drill = drill.clone();
+        async move {
+            store
+                .claim_recovery(&drill, owner, now, 30 * S)
+                .await
+                .expect("claim")
+        }
+    };
+    assert!(claim("crashed", T0).await, "an unclaimed drill is claimed");
+    assert!(
+        !claim("other", T0 + 29 * S).await,
+        "a live claim is respected"
+    );
+    assert!(
+        !claim("crashed", T0 + 29 * S).await,
+        "even by its own holder, so one instance recovering twice asks once"
+    );
+    assert!(
+        claim("other", T0 + 30 * S).await,
+        "an expired claim is taken over"
+    );
+    assert!(
+        !claim("crashed", T0 + 31 * S).await,
+        "and is then the new holder's"
+    );
+    let missing = store
+        .claim_recovery(&DrillId("no-such-drill".into()), "other", T0, 30 * S)
+        .await
+        .expect("claim");
+    assert!(!missing, "a missing drill is never claimed");
 }
 
 async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends(db: &TestDb) {
