@@ -11,6 +11,7 @@ use spar_core::store::{
     PersonId, Store, StoreError, StoredScorecard, StoredTurn, TimerChange,
 };
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How often an event is retried when other instances keep changing its drill first.
 const MAX_ATTEMPTS: usize = 16;
@@ -21,10 +22,23 @@ const TIMER_LEASE_MS: i64 = 60_000;
 /// How many due timers one `fire_due_timers` call takes on.
 const TIMER_BATCH: u32 = 64;
 
+/// How long a drill stays with the instance that recovered it, unless the engine is
+/// given another lease: the longest antagonist reply under the default model settings
+/// (`LlmConfig::longest_reply`: three requests, each up to three 30-second attempts with
+/// at most 20 seconds of backoff between them), which also covers a debrief's one judge
+/// call. Any shorter, and an instance starting while a slow reply is still being retried
+/// would ask for it again; any longer, and a drill whose recovering instance crashed
+/// waits longer for the next one to take it over.
+pub const RECOVERY_LEASE: Duration = Duration::from_secs(3 * (3 * 30 + 2 * 20));
+
 pub struct Engine {
     store: Arc<dyn Store>,
-    /// Names this instance in timer claims, so a claim can be told apart and released.
+    /// Names this instance in timer and recovery claims, so a claim can be told apart
+    /// and released.
     owner: String,
+    /// How long a drill this instance recovered stays its own: long enough to get the
+    /// reply it asked for, retries included, before another instance may ask again.
+    recovery_lease_ms: i64,
 }
 
 /// The effects one drill needs performed, for the adapter.
@@ -39,7 +53,15 @@ impl Engine {
         Engine {
             store,
             owner: owner_id.into(),
+            recovery_lease_ms: millis(RECOVERY_LEASE),
         }
+    }
+
+    /// Holds recovered drills for `lease` instead of `RECOVERY_LEASE`; pass the model's
+    /// `LlmConfig::longest_reply()` when its settings differ from the defaults.
+    pub fn with_recovery_lease(mut self, lease: Duration) -> Engine {
+        self.recovery_lease_ms = millis(lease);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -118,27 +140,49 @@ impl Engine {
 
     /// After a restart: rebuilds every unfinished drill with `Drill::resume`, stores its
     /// re-armed timer (or the end its deadline brought), and returns what each still
-    /// needs — a reply owed to the candidate, a debrief owed after the end.
+    /// needs — a reply owed to the candidate, a debrief owed after the end. Each drill is
+    /// claimed first (`Store::claim_recovery`); one that an instance claimed less than a
+    /// lease ago is left to it, so instances starting together ask for a reply once.
     pub async fn recover(&self, now: EpochMillis) -> Result<Vec<DrillEffects>, StoreError> {
         let mut recovered = Vec::new();
-        for loaded in self.store.load_live_drills().await? {
-            if loaded.record.phase == Phase::Briefing {
+        for listed in self.store.load_live_drills().await? {
+            if listed.record.phase == Phase::Briefing {
                 // Nothing runs in a briefing; it waits for its candidate's start.
                 continue;
             }
-            if let Some(effects) = self.resume(loaded, now).await? {
+            let drill = listed.record.id;
+            let claimed = self
+                .store
+                .claim_recovery(&drill, &self.owner, now, self.recovery_lease_ms)
+                .await?;
+            if !claimed {
+                continue;
+            }
+            if let Some(effects) = self.resume(&drill, now).await? {
                 recovered.push(effects);
             }
         }
         Ok(recovered)
     }
 
+    /// Resumes a drill this instance has claimed. A conflict means another instance
+    /// applied an event in between; the drill is reloaded and resumed again.
     async fn resume(
         &self,
-        mut loaded: LoadedDrill,
+        drill: &DrillId,
         now: EpochMillis,
     ) -> Result<Option<DrillEffects>, StoreError> {
-        let id = loaded.record.id.clone();
+        // Loaded again now the claim is held, so what it owes is what the claim covers.
+        let claimed = match self.store.load_drill(drill).await {
+            Ok(loaded) => loaded,
+            // Forgotten since it was listed.
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if claimed.record.phase.is_over() {
+            return Ok(None);
+        }
+        let mut loaded = claimed;
         for _ in 0..MAX_ATTEMPTS {
             let record = &loaded.record;
             let (state, effects) = Drill::resume(
@@ -152,12 +196,12 @@ impl Engine {
             match self.store.commit(&update).await {
                 Ok(_) => {
                     return Ok(Some(DrillEffects {
-                        drill: id,
+                        drill: drill.clone(),
                         effects: for_adapter(effects),
                     }));
                 }
                 Err(StoreError::Conflict(_)) => {
-                    loaded = self.store.load_drill(&id).await?;
+                    loaded = self.store.load_drill(drill).await?;
                     if loaded.record.phase.is_over() {
                         return Ok(None);
                     }
@@ -356,6 +400,11 @@ fn for_adapter(effects: Vec<Effect>) -> Vec<Effect> {
 
 fn to_millis(at: EpochMillis) -> Millis {
     Millis::try_from(at).unwrap_or(0)
+}
+
+/// A lease in the store's unit.
+fn millis(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn to_epoch(at: Millis) -> EpochMillis {

@@ -40,6 +40,13 @@ pub struct OpenAiAntagonist {
     check: CharacterCheck,
 }
 
+/// Fresh requests after an answer that broke off, came back malformed or was empty.
+const FRESH_TRIES: u32 = 1;
+
+/// The most requests one reply can take: the first, the fresh tries, and the one
+/// regeneration after the model stepped out of character.
+pub const MOST_REQUESTS_PER_REPLY: u32 = 1 + FRESH_TRIES + 1;
+
 /// What one streamed answer turned out to be.
 enum Streamed {
     InCharacter(String),
@@ -72,7 +79,7 @@ impl OpenAiAntagonist {
     ) -> Attempted {
         let mut usage = Usage::default();
         let mut regenerating = false;
-        let mut fresh_tries = 1;
+        let mut fresh_tries = FRESH_TRIES;
         loop {
             let messages = AntagonistPrompt {
                 templates: &self.templates,

@@ -104,6 +104,20 @@ impl LlmConfig {
         }))
     }
 
+    /// The longest one antagonist reply can take, every retry included: each of its
+    /// requests (`antagonist::MOST_REQUESTS_PER_REPLY`) makes up to `max_attempts`
+    /// attempts, each bounded by the timeout, with at most `max_delay` of backoff between
+    /// them. Whoever asks for a reply after a restart holds the drill for this long.
+    pub fn longest_reply(&self) -> Duration {
+        let attempts = self.retry.max_attempts;
+        let one_request = self.timeout.saturating_mul(attempts).saturating_add(
+            self.retry
+                .max_delay
+                .saturating_mul(attempts.saturating_sub(1)),
+        );
+        one_request.saturating_mul(antagonist::MOST_REQUESTS_PER_REPLY)
+    }
+
     /// A client with the timeout and retry policy. async-openai's own retry layer has a
     /// fixed schedule without jitter, so it is replaced by `HttpRetry`.
     pub fn client(&self) -> anyhow::Result<Client<OpenAIConfig>> {
@@ -369,5 +383,31 @@ mod tests {
         assert_eq!(config.base_url, DEFAULT_BASE_URL);
         assert_eq!(config.judge_model, "m");
         assert_eq!(config.timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_longest_reply_counts_every_attempt_backoff_and_regeneration() {
+        let settings = LlmSettings {
+            model: Some("m".into()),
+            timeout_s: Some(10.0),
+            max_attempts: Some(2),
+            ..LlmSettings::default()
+        };
+        let config = LlmConfig::from_settings(&settings).unwrap().unwrap();
+        // Three requests, each two 10-second attempts with up to 20 seconds between them.
+        assert_eq!(
+            config.longest_reply(),
+            Duration::from_secs(3 * (2 * 10 + 20))
+        );
+    }
+
+    #[test]
+    fn the_engines_default_recovery_lease_covers_a_reply_under_default_settings() {
+        let settings = LlmSettings {
+            model: Some("m".into()),
+            ..LlmSettings::default()
+        };
+        let config = LlmConfig::from_settings(&settings).unwrap().unwrap();
+        assert_eq!(crate::engine::RECOVERY_LEASE, config.longest_reply());
     }
 }

@@ -1,16 +1,18 @@
 //! The store's guarantees, proven on both backends: turns are appended once and in order,
 //! a restart loses nothing, a redelivered event is applied once, two engines on one
-//! database never both fire a timer or both apply an event, and forgetting a person
-//! leaves nothing of theirs. Every test runs against a fresh SQLite file and a fresh
-//! PostgreSQL database (`SPAR_TEST_POSTGRES_URL`; skipped, with a note, when unset).
+//! database never both fire a timer, both apply an event or both ask for a reply owed
+//! after a restart, and forgetting a person leaves nothing of theirs. Every test runs
+//! against a fresh SQLite file and a fresh PostgreSQL database (`SPAR_TEST_POSTGRES_URL`;
+//! skipped, with a note, when unset).
 
-use spar::engine::{Engine, Journal};
+use spar::engine::{DrillEffects, Engine, Journal};
 use spar_core::drill::Drill;
 use spar_core::drill::{DrillSettings, Effect, Event, Mode, Phase};
 use spar_core::store::*;
 use spar_core::{Difficulty, Role, Turn};
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Barrier;
 
 const T0: i64 = 1_800_000_000_000;
@@ -160,6 +162,9 @@ on_both_backends!(
     two_engines_firing_due_timers_fire_each_drill_once,
     a_claimed_timer_is_taken_over_only_after_its_lease_expires,
     a_recovery_claim_is_taken_over_only_after_its_lease_expires,
+    two_instances_recovering_together_ask_for_each_owed_reply_once,
+    a_second_recovery_within_the_lease_asks_for_nothing,
+    a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires,
     a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends,
     forgetting_a_person_leaves_nothing_of_theirs,
     history_lists_drills_newest_first_with_scores_flags_and_tokens,
@@ -640,6 +645,104 @@ async fn a_recovery_claim_is_taken_over_only_after_its_lease_expires(db: &TestDb
         .await
         .expect("claim");
     assert!(!missing, "a missing drill is never claimed");
+}
+
+/// A live drill whose candidate spoke at 0:10 and whose instance died before asking the
+/// antagonist for the reply, or before it came.
+async fn drill_owed_a_reply(db: &TestDb) -> DrillId {
+    let crashed = Engine::new(db.open().await, "crashed");
+    let drill = live_drill(&crashed, "ana").await;
+    let effects = crashed
+        .handle(
+            &drill,
+            Some(&format!("m1-{drill}")),
+            Event::CandidateSaid("Which customers see the p99?".into()),
+            T0 + 10 * S,
+        )
+        .await
+        .expect("say");
+    assert_eq!(asks(&effects), 1);
+    drill
+}
+
+/// How many times `recovered` asks for `drill`'s reply.
+fn asks_for(recovered: &[DrillEffects], drill: &DrillId) -> usize {
+    recovered
+        .iter()
+        .filter(|r| r.drill == *drill)
+        .map(|r| asks(&r.effects))
+        .sum()
+}
+
+async fn two_instances_recovering_together_ask_for_each_owed_reply_once(db: &TestDb) {
+    let mut drills = Vec::new();
+    for _ in 0..5 {
+        drills.push(drill_owed_a_reply(db).await);
+    }
+    // A rolling deploy: two instances, each with its own connections, start at once.
+    let a = Engine::new(db.open().await, "a");
+    let b = Engine::new(db.open().await, "b");
+    let (from_a, from_b) = tokio::join!(a.recover(T0 + 60 * S), b.recover(T0 + 60 * S));
+    let recovered: Vec<DrillEffects> = from_a
+        .expect("a recovers")
+        .into_iter()
+        .chain(from_b.expect("b recovers"))
+        .collect();
+    for drill in &drills {
+        assert_eq!(
+            asks_for(&recovered, drill),
+            1,
+            "exactly one instance asks for drill {drill}'s reply: {recovered:?}"
+        );
+    }
+}
+
+async fn a_second_recovery_within_the_lease_asks_for_nothing(db: &TestDb) {
+    let drill = drill_owed_a_reply(db).await;
+    let first = Engine::new(db.open().await, "first");
+    let recovered = first.recover(T0 + 60 * S).await.expect("recover");
+    assert_eq!(
+        asks_for(&recovered, &drill),
+        1,
+        "the reply owed is asked for"
+    );
+    // Another instance starts a few seconds later, while the reply is still coming.
+    let second = Engine::new(db.open().await, "second");
+    let recovered = second.recover(T0 + 65 * S).await.expect("recover");
+    assert_eq!(asks_for(&recovered, &drill), 0, "{recovered:?}");
+    // Nor does the first instance ask again if it recovers once more.
+    let recovered = first.recover(T0 + 66 * S).await.expect("recover");
+    assert_eq!(asks_for(&recovered, &drill), 0, "{recovered:?}");
+    // The reply arrives and is kept: the drill moved on in the meantime.
+    first
+        .handle(
+            &drill,
+            Some("reply-1"),
+            Event::AntagonistSaid("Mostly the EU tenants.".into()),
+            T0 + 70 * S,
+        )
+        .await
+        .expect("reply");
+    let loaded = first.store().load_drill(&drill).await.expect("load");
+    assert_eq!(loaded.turns.len(), 3);
+}
+
+async fn a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires(db: &TestDb) {
+    let drill = drill_owed_a_reply(db).await;
+    let lease = Duration::from_secs(60);
+    let first = Engine::new(db.open().await, "first").with_recovery_lease(lease);
+    let recovered = first.recover(T0 + 20 * S).await.expect("recover");
+    assert_eq!(asks_for(&recovered, &drill), 1);
+    // The first instance dies before the reply comes; the next one must not wait forever.
+    let next = Engine::new(db.open().await, "next").with_recovery_lease(lease);
+    let recovered = next.recover(T0 + 80 * S - 1).await.expect("recover");
+    assert_eq!(asks_for(&recovered, &drill), 0, "the lease still runs");
+    let recovered = next.recover(T0 + 80 * S).await.expect("recover");
+    assert_eq!(
+        asks_for(&recovered, &drill),
+        1,
+        "the lease ran out, so the reply is asked for again"
+    );
 }
 
 async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends(db: &TestDb) {
