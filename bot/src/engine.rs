@@ -166,7 +166,8 @@ impl Engine {
     }
 
     /// Resumes a drill this instance has claimed. A conflict means another instance
-    /// applied an event in between; the drill is reloaded and resumed again.
+    /// applied an event in between; the drill is reloaded and resumed again, but only the
+    /// reply and debrief that were owed when it was claimed are asked for (see `ours`).
     async fn resume(
         &self,
         drill: &DrillId,
@@ -182,7 +183,8 @@ impl Engine {
         if claimed.record.phase.is_over() {
             return Ok(None);
         }
-        let mut loaded = claimed;
+        let mut owed_reply = None;
+        let mut loaded = claimed.clone();
         for _ in 0..MAX_ATTEMPTS {
             let record = &loaded.record;
             let (state, effects) = Drill::resume(
@@ -192,6 +194,9 @@ impl Engine {
                 loaded.plain_turns(),
                 to_millis(now),
             );
+            let owed_reply =
+                *owed_reply.get_or_insert_with(|| effects.contains(&Effect::AskAntagonist));
+            let effects = ours(&claimed, owed_reply, &loaded, effects);
             let update = update_for(&loaded, &state, &effects, None, now);
             match self.store.commit(&update).await {
                 Ok(_) => {
@@ -211,6 +216,37 @@ impl Engine {
         }
         Ok(None)
     }
+}
+
+/// The effects of resuming `current` that are this instance's to perform, given the drill
+/// as it was `claimed` and whether a reply was owed then. Whoever changed the drill in
+/// between applied an event through `Engine::handle`, which already returned any reply
+/// or debrief that event made owed: a candidate's turn that found no reply pending asked
+/// for one, and an end asked for the debrief. So a reply is asked for here only if it was
+/// owed when claimed and the antagonist has not spoken since (a candidate's further turns
+/// ask for nothing while a reply is pending), and a debrief only unless another instance
+/// ended the drill. On the first attempt `current` is `claimed` and nothing is dropped.
+fn ours(
+    claimed: &LoadedDrill,
+    owed_reply: bool,
+    current: &LoadedDrill,
+    effects: Vec<Effect>,
+) -> Vec<Effect> {
+    let answered = current
+        .turns
+        .iter()
+        .skip(claimed.turns.len())
+        .any(|t| t.turn.role == Role::Antagonist);
+    let ended_by_another =
+        claimed.record.phase == Phase::Live && current.record.phase == Phase::WrapUp;
+    effects
+        .into_iter()
+        .filter(|effect| match effect {
+            Effect::AskAntagonist => owed_reply && !answered,
+            Effect::Debrief => !ended_by_another,
+            _ => true,
+        })
+        .collect()
 }
 
 /// The drill as it stood after its last event: resuming at that event's moment rebuilds

@@ -11,9 +11,13 @@ use spar_core::drill::{DrillSettings, Effect, Event, Mode, Phase};
 use spar_core::store::*;
 use spar_core::{Difficulty, Role, Turn};
 use sqlx::AssertSqlSafe;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Barrier;
+
+mod interleave;
+use interleave::Interleaved;
 
 const T0: i64 = 1_800_000_000_000;
 const S: i64 = 1000;
@@ -165,6 +169,11 @@ on_both_backends!(
     two_instances_recovering_together_ask_for_each_owed_reply_once,
     a_second_recovery_within_the_lease_asks_for_nothing,
     a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires,
+    a_recovery_that_loses_a_race_to_a_candidate_turn_leaves_the_reply_to_whoever_asked,
+    a_recovery_that_loses_a_race_to_a_reply_and_a_new_turn_leaves_the_new_reply_to_whoever_asked,
+    a_recovery_that_loses_a_race_still_asks_for_the_reply_nobody_else_asked_for,
+    a_recovery_that_loses_a_race_to_the_deadline_leaves_the_debrief_to_whoever_ended_it,
+    a_recovery_that_loses_a_race_still_debriefs_a_drill_that_ended_before_its_claim,
     a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends,
     forgetting_a_person_leaves_nothing_of_theirs,
     history_lists_drills_newest_first_with_scores_flags_and_tokens,
@@ -674,6 +683,10 @@ fn asks_for(recovered: &[DrillEffects], drill: &DrillId) -> usize {
         .sum()
 }
 
+fn debriefs(effects: &[Effect]) -> usize {
+    effects.iter().filter(|e| **e == Effect::Debrief).count()
+}
+
 async fn two_instances_recovering_together_ask_for_each_owed_reply_once(db: &TestDb) {
     let mut drills = Vec::new();
     for _ in 0..5 {
@@ -743,6 +756,200 @@ async fn a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires(
         1,
         "the lease ran out, so the reply is asked for again"
     );
+}
+
+/// Recovers every drill at `now` through a store on which `race` (another instance, live
+/// all along) runs between recovery's load and its first commit, so that commit meets a
+/// conflict and recovery retries on what the race left. Returns what recovery returned
+/// and what the race did.
+async fn recover_losing_a_race<T, F>(
+    db: &TestDb,
+    now: i64,
+    race: impl FnOnce(Arc<Engine>) -> F + Send + 'static,
+) -> (Vec<DrillEffects>, T)
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let live = Arc::new(Engine::new(db.open().await, "live"));
+    let raced = Arc::new(Mutex::new(None));
+    let store = Interleaved::new(db.open().await, {
+        let raced = raced.clone();
+        move || async move {
+            let outcome = race(live).await;
+            *raced.lock().expect("lock") = Some(outcome);
+        }
+    });
+    let recovering = Engine::new(Arc::new(store), "recovering");
+    let recovered = recovering.recover(now).await.expect("recover");
+    let raced = raced
+        .lock()
+        .expect("lock")
+        .take()
+        .expect("the race ran before recovery's commit");
+    (recovered, raced)
+}
+
+async fn a_recovery_that_loses_a_race_to_a_candidate_turn_leaves_the_reply_to_whoever_asked(
+    db: &TestDb,
+) {
+    let setup = Engine::new(db.open().await, "setup");
+    // The antagonist spoke last, so no reply is owed when recovery claims the drill.
+    let drill = live_drill(&setup, "ana").await;
+    let (recovered, theirs) = recover_losing_a_race(db, T0 + 31 * S, {
+        let drill = drill.clone();
+        // The candidate speaks; the live instance takes the turn and asks for the reply.
+        move |live| async move {
+            live.handle(
+                &drill,
+                Some("m1"),
+                Event::CandidateSaid("What does the trace say?".into()),
+                T0 + 30 * S,
+            )
+            .await
+            .expect("the candidate's turn")
+        }
+    })
+    .await;
+    assert_eq!(asks(&theirs), 1, "the live instance asked for the reply");
+    assert_eq!(
+        asks_for(&recovered, &drill),
+        0,
+        "recovery, retried after the conflict, does not ask again: {recovered:?}"
+    );
+    assert!(
+        recovered.iter().any(|r| r.drill == drill),
+        "recovery still completed: {recovered:?}"
+    );
+}
+
+async fn a_recovery_that_loses_a_race_to_a_reply_and_a_new_turn_leaves_the_new_reply_to_whoever_asked(
+    db: &TestDb,
+) {
+    let drill = drill_owed_a_reply(db).await;
+    let (recovered, theirs) = recover_losing_a_race(db, T0 + 31 * S, {
+        let drill = drill.clone();
+        // The owed reply arrives after all, the candidate answers it, and the live
+        // instance asks for the next reply.
+        move |live| async move {
+            live.handle(
+                &drill,
+                Some("r1"),
+                Event::AntagonistSaid("Mostly the EU tenants.".into()),
+                T0 + 20 * S,
+            )
+            .await
+            .expect("the reply");
+            live.handle(
+                &drill,
+                Some("m2"),
+                Event::CandidateSaid("Since when?".into()),
+                T0 + 30 * S,
+            )
+            .await
+            .expect("the candidate's turn")
+        }
+    })
+    .await;
+    assert_eq!(
+        asks(&theirs),
+        1,
+        "the live instance asked for the new reply"
+    );
+    assert_eq!(
+        asks_for(&recovered, &drill),
+        0,
+        "the reply recovery claimed was given, so it asks for none: {recovered:?}"
+    );
+}
+
+async fn a_recovery_that_loses_a_race_still_asks_for_the_reply_nobody_else_asked_for(db: &TestDb) {
+    let drill = drill_owed_a_reply(db).await;
+    let (recovered, theirs) = recover_losing_a_race(db, T0 + 31 * S, {
+        let drill = drill.clone();
+        // The candidate speaks again while the reply is owed; with a reply pending, the
+        // live instance asks for none.
+        move |live| async move {
+            live.handle(
+                &drill,
+                Some("m2"),
+                Event::CandidateSaid("Hello?".into()),
+                T0 + 30 * S,
+            )
+            .await
+            .expect("the candidate's turn")
+        }
+    })
+    .await;
+    assert_eq!(asks(&theirs), 0, "the live instance asked for nothing");
+    assert_eq!(
+        asks_for(&recovered, &drill),
+        1,
+        "so recovery asks, or the drill would wait forever: {recovered:?}"
+    );
+    let loaded = db.open().await.load_drill(&drill).await.expect("load");
+    assert_eq!(loaded.turns.len(), 3, "the opener and both candidate turns");
+}
+
+async fn a_recovery_that_loses_a_race_to_the_deadline_leaves_the_debrief_to_whoever_ended_it(
+    db: &TestDb,
+) {
+    let drill = drill_owed_a_reply(db).await;
+    let deadline = T0 + 480 * S;
+    let (recovered, theirs) = recover_losing_a_race(db, deadline, move |live| async move {
+        // The live instance's timer fires at the deadline and ends the drill first.
+        live.fire_due_timers(deadline).await.expect("fire")
+    })
+    .await;
+    let theirs: usize = theirs
+        .iter()
+        .filter(|f| f.drill == drill)
+        .map(|f| debriefs(&f.effects))
+        .sum();
+    assert_eq!(theirs, 1, "the instance that ended the drill debriefs it");
+    let ours: usize = recovered
+        .iter()
+        .filter(|r| r.drill == drill)
+        .map(|r| debriefs(&r.effects))
+        .sum();
+    assert_eq!(ours, 0, "recovery does not debrief it again: {recovered:?}");
+    let loaded = db.open().await.load_drill(&drill).await.expect("load");
+    assert_eq!(loaded.record.phase, Phase::WrapUp);
+}
+
+async fn a_recovery_that_loses_a_race_still_debriefs_a_drill_that_ended_before_its_claim(
+    db: &TestDb,
+) {
+    let drill = drill_owed_a_reply(db).await;
+    let crashed = Engine::new(db.open().await, "crashed");
+    let ended = crashed
+        .handle(&drill, Some("end"), Event::End, T0 + 20 * S)
+        .await
+        .expect("end");
+    // The instance that ended the drill died before debriefing it.
+    assert_eq!(debriefs(&ended), 1);
+    let (recovered, theirs) = recover_losing_a_race(db, T0 + 60 * S, {
+        let drill = drill.clone();
+        // A late message is refused, which still moves the drill's version on.
+        move |live| async move {
+            live.handle(
+                &drill,
+                Some("late"),
+                Event::CandidateSaid("One more thing.".into()),
+                T0 + 30 * S,
+            )
+            .await
+            .expect("the late message")
+        }
+    })
+    .await;
+    assert_eq!(debriefs(&theirs), 0);
+    let ours: usize = recovered
+        .iter()
+        .filter(|r| r.drill == drill)
+        .map(|r| debriefs(&r.effects))
+        .sum();
+    assert_eq!(ours, 1, "the debrief owed is still given: {recovered:?}");
 }
 
 async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends(db: &TestDb) {
