@@ -8,7 +8,7 @@ use spar_core::Role;
 use spar_core::drill::{Drill, Effect, Event, Millis, Phase};
 use spar_core::store::{
     Committed, DrillId, DrillRecord, DrillUpdate, EpochMillis, EventKey, LoadedDrill, NewDrill,
-    PersonId, Store, StoreError, StoredScorecard, StoredTurn, TimerChange,
+    PersonId, RecoveryClaim, Store, StoreError, StoredScorecard, StoredTurn, TimerChange,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,7 +98,17 @@ impl Engine {
             }
             let mut state = rebuild(&loaded);
             let effects = state.handle(event.clone(), to_millis(now));
-            let update = update_for(&loaded, &state, &effects, key, now);
+            let mut update = update_for(&loaded, &state, &effects, key, now);
+            // This instance now owes the model call; one starting meanwhile must not repeat it.
+            if effects
+                .iter()
+                .any(|e| matches!(e, Effect::AskAntagonist | Effect::Debrief))
+            {
+                update.claim = Some(RecoveryClaim {
+                    owner: self.owner.clone(),
+                    until: now.saturating_add(self.recovery_lease_ms),
+                });
+            }
             match self.store.commit(&update).await {
                 Ok(Committed::Applied { .. }) => return Ok(for_adapter(effects)),
                 Ok(Committed::Duplicate) => return Ok(Vec::new()),

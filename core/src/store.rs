@@ -283,6 +283,17 @@ pub struct DrillUpdate {
     pub at: EpochMillis,
     /// Recorded as processed in the same transaction, so a redelivery is recognised.
     pub event: Option<EventKey>,
+    /// Takes the drill's recovery claim in the same write, when the change asks this
+    /// instance for a reply or a debrief: another instance starting meanwhile must leave
+    /// that request to it (see [`Store::claim_recovery`]).
+    pub claim: Option<RecoveryClaim>,
+}
+
+/// An instance's hold on a drill until a moment, so others recovering leave it alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryClaim {
+    pub owner: String,
+    pub until: EpochMillis,
 }
 
 /// What became of a commit.

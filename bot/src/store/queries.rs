@@ -501,7 +501,9 @@ macro_rules! impl_store {
                                  next_due_at = CASE CAST($5 AS TEXT) WHEN 'keep' THEN next_due_at \
                                      ELSE CAST($6 AS BIGINT) END, \
                                  lease_owner = CASE CAST($5 AS TEXT) WHEN 'keep' THEN lease_owner ELSE NULL END, \
-                                 lease_until = CASE CAST($5 AS TEXT) WHEN 'keep' THEN lease_until ELSE NULL END \
+                                 lease_until = CASE CAST($5 AS TEXT) WHEN 'keep' THEN lease_until ELSE NULL END, \
+                                 recovery_owner = COALESCE(CAST($9 AS TEXT), recovery_owner), \
+                                 recovery_until = COALESCE(CAST($10 AS BIGINT), recovery_until) \
                                  WHERE id = $7 AND version = $8 RETURNING version",
                             )
                             .bind(update.at)
@@ -512,6 +514,8 @@ macro_rules! impl_store {
                             .bind(due)
                             .bind(update.drill.as_str())
                             .bind(update.expected_version)
+                            .bind(update.claim.as_ref().map(|c| c.owner.as_str()))
+                            .bind(update.claim.as_ref().map(|c| c.until))
                             .fetch_optional(&mut *tx)
                             .await?;
                             let Some(version) = version else {

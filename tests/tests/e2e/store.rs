@@ -169,6 +169,7 @@ on_both_backends!(
     two_instances_recovering_together_ask_for_each_owed_reply_once,
     a_second_recovery_within_the_lease_asks_for_nothing,
     a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires,
+    an_instance_starting_while_a_reply_is_in_flight_leaves_it_to_the_asker,
     a_recovery_that_loses_a_race_to_a_candidate_turn_leaves_the_reply_to_whoever_asked,
     a_recovery_that_loses_a_race_to_a_reply_and_a_new_turn_leaves_the_new_reply_to_whoever_asked,
     a_recovery_that_loses_a_race_still_asks_for_the_reply_nobody_else_asked_for,
@@ -620,7 +621,9 @@ async fn a_claimed_timer_is_taken_over_only_after_its_lease_expires(db: &TestDb)
 }
 
 async fn a_recovery_claim_is_taken_over_only_after_its_lease_expires(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a")
+        // Its own requests (the opener) claim nothing, so the claims below start free.
+        .with_recovery_lease(Duration::ZERO);
     let drill = live_drill(&engine, "ana").await;
     let store = engine.store();
     let claim = |owner: &'static str, now: i64| {
@@ -659,7 +662,9 @@ async fn a_recovery_claim_is_taken_over_only_after_its_lease_expires(db: &TestDb
 /// A live drill whose candidate spoke at 0:10 and whose instance died before asking the
 /// antagonist for the reply, or before it came.
 async fn drill_owed_a_reply(db: &TestDb) -> DrillId {
-    let crashed = Engine::new(db.open().await, "crashed");
+    // Asking took the recovery claim until 0:15; the recoveries below all come later.
+    let crashed =
+        Engine::new(db.open().await, "crashed").with_recovery_lease(Duration::from_secs(5));
     let drill = live_drill(&crashed, "ana").await;
     let effects = crashed
         .handle(
@@ -740,6 +745,33 @@ async fn a_second_recovery_within_the_lease_asks_for_nothing(db: &TestDb) {
     assert_eq!(loaded.turns.len(), 3);
 }
 
+async fn an_instance_starting_while_a_reply_is_in_flight_leaves_it_to_the_asker(db: &TestDb) {
+    let live = Engine::new(db.open().await, "live");
+    let drill = live_drill(&live, "ana").await;
+    let effects = live
+        .handle(
+            &drill,
+            Some(&format!("m1-{drill}")),
+            Event::CandidateSaid("Which customers see the p99?".into()),
+            T0 + 10 * S,
+        )
+        .await
+        .expect("say");
+    assert_eq!(asks(&effects), 1, "the live instance asks for the reply");
+    // Another instance starts two seconds later, while that reply is being written.
+    let starting = Engine::new(db.open().await, "starting");
+    let recovered = starting.recover(T0 + 12 * S).await.expect("recover");
+    assert_eq!(asks_for(&recovered, &drill), 0, "{recovered:?}");
+    // Had the live instance died with the request, the reply is asked for once its
+    // claim runs out.
+    let lease = i64::try_from(spar::engine::RECOVERY_LEASE.as_millis()).expect("fits");
+    let recovered = starting
+        .recover(T0 + 10 * S + lease)
+        .await
+        .expect("recover");
+    assert_eq!(asks_for(&recovered, &drill), 1, "{recovered:?}");
+}
+
 async fn a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires(db: &TestDb) {
     let drill = drill_owed_a_reply(db).await;
     let lease = Duration::from_secs(60);
@@ -793,7 +825,9 @@ where
 async fn a_recovery_that_loses_a_race_to_a_candidate_turn_leaves_the_reply_to_whoever_asked(
     db: &TestDb,
 ) {
-    let setup = Engine::new(db.open().await, "setup");
+    let setup = Engine::new(db.open().await, "setup")
+        // Its own requests (the opener) claim nothing, so the claims below start free.
+        .with_recovery_lease(Duration::ZERO);
     // The antagonist spoke last, so no reply is owed when recovery claims the drill.
     let drill = live_drill(&setup, "ana").await;
     let (recovered, theirs) = recover_losing_a_race(db, T0 + 31 * S, {
@@ -921,7 +955,9 @@ async fn a_recovery_that_loses_a_race_still_debriefs_a_drill_that_ended_before_i
     db: &TestDb,
 ) {
     let drill = drill_owed_a_reply(db).await;
-    let crashed = Engine::new(db.open().await, "crashed");
+    // Ending it claimed the drill until 0:25, for the debrief that never came.
+    let crashed =
+        Engine::new(db.open().await, "crashed").with_recovery_lease(Duration::from_secs(5));
     let ended = crashed
         .handle(&drill, Some("end"), Event::End, T0 + 20 * S)
         .await
