@@ -4,8 +4,8 @@
 //! question form.
 
 use super::lexicon::{Family, Lexicon, Owner};
-use super::phrases::{KEY_START, Tokens, is_word_byte, key_finish, key_step};
 use super::receptiveness::{ReplyFeatures, tfidf_dot};
+use crate::phrases::{KEY_START, Tokens, is_word_byte, key_finish, key_step};
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
 pub(crate) mod sig {

@@ -2,8 +2,8 @@
 //! receptiveness feature into one phrase index, so a turn is read once however many phrases
 //! there are.
 
-use super::phrases::{PhraseIndex, PhraseIndexBuilder};
 use super::receptiveness::{ReceptivenessModel, Span};
+use crate::phrases::{PhraseIndex, PhraseIndexBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

@@ -7,7 +7,6 @@ pub mod eval;
 mod feedback;
 pub mod fit;
 mod lexicon;
-mod phrases;
 pub mod receptiveness;
 pub mod render;
 

@@ -1,8 +1,9 @@
-//! Finds the lexicon's phrases in text by words rather than bytes. A turn is cut into tokens
-//! once; each word is folded to lowercase and looked up in a table built from the phrases'
-//! vocabulary, and phrases are then walked in a trie over the resulting word ids. The tables
-//! are a few tens of kilobytes and stay in cache, where a byte automaton over every phrase did
-//! not, and words no phrase uses cost one failed lookup.
+//! Finds phrases in text by words rather than bytes.
+//!
+//! A text is cut into tokens once; each word is folded to lowercase and looked up in a table
+//! built from the phrases' vocabulary, and phrases are then walked in a trie over the
+//! resulting word ids. The tables are a few tens of kilobytes and stay in cache, where a byte
+//! automaton over every phrase did not, and words no phrase uses cost one failed lookup.
 //!
 //! Tokens are runs of word bytes (ASCII letters, digits, `_`) and single other non-space
 //! characters, so matching on tokens keeps the word-boundary meaning the data was written
