@@ -1,4 +1,6 @@
-//! Finds phrases in text by words rather than bytes.
+//! Finds phrases in text by words rather than bytes. The scorer's lexicon, the scripted
+//! antagonist's cues and the character-break check all match phrases this one way: the
+//! scorer feeds its own tokens to the index, everything else uses a [`PhraseSet`].
 //!
 //! A text is cut into tokens once; each word is folded to lowercase and looked up in a table
 //! built from the phrases' vocabulary, and phrases are then walked in a trie over the
@@ -473,5 +475,213 @@ impl<O: Copy> PhraseIndex<O> {
                 self.walk(tokens, edges[k].1, start, at + 1, found);
             }
         }
+    }
+}
+
+/// A list of phrases compiled once, to be looked for in many texts. Phrases match as the
+/// scorer's do (whole words, any case, `*` at a phrase's ends); in the text, whitespace of any
+/// kind, line breaks included, only separates words, so wrapping never hides a phrase.
+#[derive(Clone)]
+pub struct PhraseSet {
+    /// The phrases as given, in order; the index's owners are positions in this list.
+    phrases: Vec<String>,
+    index: PhraseIndex<u32>,
+}
+
+/// A phrase that cannot be matched, and where it is in the list given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}")]
+pub struct PhraseError {
+    pub position: usize,
+    problem: String,
+}
+
+impl PhraseSet {
+    pub fn new<S: AsRef<str>>(
+        phrases: impl IntoIterator<Item = S>,
+    ) -> Result<PhraseSet, PhraseError> {
+        let mut builder = PhraseIndexBuilder::new();
+        let mut list = Vec::new();
+        for (position, phrase) in phrases.into_iter().enumerate() {
+            let phrase = phrase.as_ref();
+            builder
+                .add(phrase, position as u32)
+                .map_err(|problem| PhraseError { position, problem })?;
+            list.push(phrase.to_string());
+        }
+        Ok(PhraseSet {
+            phrases: list,
+            index: builder.build(),
+        })
+    }
+
+    /// The phrases as given.
+    pub fn phrases(&self) -> &[String] {
+        &self.phrases
+    }
+
+    /// Whether any of the phrases occurs in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        let mut found = false;
+        self.index.find(&self.tokens(text), |_, _, _| found = true);
+        found
+    }
+
+    /// The phrases that occur in `text`, as given and in the order given, each once.
+    pub fn matches(&self, text: &str) -> Vec<&str> {
+        let mut positions = Vec::new();
+        self.index.find(&self.tokens(text), |position, _, _| {
+            positions.push(position)
+        });
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+            .into_iter()
+            .map(|p| self.phrases[p as usize].as_str())
+            .collect()
+    }
+
+    fn tokens(&self, text: &str) -> Tokens {
+        let bytes = text.as_bytes();
+        let mut tokens = Tokens::default();
+        let mut i = 0;
+        while i < bytes.len() {
+            if is_word_byte(bytes[i]) {
+                let start = i;
+                let mut key = KEY_START;
+                while i < bytes.len() && is_word_byte(bytes[i]) {
+                    key = key_step(key, i - start, bytes[i]);
+                    i += 1;
+                }
+                let key = key_finish(key, i - start);
+                self.index.push_word(&mut tokens, bytes, start, i, key);
+                continue;
+            }
+            // Word bytes are ASCII, so `i` is always at a character boundary here.
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            let end = i + c.len_utf8();
+            if !c.is_whitespace() {
+                self.index.push_mark(&mut tokens, bytes, i, end);
+            }
+            i = end;
+        }
+        tokens
+    }
+}
+
+impl Default for PhraseSet {
+    /// No phrases: matches nothing.
+    fn default() -> PhraseSet {
+        PhraseSet {
+            phrases: Vec::new(),
+            index: PhraseIndexBuilder::new().build(),
+        }
+    }
+}
+
+/// The compiled index follows from the phrases, so they are all a set is compared and
+/// printed by.
+impl PartialEq for PhraseSet {
+    fn eq(&self, other: &PhraseSet) -> bool {
+        self.phrases == other.phrases
+    }
+}
+
+impl std::fmt::Debug for PhraseSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PhraseSet").field(&self.phrases).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(phrases: &[&str]) -> PhraseSet {
+        PhraseSet::new(phrases).unwrap()
+    }
+
+    /// Each case is a phrase, a text, and whether the phrase occurs in the text.
+    fn check(cases: &[(&str, &str, bool)]) {
+        for (phrase, text, want) in cases {
+            assert_eq!(
+                set(&[phrase]).is_match(text),
+                *want,
+                "{phrase:?} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn phrases_match_whole_words_in_any_case() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("as an ai", "As an AI, I cannot help with that.", true),
+            ("as an ai", "I worked as an aide to the director.", false),
+            ("as an ai", "Speaking as an AI: no.", true),
+            ("great job", "Great jobs are rare.", false),
+            ("canary", "A 'canary' first, then the rest.", true),
+            ("canary", "The canary's numbers were fine.", true),
+            ("1% of traffic", "Ship it to 21% of traffic.", false),
+            ("1% of traffic", "Ship it to 1% of traffic.", true),
+        ];
+        check(cases);
+    }
+
+    #[test]
+    fn punctuation_in_a_phrase_must_be_there_in_the_text() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("tip:", "Tip: ask her what she needs.", true),
+            ("tip:", "Tip the balance your way.", false),
+            ("role-play", "This role-play is over.", true),
+            ("role-play", "Let's role play.", false),
+            ("i apologize, but i", "I apologize, but I can't.", true),
+            ("i apologize, but i", "I apologize, but it ships.", false),
+        ];
+        check(cases);
+    }
+
+    #[test]
+    fn line_breaks_and_typographic_apostrophes_do_not_hide_a_phrase() {
+        let s = set(&["stay in character", "i'm an ai"]);
+        assert!(s.is_match("Let me stay in\ncharacter."));
+        assert!(s.is_match("Let me stay   in\u{a0}character."));
+        assert!(s.is_match("I\u{2019}m an AI."));
+    }
+
+    #[test]
+    fn a_star_lets_a_phrase_end_inside_a_longer_word() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("negotiat*", "We are negotiating.", true),
+            ("negotiat*", "A negotiator.", true),
+            ("negotiat*", "It is negotiable.", false),
+            ("negotiat*", "We renegotiate.", false),
+            ("*ability", "Think about reliability.", true),
+            ("*ability", "The ability to ship.", true),
+            ("*ability", "Our abilities.", false),
+        ];
+        check(cases);
+    }
+
+    #[test]
+    fn matches_are_reported_once_each_in_the_order_given() {
+        let s = set(&["ship", "my instructions", "as an ai"]);
+        assert_eq!(
+            s.matches("As an AI, my instructions say: ship, ship, ship."),
+            ["ship", "my instructions", "as an ai"]
+        );
+        assert!(s.matches("Nothing here.").is_empty());
+        assert!(!PhraseSet::default().is_match("anything"));
+    }
+
+    #[test]
+    fn a_phrase_that_cannot_match_is_named_with_its_position() {
+        let e = PhraseSet::new(["fine", "  "]).unwrap_err();
+        assert_eq!(e.position, 1);
+        assert_eq!(e.to_string(), "the phrase \"  \" is empty");
+        let e = PhraseSet::new(["-*"]).unwrap_err();
+        assert_eq!(e.position, 0);
+        assert!(e.to_string().contains("must touch a letter"), "{e}");
     }
 }
