@@ -263,18 +263,13 @@ impl<'a> ScriptedAntagonist<'a> {
 
     /// The first `concede_when` item not yet conceded whose cue appears in the text.
     fn new_concession(&self, state: &State, text: &str) -> Option<usize> {
-        let haystack = normalise(text);
         self.scenario
             .brief
             .concede_when
             .iter()
             .enumerate()
             .filter(|(i, _)| !state.conceded.contains(i))
-            .find(|(_, item)| {
-                item.cues
-                    .iter()
-                    .any(|cue| haystack.contains(&normalise(cue)))
-            })
+            .find(|(_, item)| item.cues.is_match(text))
             .map(|(i, _)| i)
     }
 
@@ -319,21 +314,6 @@ impl<'a> ScriptedAntagonist<'a> {
         state.used.insert((kind, choice));
         lines[choice].clone()
     }
-}
-
-/// Lowercase words separated by single spaces, padded, so phrases match whole words.
-fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(' ');
-    for word in text
-        .split(|c: char| !(c.is_alphanumeric() || matches!(c, '%' | '\'' | '\u{2019}')))
-        .filter(|w| !w.is_empty())
-    {
-        // Typographic apostrophes match typed ones.
-        out.push_str(&word.to_lowercase().replace('\u{2019}', "'"));
-        out.push(' ');
-    }
-    out
 }
 
 /// SplitMix64: a tiny, well-mixed hash so choices depend on the seed and the turn only.

@@ -2,6 +2,7 @@
 //! messages that name the file, line and field, and the library that merges the embedded
 //! scenarios with a user's own.
 
+use crate::phrases::PhraseSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -98,8 +99,8 @@ pub struct ConcedeWhen {
     /// What the candidate must do or show, in words an LLM antagonist is given.
     pub condition: String,
     /// Phrases that tell the scripted antagonist the candidate made this move; any one
-    /// matching (case-insensitively, as a whole phrase) counts.
-    pub cues: Vec<String>,
+    /// occurring (as whole words, in any case) counts.
+    pub cues: PhraseSet,
     /// What the antagonist says when moved, and only as far as this item goes.
     pub concession: String,
 }
@@ -328,6 +329,22 @@ impl Checker<'_> {
         }
         self.texts(values, field)
     }
+
+    /// A non-empty list of phrases, compiled for matching; a phrase that cannot be matched is
+    /// reported at its own line.
+    fn phrases(&mut self, values: Spanned<Vec<Spanned<String>>>, field: &str) -> PhraseSet {
+        let spans: Vec<Range<usize>> = values.get_ref().iter().map(Spanned::span).collect();
+        let texts = self.non_empty_texts(values, field);
+        if texts.iter().any(String::is_empty) {
+            // Reported already; compiling would only report it again.
+            return PhraseSet::default();
+        }
+        PhraseSet::new(&texts).unwrap_or_else(|e| {
+            let at = format!("{field}[{}]", e.position);
+            self.push(&spans[e.position], &at, e.to_string());
+            PhraseSet::default()
+        })
+    }
 }
 
 /// Parses `"8m"`, `"90s"`, `"1m30s"` or `"10 min"` into seconds.
@@ -460,7 +477,7 @@ impl Scenario {
             concede_when.push(ConcedeWhen {
                 id: cid,
                 condition: c.text(item.condition, &format!("{field}.condition")),
-                cues: c.non_empty_texts(item.cues, &format!("{field}.cues")),
+                cues: c.phrases(item.cues, &format!("{field}.cues")),
                 concession: c.text(item.concession, &format!("{field}.concession")),
             });
         }
@@ -756,6 +773,18 @@ mod tests {
             issue.to_string(),
             format!("broken.toml:{line}: `persona.name`: must not be empty")
         );
+    }
+
+    #[test]
+    fn a_cue_that_cannot_be_matched_names_its_line_and_field() {
+        let text = latency().replacen("\"canary\", ", "\"canary-*\", ", 1);
+        let line = text.lines().position(|l| l.contains("canary-*")).unwrap() + 1;
+        let issue = issue_for(&text);
+        assert_eq!(
+            (issue.line, issue.field.as_str()),
+            (line, "brief.concede_when[2].cues[0]")
+        );
+        assert!(issue.message.contains("must touch a letter"), "{issue}");
     }
 
     #[test]
