@@ -3,6 +3,7 @@
 //! running summary, kept under a token budget however long the drill runs. Also the check
 //! that tells when a reply stepped out of the role. Pure: no I/O, no model calls.
 
+use crate::phrases::PhraseSet;
 use crate::scenario::{Difficulty, Scenario};
 use crate::transcript::{Role, Turn};
 use serde::Deserialize;
@@ -306,8 +307,8 @@ struct RawBreaks {
 /// Recognises replies that step out of the role, from `prompts/llm/character-breaks.toml`.
 #[derive(Debug, Clone)]
 pub struct CharacterCheck {
-    ai: Vec<String>,
-    coaching: Vec<String>,
+    ai: PhraseSet,
+    coaching: PhraseSet,
     min_quote_chars: usize,
 }
 
@@ -329,15 +330,15 @@ impl CharacterCheck {
                 message: "`min_quote_chars` below 12 would flag ordinary phrases".into(),
             });
         }
-        let lower = |v: Vec<String>| {
-            v.into_iter()
-                .map(|p| p.trim().to_lowercase())
-                .filter(|p| !p.is_empty())
-                .collect()
+        let phrases = |field: &str, list: Vec<String>| {
+            PhraseSet::new(list).map_err(|e| PromptError::Invalid {
+                file: BREAKS_FILE.into(),
+                message: format!("`{field}[{}]`: {e}", e.position),
+            })
         };
         Ok(CharacterCheck {
-            ai: lower(raw.ai),
-            coaching: lower(raw.coaching),
+            ai: phrases("ai", raw.ai)?,
+            coaching: phrases("coaching", raw.coaching)?,
             min_quote_chars: raw.min_quote_chars,
         })
     }
@@ -345,13 +346,13 @@ impl CharacterCheck {
     /// The first way `reply` breaks character, if any. Reveals and concessions are meant to
     /// be said and are not checked; motives, constraints and conditions are.
     pub fn check(&self, reply: &str, scenario: &Scenario) -> Option<CharacterBreak> {
+        if let Some(p) = self.ai.matches(reply).first() {
+            return Some(CharacterBreak::Disclaimer(p.to_string()));
+        }
+        if let Some(p) = self.coaching.matches(reply).first() {
+            return Some(CharacterBreak::Coaching(p.to_string()));
+        }
         let text = normalise(reply);
-        if let Some(p) = self.ai.iter().find(|p| text.contains(p.as_str())) {
-            return Some(CharacterBreak::Disclaimer(p.clone()));
-        }
-        if let Some(p) = self.coaching.iter().find(|p| text.contains(p.as_str())) {
-            return Some(CharacterBreak::Coaching(p.clone()));
-        }
         let brief = &scenario.brief;
         let private = brief
             .motives
@@ -374,7 +375,7 @@ impl CharacterCheck {
     }
 }
 
-/// Lower case with runs of whitespace as one space, so line wrapping never hides a match.
+/// Lower case with runs of whitespace as one space, so line wrapping never hides a quote.
 fn normalise(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
@@ -555,6 +556,51 @@ mod tests {
                 "{reply}"
             );
         }
+    }
+
+    #[test]
+    fn break_phrases_match_whole_words_not_parts_of_words() {
+        let check = CharacterCheck::embedded().unwrap();
+        let s = scenario();
+        let cases: &[(&str, Option<CharacterBreak>)] = &[
+            (
+                "As an AI, I cannot take sides on a release date.",
+                Some(CharacterBreak::Disclaimer("as an ai".into())),
+            ),
+            (
+                "I spent two years as an aide to the director. The date holds.",
+                None,
+            ),
+            (
+                "I'm an\nAI and cannot continue.",
+                Some(CharacterBreak::Disclaimer("i'm an ai".into())),
+            ),
+            (
+                "Let's stop role-playing and look at the numbers.",
+                Some(CharacterBreak::Disclaimer("role-play*".into())),
+            ),
+            (
+                "That was a great jobs report, but it changes nothing here.",
+                None,
+            ),
+            (
+                "Great job, you asked about the benchmark.",
+                Some(CharacterBreak::Coaching("great job".into())),
+            ),
+        ];
+        for (reply, want) in cases {
+            assert_eq!(check.check(reply, &s), *want, "{reply}");
+        }
+    }
+
+    #[test]
+    fn a_break_phrase_that_cannot_match_is_named() {
+        let text = "ai = [\"as an ai\", \"-*\"]\ncoaching = [\"tip:\"]\nmin_quote_chars = 40";
+        let e = CharacterCheck::parse(text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("prompts/llm/character-breaks.toml: `ai[1]`: in \"-*\""),
+            "{e}"
+        );
     }
 
     #[test]
