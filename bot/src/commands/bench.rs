@@ -1,6 +1,7 @@
 //! `spar bench`: scoring throughput on one core, in MB of transcript text per second,
 //! over drills assembled from the repository's labelled cases.
 
+use super::emit;
 use anyhow::Context as _;
 use spar_core::Transcript;
 use spar_core::scoring::{Scorer, eval};
@@ -35,23 +36,26 @@ pub fn run(megabytes: f64, runs: usize) -> anyhow::Result<ExitCode> {
     }
     rates.sort_by(f64::total_cmp);
     cpu_rates.sort_by(f64::total_cmp);
-    println!(
-        "scoring throughput over {} drills, {:.1} MB of turn text, {} runs on one core:",
+    let mut report = format!(
+        "scoring throughput over {} drills, {:.1} MB of turn text, {} runs on one core:\n",
         corpus.len(),
         bytes as f64 / 1e6,
         rates.len()
     );
-    println!(
-        "  min {:.1} MB/s   median {:.1} MB/s   max {:.1} MB/s   (checksum {checksum})",
+    report.push_str(&format!(
+        "  min {:.1} MB/s   median {:.1} MB/s   max {:.1} MB/s   (checksum {checksum})\n",
         rates[0],
         rates[rates.len() / 2],
         rates[rates.len() - 1]
-    );
+    ));
     // Wall time swings with whatever else the machine runs; this thread's own CPU time
     // does much less, so both are shown.
     if let Some(median) = cpu_rates.get(cpu_rates.len() / 2) {
-        println!("  median {median:.1} MB/s of this thread's CPU time");
+        report.push_str(&format!(
+            "  median {median:.1} MB/s of this thread's CPU time\n"
+        ));
     }
+    emit(&report)?;
     Ok(ExitCode::SUCCESS)
 }
 

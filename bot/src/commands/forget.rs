@@ -1,5 +1,6 @@
 //! `spar forget --user ID`: deletes everything kept about a person, for a person who asks.
 
+use super::emit;
 use crate::cli::ForgetArgs;
 use crate::config::Settings;
 use crate::store;
@@ -15,15 +16,15 @@ pub fn run(settings: &Settings, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("forgetting {} user {}", args.platform, args.user))?;
         if forgotten.person_found {
-            println!(
-                "forgot {} user {}: {} drill(s) deleted with their transcripts and scores, {} turn(s) in other people's drills blanked",
+            emit(&format!(
+                "forgot {} user {}: {} drill(s) deleted with their transcripts and scores, {} turn(s) in other people's drills blanked\n",
                 args.platform, args.user, forgotten.drills, forgotten.turns_redacted
-            );
+            ))?;
         } else {
-            println!(
-                "nothing is kept about {} user {}",
+            emit(&format!(
+                "nothing is kept about {} user {}\n",
                 args.platform, args.user
-            );
+            ))?;
         }
         Ok(ExitCode::SUCCESS)
     })

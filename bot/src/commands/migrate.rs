@@ -1,6 +1,7 @@
 //! `spar migrate`: applies the embedded migrations explicitly, for deployments that
 //! prepare the database before starting any bot instance.
 
+use super::emit;
 use crate::config::Settings;
 use crate::store;
 use std::process::ExitCode;
@@ -14,11 +15,11 @@ pub fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
         };
         // Opening applies every migration not yet applied.
         let store = store::open(Some(&url)).await?;
-        println!(
-            "database {} ({}) is up to date",
+        emit(&format!(
+            "database {} ({}) is up to date\n",
             store::redact(&url),
             store.backend()
-        );
+        ))?;
         Ok(ExitCode::SUCCESS)
     })
 }

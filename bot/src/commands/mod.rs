@@ -1,6 +1,9 @@
 //! One module per subcommand; each takes the settings and its arguments and returns an
 //! exit code.
 
+// Commands write through `emit`, so a reader that stopped early is never a panic.
+#![deny(clippy::print_stdout)]
+
 pub mod bench;
 pub mod eval;
 pub mod export;

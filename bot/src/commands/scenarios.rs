@@ -31,7 +31,7 @@ pub fn run(settings: &Settings, command: ScenariosCommand) -> anyhow::Result<Exi
             };
             match result {
                 Ok(library) => {
-                    println!("{} scenarios, all valid", library.len());
+                    super::emit(&format!("{} scenarios, all valid\n", library.len()))?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(errors) => {

@@ -42,7 +42,7 @@ pub fn run(settings: &Settings, args: &StatsArgs) -> anyhow::Result<ExitCode> {
         if let Some(path) = &args.chart {
             chart::draw_scores(&points, path)?;
             if args.format == ListFormat::Text {
-                println!("chart written to {}", path.display());
+                emit(&format!("chart written to {}\n", path.display()))?;
             }
         }
         Ok(ExitCode::SUCCESS)

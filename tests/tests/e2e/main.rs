@@ -4,6 +4,7 @@
 mod cli;
 mod fake_openai;
 mod llm;
+mod output;
 mod practice;
 mod score;
 mod store;

@@ -1,0 +1,118 @@
+//! What `spar migrate`, `forget`, `stats` and `bench` print, and that a reader who stops
+//! early (`spar ... | head`) is not an error for them.
+
+use crate::cli::{spar, spar_into_closed_pipe, spar_with_env};
+
+/// A SQLite database in a fresh directory, kept as long as the directory.
+fn database() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a directory for the database");
+    let url = format!("sqlite://{}", dir.path().join("spar.db").display());
+    (dir, url)
+}
+
+/// One saved drill for the terminal user `ana`.
+fn drill_by_ana(url: &str) {
+    let run = spar_with_env(
+        &[
+            "practice",
+            "--scenario",
+            "latency-regression",
+            "--seed",
+            "1",
+            "--database-url",
+            url,
+        ],
+        "What is driving the release date for you?\n/end\n",
+        &[("SPAR_TERMINAL_USER", "ana")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn migrate_names_the_database_it_brought_up_to_date() {
+    let (_dir, url) = database();
+    let run = spar(&["migrate", "--database-url", &url], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!("database {url} (sqlite) is up to date\n")
+    );
+}
+
+#[test]
+fn forget_says_what_it_deleted_and_when_there_was_nothing() {
+    let (_dir, url) = database();
+    drill_by_ana(&url);
+    let run = spar(&["forget", "--user", "ana", "--database-url", &url], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "forgot terminal user ana: 1 drill(s) deleted with their transcripts and scores, \
+         0 turn(s) in other people's drills blanked\n"
+    );
+    let again = spar(&["forget", "--user", "ana", "--database-url", &url], "");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, "nothing is kept about terminal user ana\n");
+}
+
+#[test]
+fn stats_with_a_chart_says_where_the_chart_went_after_the_table() {
+    let (dir, url) = database();
+    drill_by_ana(&url);
+    let chart = dir.path().join("scores.png");
+    let chart_arg = chart.to_str().expect("a UTF-8 path");
+    let run = spar(&["stats", "--chart", chart_arg, "--database-url", &url], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("1 scored drill(s)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .ends_with(&format!("\nchart written to {chart_arg}\n")),
+        "{}",
+        run.stdout
+    );
+    assert!(chart.is_file());
+}
+
+#[test]
+fn bench_reports_its_rates_in_three_lines() {
+    let run = spar(&["bench", "--megabytes", "0.1", "--runs", "1"], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(
+        lines[0].starts_with("scoring throughput over "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].ends_with(", 1 runs on one core:"), "{}", lines[0]);
+    assert!(lines[1].starts_with("  min "), "{}", lines[1]);
+    assert!(lines[1].contains("(checksum "), "{}", lines[1]);
+    assert!(
+        lines[2].ends_with(" MB/s of this thread's CPU time"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let (dir, url) = database();
+    drill_by_ana(&url);
+    let chart = dir.path().join("scores.png");
+    let chart_arg = chart.to_str().expect("a UTF-8 path");
+    let commands: &[&[&str]] = &[
+        &["migrate", "--database-url", &url],
+        &["stats", "--chart", chart_arg, "--database-url", &url],
+        &["forget", "--user", "bo", "--database-url", &url],
+        &["bench", "--megabytes", "0.1", "--runs", "1"],
+        &["scenarios", "check"],
+    ];
+    for args in commands {
+        let run = spar_into_closed_pipe(args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "spar {args:?}");
+    }
+}
