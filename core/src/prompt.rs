@@ -572,6 +572,10 @@ mod tests {
                 None,
             ),
             (
+                "Language models like me cannot weigh in on release dates.",
+                Some(CharacterBreak::Disclaimer("language model*".into())),
+            ),
+            (
                 "I'm an\nAI and cannot continue.",
                 Some(CharacterBreak::Disclaimer("i'm an ai".into())),
             ),
