@@ -24,6 +24,11 @@ pub(crate) mod sig {
     pub const CAPITULATES: u32 = 1 << 12;
     pub const HIJACK: u32 = 1 << 13;
     pub const ADDRESSES_SCORER: u32 = 1 << 14;
+    /// Deferring to the other side ("you know this better than I do"), and backing off one's
+    /// own position ("I'll drop the objection"): each is innocent alone, together in one
+    /// turn they are giving in.
+    pub const YIELDS: u32 = 1 << 15;
+    pub const RETREATS: u32 = 1 << 16;
     /// Moves that count as a genuine attempt to engage before any escalation.
     pub const ATTEMPT: u32 = QUESTION | SHARED_GOAL | ASKS_OTHER | STATES_OWN | PROCESS;
 }
@@ -416,6 +421,14 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
         }
         a.sentences.push(Sentence { start, end, sig });
     }
+    // Deferring in one sentence and backing off in another is one capitulation, quoted where
+    // the position is given up.
+    let whole = a.any();
+    if whole & sig::YIELDS != 0 && whole & sig::RETREATS != 0 {
+        if let Some(s) = a.sentences.iter_mut().find(|s| s.sig & sig::RETREATS != 0) {
+            s.sig |= sig::CAPITULATES;
+        }
+    }
     // A change of position that names new evidence is persuasion, and one that comes with a
     // test or a falsifier is a negotiated step; neither is giving in.
     let whole = a.any();
@@ -429,8 +442,13 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
 
 /// Whether a negation earlier in the same clause cancels `hit`.
 fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
+    preceded_in_clause(hit, hits, clause_breaks, Family::Negation)
+}
+
+/// Whether a hit of `family` ends before `hit` starts, with no clause break between them.
+fn preceded_in_clause(hit: &Hit, hits: &[Hit], clause_breaks: &[usize], family: Family) -> bool {
     hits.iter()
-        .filter(|n| n.family == Family::Negation && n.end <= hit.start)
+        .filter(|n| n.family == family && n.end <= hit.start)
         .any(|n| {
             let i = clause_breaks.partition_point(|&p| p < n.end);
             clause_breaks.get(i).is_none_or(|&p| p >= hit.start)
@@ -459,6 +477,12 @@ fn sentence_signals(
     for hit in hits {
         let bit = hit.family.bit();
         if lexicon.negatable & bit != 0 && negated(hit, hits, clause_breaks) {
+            continue;
+        }
+        // "My p50 number is meaningless" judges one's own work, not theirs.
+        if hit.family == Family::Dismissive
+            && preceded_in_clause(hit, hits, clause_breaks, Family::OwnWork)
+        {
             continue;
         }
         present |= bit;
@@ -498,10 +522,23 @@ fn sentence_signals(
     if has(Family::Dismissive) {
         out |= sig::DISMISSIVE;
     }
-    if has(Family::Personal) {
+    // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
+    // ask the right question" praises; neither is about the other person's failings.
+    if has(Family::Personal) && !has(Family::Generous) {
         out |= sig::PERSONAL;
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
+    if has(Family::Deference) {
+        out |= sig::YIELDS;
+    }
+    if has(Family::Retreat) {
+        // "If the replay holds, I'll drop the objection" names what would change one's mind.
+        out |= if conditioned {
+            sig::STATES_OWN
+        } else {
+            sig::RETREATS
+        };
+    }
     if has(Family::Capitulation) {
         if conditioned {
             out |= sig::STATES_OWN;

@@ -55,13 +55,17 @@ pub(crate) enum Family {
     Dismissive,
     Personal,
     Capitulation,
+    Deference,
+    Retreat,
+    OwnWork,
+    Generous,
     ChangedByEvidence,
     Hijack,
     AddressesScorer,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 24] = [
+    pub(crate) const ALL: [Family; 28] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -83,6 +87,10 @@ impl Family {
         Family::Dismissive,
         Family::Personal,
         Family::Capitulation,
+        Family::Deference,
+        Family::Retreat,
+        Family::OwnWork,
+        Family::Generous,
         Family::ChangedByEvidence,
         Family::Hijack,
         Family::AddressesScorer,
@@ -111,6 +119,10 @@ impl Family {
             Family::Dismissive => "dismissive",
             Family::Personal => "personal",
             Family::Capitulation => "capitulation",
+            Family::Deference => "deference",
+            Family::Retreat => "retreat",
+            Family::OwnWork => "own_work",
+            Family::Generous => "generous",
             Family::ChangedByEvidence => "changed_by_evidence",
             Family::Hijack => "hijack",
             Family::AddressesScorer => "addresses_scorer",

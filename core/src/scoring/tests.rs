@@ -264,6 +264,35 @@ fn dismissive_and_personal_replies_are_flagged_and_neutral_ones_are_not() {
                 P,
                 false,
             ),
+            // Harsh words about one's own work, or quoted to be rejected, are not belittling.
+            (
+                "Honestly my p50 chart is fairly meaningless on its own; p99 is the SLO.",
+                D,
+                false,
+            ),
+            (
+                "People like to say nobody reads workshop papers; I do, and this one is good.",
+                D,
+                false,
+            ),
+            ("The plan is a slide deck with nothing behind it.", D, true),
+            // Owning a mistake or giving credit is not about the other person's failings.
+            (
+                "You never saw the p99 numbers because I only sent p50, my mistake.",
+                P,
+                false,
+            ),
+            (
+                "You always ask the question I was hoping to skip.",
+                P,
+                false,
+            ),
+            ("The stubborn part is the tokenizer change.", P, false),
+            (
+                "Honestly this feels like it is about you wanting credit.",
+                P,
+                true,
+            ),
         ],
     );
 }
@@ -297,8 +326,49 @@ fn capitulation_is_giving_in_without_evidence_not_being_persuaded() {
                 K,
                 false,
             ),
+            // Deferring and backing off in one turn is giving in, spread over sentences or not.
+            (
+                "Alright. You know the model far better than I do. I'll drop the latency objection.",
+                K,
+                true,
+            ),
+            ("ok fair enough, i'll withdraw the test request", K, true),
+            // Either alone is not, and backing off on a condition names one's own evidence.
+            (
+                "You know the traffic better than I do. Where does the p99 go?",
+                K,
+                false,
+            ),
+            (
+                "I'll drop the p50 chart from the doc and lead with p99.",
+                K,
+                false,
+            ),
+            (
+                "Fair enough. If the replay shows p99 under 150, I'll drop the objection.",
+                K,
+                false,
+            ),
         ],
     );
+}
+
+#[test]
+fn a_condition_on_backing_off_counts_as_saying_what_would_change_your_mind() {
+    let card = scorer().score(&drill(&[
+        (A, 0.0, OPEN),
+        (
+            C,
+            60.0,
+            "If the fused kernel lands under 150 ms at p99 on the same replay, I'll drop my objection.",
+        ),
+    ]));
+    assert!(!raised(&card, FlagKind::NoOwnEvidence), "{card:?}");
+    let unconditional = scorer().score(&drill(&[
+        (A, 0.0, OPEN),
+        (C, 60.0, "I'll drop my objection."),
+    ]));
+    assert!(raised(&unconditional, FlagKind::NoOwnEvidence));
 }
 
 #[test]
