@@ -440,9 +440,71 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
     }
 }
 
-/// Whether a negation earlier in the same clause cancels `hit`.
+/// Whether a negation earlier in the same clause cancels `hit`. The "won't" of "if you won't
+/// budge" belongs to its ultimatum and the "don't" of "why don't we" to its proposal, not to
+/// what follows them.
 fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
-    preceded_in_clause(hit, hits, clause_breaks, Family::Negation)
+    let masked = |n: &Hit| {
+        hits.iter().any(|u| {
+            matches!(u.family, Family::Ultimatum | Family::Proposal)
+                && u.start <= n.start
+                && n.end <= u.end
+        })
+    };
+    hits.iter()
+        .filter(|n| n.family == Family::Negation && n.end <= hit.start && !masked(n))
+        .any(|n| {
+            let i = clause_breaks.partition_point(|&p| p < n.end);
+            clause_breaks.get(i).is_none_or(|&p| p >= hit.start)
+        })
+}
+
+/// Byte ranges of quoted words in `bytes[start..end]`: from an opening quote mark after a space
+/// (or at the start) to the next closing one not followed by a letter. An apostrophe inside a
+/// word ("don't") opens nothing.
+fn quoted_spans(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+    const OPENERS: [&[u8]; 4] = [b"\"", b"'", "\u{201c}".as_bytes(), "\u{2018}".as_bytes()];
+    const CLOSERS: [&[u8]; 4] = [b"\"", b"'", "\u{201d}".as_bytes(), "\u{2019}".as_bytes()];
+    let opener_at = |i: usize| {
+        let before_ok = i == start || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b'(';
+        let quote = OPENERS.iter().find(|q| bytes[i..end].starts_with(q));
+        quote.filter(|_| before_ok).map(|q| q.len())
+    };
+    let closer_at = |i: usize| {
+        CLOSERS
+            .iter()
+            .find(|q| bytes[i..end].starts_with(q))
+            .filter(|q| {
+                bytes
+                    .get(i + q.len())
+                    .is_none_or(|b| !b.is_ascii_alphanumeric())
+            })
+            .map(|q| q.len())
+    };
+    let mut spans = Vec::new();
+    if !bytes[start..end]
+        .iter()
+        .any(|&b| b == b'"' || b == b'\'' || b == 0xE2)
+    {
+        return spans;
+    }
+    let mut i = start;
+    while i < end {
+        match opener_at(i) {
+            Some(len) => {
+                let inner = i + len;
+                match (inner..end).find(|&j| closer_at(j).is_some()) {
+                    Some(close) => {
+                        spans.push((i, close));
+                        i = close + 1;
+                    }
+                    None => break,
+                }
+            }
+            None => i += 1,
+        }
+    }
+    spans
 }
 
 /// Whether a hit of `family` ends before `hit` starts, with no clause break between them.
@@ -468,6 +530,19 @@ fn sentence_signals(
     let mut first_reported = usize::MAX;
     // "If you say so" is a capitulation that happens to contain "if"; a condition outside such
     // a phrase turns "I'll stop pushing" into a stated falsifier.
+    // Words in quotation marks are someone else's ("I could say 'fine, ship it'"), not moves.
+    let quoted = quoted_spans(bytes, start, end);
+    let own_hits: Vec<Hit>;
+    let hits = if quoted.is_empty() {
+        hits
+    } else {
+        own_hits = hits
+            .iter()
+            .filter(|h| !quoted.iter().any(|&(s, e)| s <= h.start && h.end <= e))
+            .copied()
+            .collect();
+        own_hits.as_slice()
+    };
     let conditioned = hits.iter().any(|c| {
         c.family == Family::Conditional
             && !hits
@@ -510,7 +585,7 @@ fn sentence_signals(
         && (has(Family::EscalationDirect)
             || (has(Family::EscalationAct) && has(Family::EscalationTarget)));
     if escalation_cue {
-        if has(Family::Conditional) && has(Family::Joint) {
+        if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
             out |= sig::ESCALATION;
@@ -563,7 +638,12 @@ fn sentence_signals(
     {
         out |= sig::STATES_OWN;
     }
-    if has(Family::ProcessStep) && has(Family::Proposal) && !capitulates {
+    // A concrete step proposed, or made the outcome of a condition (a decision rule: "if p99
+    // stays above 150 for ten minutes, the flag switches it off").
+    if has(Family::ProcessStep)
+        && (has(Family::Proposal) || has(Family::Conditional))
+        && !capitulates
+    {
         out |= sig::PROCESS;
     }
     if has(Family::Acknowledgement) && out & sig::DEFENSIVE == 0 {

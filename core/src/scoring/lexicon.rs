@@ -59,13 +59,14 @@ pub(crate) enum Family {
     Retreat,
     OwnWork,
     Generous,
+    Ultimatum,
     ChangedByEvidence,
     Hijack,
     AddressesScorer,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 28] = [
+    pub(crate) const ALL: [Family; 29] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -91,6 +92,7 @@ impl Family {
         Family::Retreat,
         Family::OwnWork,
         Family::Generous,
+        Family::Ultimatum,
         Family::ChangedByEvidence,
         Family::Hijack,
         Family::AddressesScorer,
@@ -123,6 +125,7 @@ impl Family {
             Family::Retreat => "retreat",
             Family::OwnWork => "own_work",
             Family::Generous => "generous",
+            Family::Ultimatum => "ultimatum",
             Family::ChangedByEvidence => "changed_by_evidence",
             Family::Hijack => "hijack",
             Family::AddressesScorer => "addresses_scorer",

@@ -68,6 +68,17 @@ fn escalation_phrasings_are_flagged_and_look_alikes_are_not() {
             ("I'm cc'ing the VP so we get a decision today.", P, true),
             ("Then I'll have to bring this to HR.", P, true),
             ("Fine, I'll go over your head.", P, true),
+            // The negation of an ultimatum or of "why don't we" does not cancel what follows.
+            (
+                "If you won't budge I'll take it to the VP, who outranks both of us.",
+                P,
+                true,
+            ),
+            (
+                "Why don't we each put our case to the VP and let him pick?",
+                P,
+                true,
+            ),
             (
                 "My manager asked me to benchmark every change, so I did.",
                 P,
@@ -293,6 +304,12 @@ fn dismissive_and_personal_replies_are_flagged_and_neutral_ones_are_not() {
                 P,
                 true,
             ),
+            ("None of this is about you or your team's work.", P, false),
+            (
+                "Someone said in a meeting that 'nobody reads ACL papers'. I think that's wrong.",
+                D,
+                false,
+            ),
         ],
     );
 }
@@ -333,6 +350,12 @@ fn capitulation_is_giving_in_without_evidence_not_being_persuaded() {
                 true,
             ),
             ("ok fair enough, i'll withdraw the test request", K, true),
+            // Quoting the stock surrender in order to refuse it is not surrendering.
+            (
+                "I could say 'fine, you're the expert, ship it', but 910 ms is over budget.",
+                K,
+                false,
+            ),
             // Either alone is not, and backing off on a condition names one's own evidence.
             (
                 "You know the traffic better than I do. Where does the p99 go?",
@@ -350,6 +373,27 @@ fn capitulation_is_giving_in_without_evidence_not_being_persuaded() {
                 false,
             ),
         ],
+    );
+}
+
+#[test]
+fn a_decision_rule_on_a_measured_step_counts_as_process() {
+    let rule = scorer().score(&drill(&[
+        (A, 0.0, OPEN),
+        (
+            C,
+            60.0,
+            "If p99 on the canary sits above 150 ms for ten minutes, the flag switches it off.",
+        ),
+    ]));
+    assert!(!raised(&rule, FlagKind::NoProcess), "{rule:?}");
+    let report = scorer().score(&drill(&[
+        (A, 0.0, OPEN),
+        (C, 60.0, "The canary showed p99 at 196 ms last week."),
+    ]));
+    assert!(
+        raised(&report, FlagKind::NoProcess),
+        "a report is not a proposal"
     );
 }
 

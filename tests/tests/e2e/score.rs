@@ -120,6 +120,19 @@ fn the_scorer_meets_its_f1_target_on_our_labelled_drills() {
     assert!(run.stdout.contains("micro-F1"), "{}", run.stdout);
 }
 
+/// Cases written from the flag definitions alone, without reading the scorer, in every
+/// scenario and register; what they exposed was fixed with general rules, and they keep it so.
+#[test]
+fn the_scorer_holds_on_cases_written_without_reading_it() {
+    let cases = repo("eval/phrasings.jsonl");
+    let run = spar_with_env(
+        &["eval", cases.to_str().unwrap(), "--min-f1", "0.95"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
 #[test]
 fn the_scorer_meets_its_f1_target_on_the_shared_dev_set() {
     let Some(dev) = shared("dev.jsonl") else {
