@@ -606,7 +606,8 @@ fn sentence_signals(
     if has(Family::Deference) {
         out |= sig::YIELDS;
     }
-    if has(Family::Retreat) {
+    // Backing a concrete step ("ok, I'll back the canary") is not backing off.
+    if has(Family::Retreat) || (has(Family::Support) && !has(Family::ProcessStep)) {
         // "If the replay holds, I'll drop the objection" names what would change one's mind.
         out |= if conditioned {
             sig::STATES_OWN

@@ -57,6 +57,7 @@ pub(crate) enum Family {
     Capitulation,
     Deference,
     Retreat,
+    Support,
     OwnWork,
     Generous,
     Ultimatum,
@@ -66,7 +67,7 @@ pub(crate) enum Family {
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 29] = [
+    pub(crate) const ALL: [Family; 30] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -90,6 +91,7 @@ impl Family {
         Family::Capitulation,
         Family::Deference,
         Family::Retreat,
+        Family::Support,
         Family::OwnWork,
         Family::Generous,
         Family::Ultimatum,
@@ -123,6 +125,7 @@ impl Family {
             Family::Capitulation => "capitulation",
             Family::Deference => "deference",
             Family::Retreat => "retreat",
+            Family::Support => "support",
             Family::OwnWork => "own_work",
             Family::Generous => "generous",
             Family::Ultimatum => "ultimatum",
