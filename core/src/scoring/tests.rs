@@ -367,6 +367,12 @@ fn capitulation_is_giving_in_without_evidence_not_being_persuaded() {
                 K,
                 false,
             ),
+            ("Okay, I'll back the canary at 5% for a week.", K, false),
+            (
+                "Okay, fair enough, I'll drop the A/B. We can ship as is.",
+                K,
+                true,
+            ),
             (
                 "Fair enough. If the replay shows p99 under 150, I'll drop the objection.",
                 K,
