@@ -262,11 +262,14 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
                     tally.exclamations += 1;
                 }
                 index.push_mark(&mut a.tokens, bytes, i, i + 1);
-                // "2.5" and "e.g." do not end a sentence; a terminator followed by space does.
+                // "2.5" and "e.g." do not end a sentence; a terminator followed by space does, and
+                // so does one followed by a closing quote, unless the sentence runs on after it
+                // ("you always ask 'compared to what?', and it's the right question").
                 let next = bytes.get(i + 1).copied();
-                if next
-                    .is_none_or(|c| c.is_ascii_whitespace() || c == b'"' || c == b')' || c == b'\'')
-                {
+                let runs_on = matches!(bytes.get(i + 2), Some(b',' | b';'));
+                if next.is_none_or(|c| {
+                    c.is_ascii_whitespace() || (matches!(c, b'"' | b')' | b'\'') && !runs_on)
+                }) {
                     close(sentence_start, i + 1, digit, &mut a.ranges);
                     sentence_start = i + 1;
                     digit = false;
@@ -591,7 +594,8 @@ fn sentence_signals(
             out |= sig::ESCALATION;
         }
     }
-    if has(Family::Defensive) {
+    // "Yes, but before I answer, can I check I've understood?" is not a rebuttal.
+    if has(Family::Defensive) && !has(Family::Generous) {
         out |= sig::DEFENSIVE;
     }
     if has(Family::Dismissive) {

@@ -306,6 +306,16 @@ fn dismissive_and_personal_replies_are_flagged_and_neutral_ones_are_not() {
             ),
             ("None of this is about you or your team's work.", P, false),
             (
+                "You always come back to 'compared to what?', and it's the right question here.",
+                P,
+                false,
+            ),
+            (
+                "You only trust numbers when your own team made them.",
+                P,
+                true,
+            ),
+            (
                 "Someone said in a meeting that 'nobody reads ACL papers'. I think that's wrong.",
                 D,
                 false,
