@@ -435,7 +435,11 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
     // A change of position that names new evidence is persuasion, and one that comes with a
     // test or a falsifier is a negotiated step; neither is giving in.
     let whole = a.any();
-    let persuaded = a.hits.iter().any(|h| h.family == Family::ChangedByEvidence);
+    // So is saying outright that one's position stands ("I'm not dropping the test").
+    let persuaded = a
+        .hits
+        .iter()
+        .any(|h| matches!(h.family, Family::ChangedByEvidence | Family::Holds));
     if persuaded || whole & (sig::PROCESS | sig::STATES_OWN) != 0 {
         for s in &mut a.sentences {
             s.sig &= !sig::CAPITULATES;
@@ -510,13 +514,19 @@ fn quoted_spans(bytes: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
     spans
 }
 
-/// Whether a hit of `family` ends before `hit` starts, with no clause break between them.
-fn preceded_in_clause(hit: &Hit, hits: &[Hit], clause_breaks: &[usize], family: Family) -> bool {
+/// Whether `hit` (a harsh word) is said of one's own work: a mention of it earlier in the same
+/// clause, with no "you" or "your" in between ("my p50 chart is meaningless", but not "my view
+/// is that your benchmark is meaningless").
+fn about_own_work(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
     hits.iter()
-        .filter(|n| n.family == family && n.end <= hit.start)
-        .any(|n| {
-            let i = clause_breaks.partition_point(|&p| p < n.end);
-            clause_breaks.get(i).is_none_or(|&p| p >= hit.start)
+        .filter(|o| o.family == Family::OwnWork && o.end <= hit.start)
+        .any(|o| {
+            let i = clause_breaks.partition_point(|&p| p < o.end);
+            let same_clause = clause_breaks.get(i).is_none_or(|&p| p >= hit.start);
+            let addressed = hits.iter().any(|y| {
+                y.family == Family::SecondPerson && y.start >= o.end && y.end <= hit.start
+            });
+            same_clause && !addressed
         })
 }
 
@@ -558,9 +568,7 @@ fn sentence_signals(
             continue;
         }
         // "My p50 number is meaningless" judges one's own work, not theirs.
-        if hit.family == Family::Dismissive
-            && preceded_in_clause(hit, hits, clause_breaks, Family::OwnWork)
-        {
+        if hit.family == Family::Dismissive && about_own_work(hit, hits, clause_breaks) {
             continue;
         }
         present |= bit;

@@ -61,13 +61,15 @@ pub(crate) enum Family {
     OwnWork,
     Generous,
     Ultimatum,
+    SecondPerson,
+    Holds,
     ChangedByEvidence,
     Hijack,
     AddressesScorer,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 30] = [
+    pub(crate) const ALL: [Family; 32] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -95,6 +97,8 @@ impl Family {
         Family::OwnWork,
         Family::Generous,
         Family::Ultimatum,
+        Family::SecondPerson,
+        Family::Holds,
         Family::ChangedByEvidence,
         Family::Hijack,
         Family::AddressesScorer,
@@ -129,12 +133,15 @@ impl Family {
             Family::OwnWork => "own_work",
             Family::Generous => "generous",
             Family::Ultimatum => "ultimatum",
+            Family::SecondPerson => "second_person",
+            Family::Holds => "holds",
             Family::ChangedByEvidence => "changed_by_evidence",
             Family::Hijack => "hijack",
             Family::AddressesScorer => "addresses_scorer",
         }
     }
 
+    /// One bit per family; a `u32` holds all 32 of them, so a new family needs a wider set.
     pub(crate) fn bit(self) -> u32 {
         1 << (self as u32)
     }

@@ -287,6 +287,11 @@ fn dismissive_and_personal_replies_are_flagged_and_neutral_ones_are_not() {
                 false,
             ),
             ("The plan is a slide deck with nothing behind it.", D, true),
+            (
+                "My honest view is that your benchmark is meaningless.",
+                D,
+                true,
+            ),
             // Owning a mistake or giving credit is not about the other person's failings.
             (
                 "You never saw the p99 numbers because I only sent p50, my mistake.",
@@ -378,6 +383,11 @@ fn capitulation_is_giving_in_without_evidence_not_being_persuaded() {
                 false,
             ),
             ("Okay, I'll back the canary at 5% for a week.", K, false),
+            (
+                "You're the expert on perplexity, no argument there. I'm not dropping the test.",
+                K,
+                false,
+            ),
             (
                 "Okay, fair enough, I'll drop the A/B. We can ship as is.",
                 K,
