@@ -94,20 +94,32 @@ pub enum ListFormat {
 /// Narrows history and stats to one person's drills.
 #[derive(Debug, Args)]
 pub struct PersonFilter {
-    /// Only the drills this person was the candidate in (their platform user id).
+    /// Only the drills this person was the candidate in (their platform user id); without it,
+    /// your own drills in the terminal.
     #[arg(long, value_name = "ID")]
     pub user: Option<String>,
     /// The platform `--user` belongs to.
     #[arg(long, default_value = "terminal")]
     pub platform: String,
+    /// Every person's drills: on a shared database, everyone's.
+    #[arg(long, conflicts_with = "user")]
+    pub all: bool,
 }
 
 impl PersonFilter {
-    pub fn person(&self) -> Option<spar_core::store::PersonRef> {
-        self.user.as_ref().map(|user| spar_core::store::PersonRef {
-            platform: self.platform.clone(),
-            platform_user_id: user.clone(),
-            display_name: user.clone(),
+    /// Whose drills to show: `--user`, everyone with `--all`, else `me` in the terminal. A
+    /// shared database holds other people's drills, which nobody should see by default.
+    pub fn person(&self, me: &str) -> Option<spar_core::store::PersonRef> {
+        if self.all {
+            return None;
+        }
+        Some(match &self.user {
+            Some(user) => spar_core::store::PersonRef {
+                platform: self.platform.clone(),
+                platform_user_id: user.clone(),
+                display_name: user.clone(),
+            },
+            None => spar_core::store::PersonRef::terminal(me),
         })
     }
 }

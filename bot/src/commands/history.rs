@@ -13,7 +13,7 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> 
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = store::open(settings.database_url.as_deref()).await?;
-        let person = args.who.person();
+        let person = args.who.person(&settings.terminal_user);
         let rows = store
             .history(person.as_ref())
             .await

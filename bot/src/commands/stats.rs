@@ -26,7 +26,7 @@ pub fn run(settings: &Settings, args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = store::open(settings.database_url.as_deref()).await?;
-        let person = args.who.person();
+        let person = args.who.person(&settings.terminal_user);
         let points = store
             .score_series(person.as_ref())
             .await

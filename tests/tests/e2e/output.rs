@@ -56,12 +56,54 @@ fn forget_says_what_it_deleted_and_when_there_was_nothing() {
 }
 
 #[test]
+fn history_shows_your_own_drills_unless_asked_for_everyones() {
+    let (_dir, url) = database();
+    drill_by_ana(&url);
+    let as_ana = |args: &[&str]| {
+        let mut all = vec![
+            "history",
+            "--format",
+            "json",
+            "--database-url",
+            url.as_str(),
+        ];
+        all.extend_from_slice(args);
+        let run = spar_with_env(&all, "", &[("SPAR_TERMINAL_USER", "ana")]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        rows["drills"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(as_ana(&[]), 1, "her own drill");
+    let as_bo = spar_with_env(
+        &["history", "--format", "json", "--database-url", &url],
+        "",
+        &[("SPAR_TERMINAL_USER", "bo")],
+    );
+    let bo: serde_json::Value = serde_json::from_str(&as_bo.stdout).expect("JSON");
+    assert_eq!(
+        bo["drills"],
+        serde_json::json!([]),
+        "not someone else's drills"
+    );
+    assert_eq!(as_ana(&["--all"]), 1);
+    let both = spar(
+        &["history", "--all", "--user", "ana", "--database-url", &url],
+        "",
+    );
+    assert_eq!(both.code, 2, "--all and --user contradict each other");
+}
+
+#[test]
 fn stats_with_a_chart_says_where_the_chart_went_after_the_table() {
     let (dir, url) = database();
     drill_by_ana(&url);
     let chart = dir.path().join("scores.png");
     let chart_arg = chart.to_str().expect("a UTF-8 path");
-    let run = spar(&["stats", "--chart", chart_arg, "--database-url", &url], "");
+    let run = spar_with_env(
+        &["stats", "--chart", chart_arg, "--database-url", &url],
+        "",
+        &[("SPAR_TERMINAL_USER", "ana")],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.starts_with("1 scored drill(s)\n"),
