@@ -138,7 +138,7 @@ impl Counter {
 }
 
 /// The built-in feature counts (words, question marks, exclamation marks, all-caps words) of
-/// the tokens starting in `range`, counted as [`read`] counts them for the whole reply.
+/// the tokens starting in `range`: the whole reply, its opening or its closing sentence.
 fn builtin_counts(bytes: &[u8], tokens: &Tokens, range: (usize, usize)) -> [u32; 4] {
     let mut out = [0u32; 4];
     let first = tokens
@@ -183,8 +183,7 @@ struct Hit {
 
 /// Byte classes for the tokeniser's inner loop: one table load instead of several compares.
 const WORD: u8 = 1;
-const UPPER: u8 = 2;
-const DIGIT: u8 = 4;
+const DIGIT: u8 = 2;
 static CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut b = 0;
@@ -192,9 +191,6 @@ static CLASS: [u8; 256] = {
         let c = b as u8;
         if c.is_ascii_alphanumeric() || c == b'_' {
             table[b] |= WORD;
-        }
-        if c.is_ascii_uppercase() {
-            table[b] |= UPPER;
         }
         if c.is_ascii_digit() {
             table[b] |= DIGIT;
@@ -204,20 +200,9 @@ static CLASS: [u8; 256] = {
     table
 };
 
-/// Counts the built-in receptiveness features need, taken while tokenising.
-#[derive(Default)]
-struct Tally {
-    words: u32,
-    question_marks: u32,
-    exclamations: u32,
-    caps_words: u32,
-}
-
-/// Cuts `bytes` into tokens, trimmed sentence ranges and clause breaks in one pass, and takes
-/// the counts the built-in receptiveness features need on the way.
-fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
+/// Cuts `bytes` into tokens, trimmed sentence ranges and clause breaks in one pass.
+fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
     let index = &lexicon.phrases;
-    let mut tally = Tally::default();
     let mut sentence_start = 0;
     let mut digit = false;
     let close = |start: usize, end: usize, digit: bool, ranges: &mut Vec<(usize, usize, bool)>| {
@@ -233,7 +218,6 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
         if CLASS[usize::from(b)] & WORD != 0 {
             let start = i;
             let mut key = KEY_START;
-            let mut upper = UPPER;
             let mut digits = 0;
             while i < n {
                 let c = bytes[i];
@@ -241,26 +225,16 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
                 if class & WORD == 0 {
                     break;
                 }
-                upper &= class;
                 digits |= class;
                 key = key_step(key, i - start, c);
                 i += 1;
             }
             digit |= digits & DIGIT != 0;
-            tally.words += 1;
-            if i - start >= 3 && upper != 0 {
-                tally.caps_words += 1;
-            }
             index.push_word(&mut a.tokens, bytes, start, i, key_finish(key, i - start));
             continue;
         }
         match b {
             b'.' | b'!' | b'?' => {
-                if b == b'?' {
-                    tally.question_marks += 1;
-                } else if b == b'!' {
-                    tally.exclamations += 1;
-                }
                 index.push_mark(&mut a.tokens, bytes, i, i + 1);
                 // "2.5" and "e.g." do not end a sentence; a terminator followed by space does, and
                 // so does one followed by a closing quote, unless the sentence runs on after it
@@ -307,7 +281,6 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) -> Tally {
         i = end;
     }
     close(sentence_start, n, digit, &mut a.ranges);
-    tally
 }
 
 fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
@@ -348,13 +321,8 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
     a.terms.reset(lexicon.terms.len());
     a.opening_terms.reset(lexicon.opening_terms.len());
 
-    let tally = read(lexicon, bytes, a);
-    let builtin = [
-        tally.words,
-        tally.question_marks,
-        tally.exclamations,
-        tally.caps_words,
-    ];
+    read(lexicon, bytes, a);
+    let builtin = builtin_counts(bytes, &a.tokens, (0, bytes.len()));
     for (i, count) in builtin.into_iter().enumerate() {
         a.counts[i] = count;
         a.touched.push(i as u32);
@@ -460,10 +428,13 @@ fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
     };
     hits.iter()
         .filter(|n| n.family == Family::Negation && n.end <= hit.start && !masked(n))
-        .any(|n| {
-            let i = clause_breaks.partition_point(|&p| p < n.end);
-            clause_breaks.get(i).is_none_or(|&p| p >= hit.start)
-        })
+        .any(|n| same_clause(n.end, hit.start, clause_breaks))
+}
+
+/// Whether no clause break lies between byte `from` and byte `to`.
+fn same_clause(from: usize, to: usize, clause_breaks: &[usize]) -> bool {
+    let i = clause_breaks.partition_point(|&p| p < from);
+    clause_breaks.get(i).is_none_or(|&p| p >= to)
 }
 
 /// Byte ranges of quoted words in `bytes[start..end]`: from an opening quote mark after a space
@@ -521,12 +492,10 @@ fn about_own_work(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
     hits.iter()
         .filter(|o| o.family == Family::OwnWork && o.end <= hit.start)
         .any(|o| {
-            let i = clause_breaks.partition_point(|&p| p < o.end);
-            let same_clause = clause_breaks.get(i).is_none_or(|&p| p >= hit.start);
             let addressed = hits.iter().any(|y| {
                 y.family == Family::SecondPerson && y.start >= o.end && y.end <= hit.start
             });
-            same_clause && !addressed
+            same_clause(o.end, hit.start, clause_breaks) && !addressed
         })
 }
 
@@ -541,8 +510,6 @@ fn sentence_signals(
     let mut present = 0u32;
     let mut first_escalation = usize::MAX;
     let mut first_reported = usize::MAX;
-    // "If you say so" is a capitulation that happens to contain "if"; a condition outside such
-    // a phrase turns "I'll stop pushing" into a stated falsifier.
     // Words in quotation marks are someone else's ("I could say 'fine, ship it'"), not moves.
     let quoted = quoted_spans(bytes, start, end);
     let own_hits: Vec<Hit>;
@@ -556,6 +523,8 @@ fn sentence_signals(
             .collect();
         own_hits.as_slice()
     };
+    // "If you say so" is a capitulation that happens to contain "if"; a condition outside such
+    // a phrase turns "I'll stop pushing" into a stated falsifier.
     let conditioned = hits.iter().any(|c| {
         c.family == Family::Conditional
             && !hits
