@@ -5,10 +5,11 @@
 //! logic stays in the core; this only moves state between it and the store.
 
 use spar_core::Role;
-use spar_core::drill::{Drill, Effect, Event, Millis, Phase};
+use spar_core::drill::{Drill, Effect, Event, Millis, Mode, Phase};
 use spar_core::store::{
     Committed, DrillId, DrillRecord, DrillUpdate, EpochMillis, EventKey, LoadedDrill, NewDrill,
-    PersonId, RecoveryClaim, Store, StoreError, StoredScorecard, StoredTurn, TimerChange,
+    PersonId, PersonRef, RecoveryClaim, Store, StoreError, StoredScorecard, StoredTurn,
+    TimerChange,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,9 +37,40 @@ pub struct Engine {
     /// Names this instance in timer and recovery claims, so a claim can be told apart
     /// and released.
     owner: String,
+    /// The platforms whose drills this instance fires timers for and recovers: the ones
+    /// it can post to. A chat instance never takes over a terminal drill.
+    platforms: Vec<String>,
     /// How long a drill this instance recovered stays its own: long enough to get the
     /// reply it asked for, retries included, before another instance may ask again.
     recovery_lease_ms: i64,
+}
+
+/// Who an event comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender<'a> {
+    /// This process: a timer, a recovery, the antagonist it asked, or a surface whose one
+    /// user is the process's own (the terminal). Trusted with any event.
+    System,
+    /// A person on a chat platform, checked against the drill's participants.
+    Person(&'a PersonRef),
+}
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The sender takes no part in the drill: a stranger in a drill's thread.
+    #[error("{person} takes no part in drill {drill}")]
+    NotParticipant { drill: DrillId, person: String },
+    /// The sender takes part, but not in the role the event needs (an observer cannot
+    /// speak as the candidate; a person cannot speak for the engine's antagonist).
+    #[error("{person} cannot {act} in drill {drill}")]
+    NotAllowed {
+        drill: DrillId,
+        person: String,
+        act: &'static str,
+    },
 }
 
 /// The effects one drill needs performed, for the adapter.
@@ -48,11 +80,36 @@ pub struct DrillEffects {
     pub effects: Vec<Effect>,
 }
 
+/// A drill a sweep could not handle, and why; the others' effects are kept.
+#[derive(Debug)]
+pub struct DrillFailure {
+    pub drill: DrillId,
+    pub error: EngineError,
+}
+
+/// What a sweep over many drills (due timers, recovery) leaves to perform: one drill's
+/// failure never costs the others their committed effects.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    pub drills: Vec<DrillEffects>,
+    pub failures: Vec<DrillFailure>,
+}
+
+/// What an event asks of the drill: a given event, or words whose event depends on who
+/// says them (the candidate's turn, the antagonist player's line, an observer's note).
+#[derive(Debug, Clone, PartialEq)]
+enum Act {
+    Event(Event),
+    Say(String),
+}
+
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, owner_id: impl Into<String>) -> Engine {
+    /// An engine for the drills of `platforms` (`terminal`, `discord`, `slack`).
+    pub fn new(store: Arc<dyn Store>, owner_id: impl Into<String>, platforms: &[&str]) -> Engine {
         Engine {
             store,
             owner: owner_id.into(),
+            platforms: platforms.iter().map(|p| (*p).to_string()).collect(),
             recovery_lease_ms: millis(RECOVERY_LEASE),
         }
     }
@@ -68,6 +125,11 @@ impl Engine {
         &self.store
     }
 
+    /// The name this instance claims timers and recoveries under.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
     /// Stores a new drill in its briefing; `Event::Start` starts its clock.
     pub async fn start_drill(&self, drill: &NewDrill) -> Result<DrillRecord, StoreError> {
         self.store.create_drill(drill).await
@@ -77,16 +139,45 @@ impl Engine {
     /// antagonist, notify, debrief, or (re)arm a timer (already stored as the drill's next
     /// due time). An event whose id was applied before returns no effects. The event's
     /// turns are committed before this returns, so the antagonist is only ever asked
-    /// about a turn that is safely stored.
+    /// about a turn that is safely stored. A person's event is checked against the
+    /// drill's participants first.
     pub async fn handle(
         &self,
         drill: &DrillId,
         event_id: Option<&str>,
+        sender: Sender<'_>,
         event: Event,
         now: EpochMillis,
-    ) -> Result<Vec<Effect>, StoreError> {
+    ) -> Result<Vec<Effect>, EngineError> {
+        self.apply(drill, event_id, sender, Act::Event(event), now)
+            .await
+    }
+
+    /// A person's message in a drill's thread: the candidate's turn, the antagonist
+    /// player's line in a peer drill, or an observer's note, by the part they play.
+    pub async fn say(
+        &self,
+        drill: &DrillId,
+        event_id: Option<&str>,
+        person: &PersonRef,
+        text: String,
+        now: EpochMillis,
+    ) -> Result<Vec<Effect>, EngineError> {
+        self.apply(drill, event_id, Sender::Person(person), Act::Say(text), now)
+            .await
+    }
+
+    async fn apply(
+        &self,
+        drill: &DrillId,
+        event_id: Option<&str>,
+        sender: Sender<'_>,
+        act: Act,
+        now: EpochMillis,
+    ) -> Result<Vec<Effect>, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
             let loaded = self.store.load_drill(drill).await?;
+            let (event, author) = authorise(&loaded, sender, &act)?;
             let key = event_id.map(|id| EventKey {
                 platform: loaded.record.platform.clone(),
                 event_id: id.to_string(),
@@ -97,8 +188,8 @@ impl Engine {
                 }
             }
             let mut state = rebuild(&loaded);
-            let effects = state.handle(event.clone(), to_millis(now));
-            let mut update = update_for(&loaded, &state, &effects, key, now);
+            let effects = state.handle(event, to_millis(now));
+            let mut update = update_for(&loaded, &state, &effects, author, key, now);
             // This instance now owes the model call; one starting meanwhile must not repeat it.
             if effects
                 .iter()
@@ -115,66 +206,103 @@ impl Engine {
                 // Another instance changed the drill since we loaded it: apply the event
                 // again to what it is now.
                 Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(StoreError::Conflict(format!(
             "drill {drill} kept changing; the event was not applied after {MAX_ATTEMPTS} attempts"
-        )))
+        ))
+        .into())
     }
 
     /// Claims the drills whose timer is due (no other instance gets the same ones) and
     /// applies `Event::Tick` to each. A timer fires once even if claims race, because its
-    /// tick carries an event id made of the drill and the due time.
-    pub async fn fire_due_timers(&self, now: EpochMillis) -> Result<Vec<DrillEffects>, StoreError> {
+    /// tick carries an event id made of the drill and the due time. Only the claim itself
+    /// failing is an error; a drill whose tick failed is reported in the sweep and the
+    /// others' effects are kept.
+    pub async fn fire_due_timers(&self, now: EpochMillis) -> Result<Sweep, StoreError> {
         let due = self
             .store
-            .claim_due_timers(&self.owner, now, TIMER_LEASE_MS, TIMER_BATCH)
+            .claim_due_timers(
+                &self.owner,
+                &self.platforms,
+                now,
+                TIMER_LEASE_MS,
+                TIMER_BATCH,
+            )
             .await?;
-        let mut fired = Vec::with_capacity(due.len());
+        let mut sweep = Sweep::default();
         for timer in due {
             let event_id = format!("tick:{}:{}", timer.drill, timer.due_at);
             let outcome = self
-                .handle(&timer.drill, Some(&event_id), Event::Tick, now)
+                .handle(
+                    &timer.drill,
+                    Some(&event_id),
+                    Sender::System,
+                    Event::Tick,
+                    now,
+                )
                 .await;
             // The commit normally releases the claim with the new timer; this covers a
             // tick that changed nothing or failed, so the timer is not stuck until expiry.
-            self.store.release_timer(&timer.drill, &self.owner).await?;
-            fired.push(DrillEffects {
-                drill: timer.drill,
-                effects: outcome?,
-            });
+            if let Err(e) = self.store.release_timer(&timer.drill, &self.owner).await {
+                // The tick's effects are committed and must still be performed; the claim
+                // lapses with its lease.
+                tracing::warn!(drill = %timer.drill, error = %e, "could not release a timer claim");
+            }
+            match outcome {
+                Ok(effects) => sweep.drills.push(DrillEffects {
+                    drill: timer.drill,
+                    effects,
+                }),
+                Err(error) => sweep.failures.push(DrillFailure {
+                    drill: timer.drill,
+                    error,
+                }),
+            }
         }
-        Ok(fired)
+        Ok(sweep)
     }
 
-    /// After a restart: rebuilds every unfinished drill with `Drill::resume`, stores its
-    /// re-armed timer (or the end its deadline brought), and returns what each still
-    /// needs — a reply owed to the candidate, a debrief owed after the end. Each drill is
-    /// claimed first (`Store::claim_recovery`); one that an instance claimed less than a
-    /// lease ago is left to it, so instances starting together ask for a reply once.
-    pub async fn recover(&self, now: EpochMillis) -> Result<Vec<DrillEffects>, StoreError> {
-        let mut recovered = Vec::new();
-        for listed in self.store.load_live_drills().await? {
+    /// After a restart: rebuilds every unfinished drill of this instance's platforms with
+    /// `Drill::resume`, stores its re-armed timer (or the end its deadline brought), and
+    /// returns what each still needs — a reply owed to the candidate, a debrief owed
+    /// after the end. Each drill is claimed first (`Store::claim_recovery`); one that an
+    /// instance claimed less than a lease ago is left to it, so instances starting
+    /// together ask for a reply once. Run it at start and then periodically, so a drill
+    /// whose instance died is picked up by another. Only listing the drills failing is
+    /// an error; a drill that could not be recovered is reported in the sweep.
+    pub async fn recover(&self, now: EpochMillis) -> Result<Sweep, StoreError> {
+        let mut sweep = Sweep::default();
+        for listed in self.store.load_live_drills(&self.platforms).await? {
             if listed.record.phase == Phase::Briefing {
                 // Nothing runs in a briefing; it waits for its candidate's start.
                 continue;
             }
             let drill = listed.record.id;
-            let claimed = self
-                .store
-                .claim_recovery(&drill, &self.owner, now, self.recovery_lease_ms)
-                .await?;
-            if !claimed {
-                continue;
+            let outcome = async {
+                let claimed = self
+                    .store
+                    .claim_recovery(&drill, &self.owner, now, self.recovery_lease_ms)
+                    .await?;
+                if claimed {
+                    self.resume(&drill, now).await
+                } else {
+                    Ok(None)
+                }
             }
-            if let Some(effects) = self.resume(&drill, now).await? {
-                recovered.push(effects);
+            .await;
+            match outcome {
+                Ok(Some(effects)) => sweep.drills.push(effects),
+                Ok(None) => {}
+                Err(error) => sweep.failures.push(DrillFailure {
+                    drill,
+                    error: error.into(),
+                }),
             }
         }
-        Ok(recovered)
+        Ok(sweep)
     }
-
     /// Resumes a drill this instance has claimed. A conflict means another instance
     /// applied an event in between; the drill is reloaded and resumed again, but only the
     /// reply and debrief that were owed when it was claimed are asked for (see `ours`).
@@ -207,7 +335,7 @@ impl Engine {
             let owed_reply =
                 *owed_reply.get_or_insert_with(|| effects.contains(&Effect::AskAntagonist));
             let effects = ours(&claimed, owed_reply, &loaded, effects);
-            let update = update_for(&loaded, &state, &effects, None, now);
+            let update = update_for(&loaded, &state, &effects, None, None, now);
             match self.store.commit(&update).await {
                 Ok(_) => {
                     return Ok(Some(DrillEffects {
@@ -274,10 +402,13 @@ fn rebuild(loaded: &LoadedDrill) -> Drill {
 }
 
 /// Everything the effects ask to store, as one update of the loaded version.
+/// `author` is who said the event's turn, when a person did; otherwise a turn is
+/// credited to the drill's participant playing its role, if any.
 fn update_for(
     loaded: &LoadedDrill,
     state: &Drill,
     effects: &[Effect],
+    author: Option<PersonId>,
     event: Option<EventKey>,
     now: EpochMillis,
 ) -> DrillUpdate {
@@ -290,10 +421,90 @@ fn update_for(
         },
         state,
         effects,
-        |role| loaded.member(role).map(|m| m.id),
+        |role| author.or_else(|| loaded.member(role).map(|m| m.id)),
         event,
         now,
     )
+}
+
+/// The event `act` becomes when `sender` does it, and the person to credit its turn to;
+/// or why the sender may not. The process itself may do anything. A person must take
+/// part in the drill, and says turns only in their own part: the candidate's turns, the
+/// antagonist's lines when a person plays it (a peer drill), observers' notes. Ending and
+/// asking the time are open to the candidate and the antagonist player; the clock, the
+/// engine's replies and the drill's bookkeeping belong to the process.
+fn authorise(
+    loaded: &LoadedDrill,
+    sender: Sender<'_>,
+    act: &Act,
+) -> Result<(Event, Option<PersonId>), EngineError> {
+    let person = match sender {
+        Sender::System => {
+            return match act {
+                Act::Event(event) => Ok((event.clone(), None)),
+                // Words need a speaker; the process speaks only through explicit events.
+                Act::Say(text) => Ok((Event::CandidateSaid(text.clone()), None)),
+            };
+        }
+        Sender::Person(person) => person,
+    };
+    let drill = &loaded.record.id;
+    let who = || format!("{}:{}", person.platform, person.platform_user_id);
+    let member = loaded
+        .participants
+        .iter()
+        .find(|m| {
+            m.person.platform == person.platform
+                && m.person.platform_user_id == person.platform_user_id
+        })
+        .ok_or_else(|| EngineError::NotParticipant {
+            drill: drill.clone(),
+            person: who(),
+        })?;
+    let peer = loaded.record.settings.mode == Mode::Peer;
+    let refuse = |act: &'static str| EngineError::NotAllowed {
+        drill: drill.clone(),
+        person: who(),
+        act,
+    };
+    let event = match act {
+        Act::Say(text) => match member.role {
+            Role::Candidate => Event::CandidateSaid(text.clone()),
+            Role::Antagonist if peer => Event::AntagonistSaid(text.clone()),
+            Role::Antagonist => return Err(refuse("speak for the antagonist")),
+            Role::Observer => Event::ObserverSaid(text.clone()),
+        },
+        Act::Event(event) => {
+            let allowed = match event {
+                Event::CandidateSaid(_) => member.role == Role::Candidate,
+                Event::AntagonistSaid(_) => peer && member.role == Role::Antagonist,
+                Event::ObserverSaid(_) => member.role == Role::Observer,
+                Event::Start | Event::End | Event::AskTime | Event::Abandon => {
+                    member.role != Role::Observer
+                }
+                Event::Tick | Event::Debriefed => false,
+            };
+            if !allowed {
+                return Err(refuse(event_name(event)));
+            }
+            event.clone()
+        }
+    };
+    Ok((event, Some(member.id)))
+}
+
+fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::Start => "start the clock",
+        Event::CandidateSaid(_) => "speak as the candidate",
+        Event::AntagonistSaid(_) => "speak for the antagonist",
+        Event::ObserverSaid(_) => "speak as an observer",
+        Event::Tick => "fire the clock",
+        Event::End => "end the drill",
+        Event::Abandon => "abandon the drill",
+        Event::Debriefed => "close the debrief",
+        Event::AskTime => "ask the time",
+    }
 }
 
 /// The stored drill an update applies to.

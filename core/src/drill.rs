@@ -134,6 +134,15 @@ pub enum Effect {
     Debrief,
 }
 
+/// Who a notice is meant for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    /// Everyone in the drill: in chat, the whole thread.
+    Everyone,
+    /// Only the person whose event caused it; in chat, a private reply.
+    Sender,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
     /// The clock started; the drill ends at the latest after this many seconds.
@@ -150,6 +159,18 @@ pub enum Notice {
     Ended(EndReason),
     /// An input that the drill refused, with why, in one sentence.
     Rejected(String),
+}
+
+impl Notice {
+    /// A refusal or an answer to `/time` concerns only who asked; the clock concerns all.
+    pub fn recipient(&self) -> Recipient {
+        match self {
+            Notice::Rejected(_) | Notice::TimeLeft { .. } => Recipient::Sender,
+            Notice::Started { .. } | Notice::TimeWarning { .. } | Notice::Ended(_) => {
+                Recipient::Everyone
+            }
+        }
+    }
 }
 
 /// One drill's state. Build with `Drill::new`, or `Drill::resume` after a restart.
@@ -766,6 +787,20 @@ mod tests {
             T0 + 2 * S,
         );
         assert_eq!(d.turns().len(), 2);
+    }
+
+    #[test]
+    fn a_refusal_and_the_time_left_go_to_who_asked_and_the_clock_to_everyone() {
+        let mut d = live(480, 20);
+        let refused = d.handle(Event::CandidateSaid(" ".into()), T0 + 5 * S);
+        let asked = d.handle(Event::AskTime, T0 + 6 * S);
+        let warned = d.handle(Event::Tick, T0 + 360 * S);
+        let to = |effects: &[Effect]| -> Vec<Recipient> {
+            notices(effects).iter().map(Notice::recipient).collect()
+        };
+        assert_eq!(to(&refused), vec![Recipient::Sender]);
+        assert_eq!(to(&asked), vec![Recipient::Sender]);
+        assert_eq!(to(&warned), vec![Recipient::Everyone]);
     }
 
     #[test]

@@ -98,6 +98,28 @@ impl WorkspaceRef {
     }
 }
 
+/// Where a chat drill lives: the channel its thread hangs from, and the thread (a Discord
+/// thread's channel id, a Slack message's `thread_ts`). The platform and the guild or
+/// team are the drill's workspace; a terminal drill has no place.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChatPlace {
+    pub channel: String,
+    pub thread: String,
+}
+
+/// What a workspace's admins chose for drills there; every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkspaceConfig {
+    /// The only channel drills may start in, when set.
+    pub drill_channel: Option<String>,
+    /// Open drill threads as public threads even where private ones are possible.
+    pub public_threads: bool,
+    /// The difficulty of a drill started without one.
+    pub default_difficulty: Option<crate::scenario::Difficulty>,
+    /// How many drills one member may start per day (UTC); `None` means no limit.
+    pub daily_limit: Option<u32>,
+}
+
 /// A person taking part in a drill, and the part they play.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Participant {
@@ -115,6 +137,8 @@ pub struct NewDrill {
     pub seed: Option<i64>,
     pub created_at: EpochMillis,
     pub participants: Vec<Participant>,
+    /// The chat thread the drill runs in; `None` for the terminal.
+    pub place: Option<ChatPlace>,
 }
 
 /// A drill as the store keeps it, without its turns.
@@ -124,6 +148,10 @@ pub struct DrillRecord {
     pub workspace_id: WorkspaceId,
     /// The workspace's platform; processed event ids are unique per platform.
     pub platform: String,
+    /// The guild or team id on that platform (`local` for the terminal).
+    pub workspace_external_id: String,
+    /// Where the drill's messages go, for a chat drill.
+    pub place: Option<ChatPlace>,
     pub settings: DrillSettings,
     pub phase: Phase,
     pub seed: Option<i64>,
@@ -392,9 +420,12 @@ pub trait Store: Send + Sync {
 
     /// Claims up to `limit` drills whose timer is due and not claimed by a live owner.
     /// A claim lasts until `now + lease_ms`, so a crashed owner's claims expire.
+    /// Only drills on `platforms` are claimed: an instance fires the timers of drills it
+    /// can post to.
     fn claim_due_timers<'a>(
         &'a self,
         owner: &'a str,
+        platforms: &'a [String],
         now: EpochMillis,
         lease_ms: i64,
         limit: u32,
@@ -434,8 +465,47 @@ pub trait Store: Send + Sync {
 
     fn event_processed<'a>(&'a self, event: &'a EventKey) -> StoreFuture<'a, bool>;
 
-    /// Every drill in briefing, live or wrap-up, with its turns.
-    fn load_live_drills(&self) -> StoreFuture<'_, Vec<LoadedDrill>>;
+    /// Every drill in briefing, live or wrap-up on one of `platforms`, with its turns. An
+    /// instance serves some platforms; it never picks up a drill it could not talk to.
+    fn load_live_drills<'a>(&'a self, platforms: &'a [String])
+    -> StoreFuture<'a, Vec<LoadedDrill>>;
+
+    /// The unfinished drill in a chat thread, if any. `channel` narrows the search where
+    /// thread ids are unique only within a channel (Slack).
+    fn live_drill_in<'a>(
+        &'a self,
+        platform: &'a str,
+        thread: &'a str,
+        channel: Option<&'a str>,
+    ) -> StoreFuture<'a, Option<DrillRecord>>;
+
+    /// The unfinished drill `person` is the candidate in, in this workspace, if any.
+    fn live_drill_of<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        person: &'a PersonRef,
+    ) -> StoreFuture<'a, Option<DrillRecord>>;
+
+    /// How many drills `person` has been the candidate in, in this workspace, created at
+    /// or after `since`: the count a daily limit is checked against.
+    fn drills_since<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        person: &'a PersonRef,
+        since: EpochMillis,
+    ) -> StoreFuture<'a, u32>;
+
+    /// The workspace's settings (defaults where none were chosen).
+    fn workspace_config<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+    ) -> StoreFuture<'a, WorkspaceConfig>;
+
+    fn set_workspace_config<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        config: &'a WorkspaceConfig,
+    ) -> StoreFuture<'a, ()>;
 
     fn load_drill<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, LoadedDrill>;
 

@@ -115,6 +115,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
                     person: PersonRef::terminal(&settings.terminal_user),
                     role: Role::Candidate,
                 }],
+                place: None,
             };
             Some(Journal::begin(store, &new).await.context("saving the new drill")?)
         };

@@ -59,10 +59,32 @@ pub(crate) fn parse_role(s: &str) -> Result<Role, Failure> {
 }
 
 /// The columns `drill_from_row` reads, joined with the drill's workspace.
-pub(crate) const DRILL_SELECT: &str = "SELECT d.id, d.workspace_id, w.platform, d.scenario_id, d.mode, d.difficulty, d.phase, \
-     d.time_limit_s, d.max_turns, d.seed, d.created_at, d.started_at, d.ends_at, d.clock_at, \
-     d.next_due_at, d.version \
+pub(crate) const DRILL_SELECT: &str = "SELECT d.id, d.workspace_id, w.platform, \
+     w.external_id AS workspace_external_id, d.channel_id, d.thread_id, d.scenario_id, d.mode, \
+     d.difficulty, d.phase, d.time_limit_s, d.max_turns, d.seed, d.created_at, d.started_at, \
+     d.ends_at, d.clock_at, d.next_due_at, d.version \
      FROM drills d JOIN workspaces w ON w.id = d.workspace_id";
+
+/// How many platforms one query can be narrowed to (`platform IN ($a, $b, ...)`); Spar
+/// knows three, so one instance never serves more.
+pub(crate) const PLATFORM_SLOTS: usize = 4;
+
+/// The platforms as that many bind values, unused slots NULL (which `IN` never matches).
+pub(crate) fn platform_slots(
+    platforms: &[String],
+) -> Result<[Option<&str>; PLATFORM_SLOTS], Failure> {
+    if platforms.len() > PLATFORM_SLOTS {
+        return Err(Failure::Store(StoreError::Other(format!(
+            "at most {PLATFORM_SLOTS} platforms can be served at once, not {}",
+            platforms.len()
+        ))));
+    }
+    let mut slots = [None; PLATFORM_SLOTS];
+    for (slot, platform) in slots.iter_mut().zip(platforms) {
+        *slot = Some(platform.as_str());
+    }
+    Ok(slots)
+}
 
 /// Implements `Store` for a backend struct with a `pool` field and an inherent
 /// `write_tx()` that begins a transaction which will write.
@@ -79,7 +101,7 @@ macro_rules! impl_store {
             use super::*;
             use $crate::store::now_ms;
             use $crate::store::queries::{
-                corrupt, parse_mode, parse_phase, parse_role, Failure, DRILL_SELECT,
+                corrupt, parse_mode, parse_phase, parse_role, platform_slots, Failure, DRILL_SELECT,
             };
             use spar_core::drill::{DrillSettings, Phase};
             use spar_core::store::*;
@@ -100,10 +122,17 @@ macro_rules! impl_store {
                 let phase: String = row.try_get("phase")?;
                 let time_limit_s: i64 = row.try_get("time_limit_s")?;
                 let max_turns: i64 = row.try_get("max_turns")?;
+                let channel: Option<String> = row.try_get("channel_id")?;
+                let thread: Option<String> = row.try_get("thread_id")?;
                 Ok(DrillRecord {
                     id: DrillId(row.try_get("id")?),
                     workspace_id: row.try_get("workspace_id")?,
                     platform: row.try_get("platform")?,
+                    workspace_external_id: row.try_get("workspace_external_id")?,
+                    place: match (channel, thread) {
+                        (Some(channel), Some(thread)) => Some(ChatPlace { channel, thread }),
+                        _ => None,
+                    },
                     settings: DrillSettings {
                         scenario_id: row.try_get("scenario_id")?,
                         difficulty: difficulty
@@ -347,8 +376,9 @@ macro_rules! impl_store {
                             let workspace = workspace_id(&mut tx, &drill.workspace).await?;
                             sqlx::query(
                                 "INSERT INTO drills (id, workspace_id, scenario_id, mode, difficulty, \
-                                 phase, time_limit_s, max_turns, seed, created_at, clock_at, version) \
-                                 VALUES ($1, $2, $3, $4, $5, 'briefing', $6, $7, $8, $9, $9, 0)",
+                                 phase, time_limit_s, max_turns, seed, created_at, clock_at, version, \
+                                 channel_id, thread_id) \
+                                 VALUES ($1, $2, $3, $4, $5, 'briefing', $6, $7, $8, $9, $9, 0, $10, $11)",
                             )
                             .bind(drill.id.as_str())
                             .bind(workspace)
@@ -359,6 +389,8 @@ macro_rules! impl_store {
                             .bind(i64::from(drill.settings.max_turns))
                             .bind(drill.seed)
                             .bind(drill.created_at)
+                            .bind(drill.place.as_ref().map(|p| p.channel.as_str()))
+                            .bind(drill.place.as_ref().map(|p| p.thread.as_str()))
                             .execute(&mut *tx)
                             .await?;
                             for participant in &drill.participants {
@@ -538,17 +570,23 @@ macro_rules! impl_store {
                 fn claim_due_timers<'a>(
                     &'a self,
                     owner: &'a str,
+                    platforms: &'a [String],
                     now: EpochMillis,
                     lease_ms: i64,
                     limit: u32,
                 ) -> StoreFuture<'a, Vec<DueTimer>> {
                     Box::pin(async move {
                         let run = typed(async {
+                            let [p1, p2, p3, p4] = platform_slots(platforms)?;
                             let rows = sqlx::query($claim_sql)
                                 .bind(owner)
                                 .bind(now.saturating_add(lease_ms))
                                 .bind(now)
                                 .bind(i64::from(limit))
+                                .bind(p1)
+                                .bind(p2)
+                                .bind(p3)
+                                .bind(p4)
                                 .fetch_all(&self.pool)
                                 .await?;
                             let mut due = rows
@@ -712,14 +750,24 @@ macro_rules! impl_store {
                     })
                 }
 
-                fn load_live_drills(&self) -> StoreFuture<'_, Vec<LoadedDrill>> {
+                fn load_live_drills<'a>(
+                    &'a self,
+                    platforms: &'a [String],
+                ) -> StoreFuture<'a, Vec<LoadedDrill>> {
                     Box::pin(async move {
                         let run = typed(async {
+                            let [p1, p2, p3, p4] = platform_slots(platforms)?;
                             let mut conn = self.pool.acquire().await?;
                             let ids: Vec<String> = sqlx::query_scalar(
-                                "SELECT id FROM drills WHERE phase IN ('briefing', 'live', 'wrap_up') \
-                                 ORDER BY created_at, id",
+                                "SELECT d.id FROM drills d JOIN workspaces w ON w.id = d.workspace_id \
+                                 WHERE d.phase IN ('briefing', 'live', 'wrap_up') \
+                                 AND w.platform IN ($1, $2, $3, $4) \
+                                 ORDER BY d.created_at, d.id",
                             )
+                            .bind(p1)
+                            .bind(p2)
+                            .bind(p3)
+                            .bind(p4)
                             .fetch_all(&mut *conn)
                             .await?;
                             let mut drills = Vec::with_capacity(ids.len());
@@ -979,6 +1027,150 @@ macro_rules! impl_store {
                             .bind(to)
                             .bind(text)
                             .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                            tx.commit().await?;
+                            Ok(())
+                        });
+                        run.await.map_err(StoreError::from)
+                    })
+                }
+
+                fn live_drill_in<'a>(
+                    &'a self,
+                    platform: &'a str,
+                    thread: &'a str,
+                    channel: Option<&'a str>,
+                ) -> StoreFuture<'a, Option<DrillRecord>> {
+                    Box::pin(async move {
+                        let run = typed(async {
+                            let row = sqlx::query(AssertSqlSafe(format!(
+                                "{DRILL_SELECT} WHERE d.thread_id = $1 AND w.platform = $2 \
+                                 AND (CAST($3 AS TEXT) IS NULL OR d.channel_id = $3) \
+                                 AND d.phase IN ('briefing', 'live', 'wrap_up') \
+                                 ORDER BY d.created_at DESC LIMIT 1"
+                            )))
+                            .bind(thread)
+                            .bind(platform)
+                            .bind(channel)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            row.as_ref().map(drill_from_row).transpose()
+                        });
+                        run.await.map_err(StoreError::from)
+                    })
+                }
+
+                fn live_drill_of<'a>(
+                    &'a self,
+                    workspace: &'a WorkspaceRef,
+                    person: &'a PersonRef,
+                ) -> StoreFuture<'a, Option<DrillRecord>> {
+                    Box::pin(async move {
+                        let run = typed(async {
+                            let row = sqlx::query(AssertSqlSafe(format!(
+                                "{DRILL_SELECT} \
+                                 JOIN participants pa ON pa.drill_id = d.id AND pa.role = 'candidate' \
+                                 JOIN people p ON p.id = pa.person_id \
+                                 WHERE w.platform = $1 AND w.external_id = $2 \
+                                 AND p.platform = $3 AND p.platform_user_id = $4 \
+                                 AND d.phase IN ('briefing', 'live', 'wrap_up') \
+                                 ORDER BY d.created_at DESC LIMIT 1"
+                            )))
+                            .bind(&workspace.platform)
+                            .bind(&workspace.external_id)
+                            .bind(&person.platform)
+                            .bind(&person.platform_user_id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            row.as_ref().map(drill_from_row).transpose()
+                        });
+                        run.await.map_err(StoreError::from)
+                    })
+                }
+
+                fn drills_since<'a>(
+                    &'a self,
+                    workspace: &'a WorkspaceRef,
+                    person: &'a PersonRef,
+                    since: EpochMillis,
+                ) -> StoreFuture<'a, u32> {
+                    Box::pin(async move {
+                        let run = typed(async {
+                            let count: i64 = sqlx::query_scalar(
+                                "SELECT COUNT(*) FROM drills d \
+                                 JOIN workspaces w ON w.id = d.workspace_id \
+                                 JOIN participants pa ON pa.drill_id = d.id AND pa.role = 'candidate' \
+                                 JOIN people p ON p.id = pa.person_id \
+                                 WHERE w.platform = $1 AND w.external_id = $2 \
+                                 AND p.platform = $3 AND p.platform_user_id = $4 \
+                                 AND d.created_at >= $5",
+                            )
+                            .bind(&workspace.platform)
+                            .bind(&workspace.external_id)
+                            .bind(&person.platform)
+                            .bind(&person.platform_user_id)
+                            .bind(since)
+                            .fetch_one(&self.pool)
+                            .await?;
+                            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+                        });
+                        run.await.map_err(StoreError::from)
+                    })
+                }
+
+                fn workspace_config<'a>(
+                    &'a self,
+                    workspace: &'a WorkspaceRef,
+                ) -> StoreFuture<'a, WorkspaceConfig> {
+                    Box::pin(async move {
+                        let run = typed(async {
+                            let row = sqlx::query(
+                                "SELECT drill_channel, public_threads, default_difficulty, daily_limit \
+                                 FROM workspaces WHERE platform = $1 AND external_id = $2",
+                            )
+                            .bind(&workspace.platform)
+                            .bind(&workspace.external_id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            let Some(row) = row else {
+                                return Ok(WorkspaceConfig::default());
+                            };
+                            let difficulty: Option<String> = row.try_get("default_difficulty")?;
+                            let limit: Option<i64> = row.try_get("daily_limit")?;
+                            Ok(WorkspaceConfig {
+                                drill_channel: row.try_get("drill_channel")?,
+                                public_threads: row.try_get("public_threads")?,
+                                default_difficulty: difficulty
+                                    .map(|d| d.parse::<Difficulty>().map_err(|e| corrupt(e.to_string())))
+                                    .transpose()?,
+                                daily_limit: limit
+                                    .map(|l| u32::try_from(l).map_err(|_| corrupt("daily limit out of range")))
+                                    .transpose()?,
+                            })
+                        });
+                        run.await.map_err(StoreError::from)
+                    })
+                }
+
+                fn set_workspace_config<'a>(
+                    &'a self,
+                    workspace: &'a WorkspaceRef,
+                    config: &'a WorkspaceConfig,
+                ) -> StoreFuture<'a, ()> {
+                    Box::pin(async move {
+                        let run = typed(async {
+                            let mut tx = self.write_tx().await?;
+                            let id = workspace_id(&mut tx, workspace).await?;
+                            sqlx::query(
+                                "UPDATE workspaces SET drill_channel = $1, public_threads = $2, \
+                                 default_difficulty = $3, daily_limit = $4 WHERE id = $5",
+                            )
+                            .bind(config.drill_channel.as_deref())
+                            .bind(config.public_threads)
+                            .bind(config.default_difficulty.map(|d| d.as_str()))
+                            .bind(config.daily_limit.map(i64::from))
+                            .bind(id)
                             .execute(&mut *tx)
                             .await?;
                             tx.commit().await?;

@@ -18,6 +18,7 @@ const CLAIM_SQL: &str = "UPDATE drills SET lease_owner = $1, lease_until = $2 \
          WHERE next_due_at IS NOT NULL AND next_due_at <= $3 \
          AND phase IN ('briefing', 'live', 'wrap_up') \
          AND (lease_until IS NULL OR lease_until <= $3) \
+         AND workspace_id IN (SELECT id FROM workspaces WHERE platform IN ($5, $6, $7, $8)) \
          ORDER BY next_due_at LIMIT $4) \
      RETURNING id, next_due_at";
 

@@ -5,7 +5,7 @@
 //! against a fresh SQLite file and a fresh PostgreSQL database (`SPAR_TEST_POSTGRES_URL`;
 //! skipped, with a note, when unset).
 
-use spar::engine::{DrillEffects, Engine, Journal};
+use spar::engine::{DrillEffects, Engine, Journal, Sender};
 use spar_core::drill::Drill;
 use spar_core::drill::{DrillSettings, Effect, Event, Mode, Phase};
 use spar_core::store::*;
@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Barrier;
 
+mod chat;
 mod interleave;
+use chat::*;
 use interleave::Interleaved;
 
 const T0: i64 = 1_800_000_000_000;
@@ -182,7 +184,19 @@ on_both_backends!(
     an_export_can_be_read_back_as_a_transcript,
     a_redelivered_platform_event_id_is_recognised,
     a_drill_run_in_process_is_saved_turn_by_turn_with_its_scorecard,
+    a_chat_drill_is_found_by_its_thread_and_by_its_candidate,
+    a_members_drills_are_counted_for_the_daily_limit,
+    a_workspace_keeps_what_its_admins_chose,
+    a_stranger_cannot_speak_in_a_drill_and_two_observers_stay_two_people,
+    a_person_cannot_speak_for_the_engines_antagonist,
+    an_instance_takes_on_only_the_drills_of_the_platforms_it_serves,
+    a_drill_failing_in_a_sweep_costs_the_others_nothing,
 );
+
+/// The platforms the store tests' drills are on.
+fn terminal() -> Vec<String> {
+    vec!["terminal".to_string()]
+}
 
 fn person(id: &str) -> PersonRef {
     PersonRef {
@@ -209,6 +223,7 @@ fn new_drill(candidate: &str, created_at: i64) -> NewDrill {
             person: person(candidate),
             role: Role::Candidate,
         }],
+        place: None,
     }
 }
 
@@ -249,13 +264,14 @@ async fn live_drill(engine: &Engine, candidate: &str) -> DrillId {
         .await
         .expect("create");
     engine
-        .handle(&drill.id, None, Event::Start, T0)
+        .handle(&drill.id, None, Sender::System, Event::Start, T0)
         .await
         .expect("start");
     engine
         .handle(
             &drill.id,
             None,
+            Sender::System,
             Event::AntagonistSaid("The date holds.".into()),
             T0 + 2 * S,
         )
@@ -337,12 +353,13 @@ async fn a_phase_change_from_a_stale_version_is_a_conflict(db: &TestDb) {
 }
 
 async fn a_candidate_turn_is_committed_before_the_antagonist_is_asked(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let drill = live_drill(&engine, "ana").await;
     let effects = engine
         .handle(
             &drill,
             Some("m1"),
+            Sender::System,
             Event::CandidateSaid("What drives the date?".into()),
             T0 + 10 * S,
         )
@@ -365,12 +382,13 @@ async fn a_candidate_turn_is_committed_before_the_antagonist_is_asked(db: &TestD
 
 async fn after_a_restart_live_drills_come_back_with_their_turns_and_a_rearmed_timer(db: &TestDb) {
     let drill = {
-        let engine = Engine::new(db.open().await, "before");
+        let engine = Engine::new(db.open().await, "before", &["terminal"]);
         let drill = live_drill(&engine, "ana").await;
         engine
             .handle(
                 &drill,
                 Some("m1"),
+                Sender::System,
                 Event::CandidateSaid("Can we look at p99?".into()),
                 T0 + 10 * S,
             )
@@ -379,8 +397,8 @@ async fn after_a_restart_live_drills_come_back_with_their_turns_and_a_rearmed_ti
         drill
         // The process dies here, with the antagonist's reply still owed.
     };
-    let engine = Engine::new(db.open().await, "after");
-    let recovered = engine.recover(T0 + 400 * S).await.expect("recover");
+    let engine = Engine::new(db.open().await, "after", &["terminal"]);
+    let recovered = engine.recover(T0 + 400 * S).await.expect("recover").drills;
     assert_eq!(recovered.len(), 1);
     assert_eq!(recovered[0].drill, drill);
     assert_eq!(
@@ -405,6 +423,7 @@ async fn after_a_restart_live_drills_come_back_with_their_turns_and_a_rearmed_ti
         .handle(
             &drill,
             Some("m1"),
+            Sender::System,
             Event::CandidateSaid("Can we look at p99?".into()),
             T0 + 401 * S,
         )
@@ -425,15 +444,15 @@ async fn after_a_restart_live_drills_come_back_with_their_turns_and_a_rearmed_ti
 }
 
 async fn a_redelivered_event_is_applied_once(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let drill = live_drill(&engine, "ana").await;
     let say = || Event::CandidateSaid("Which customers see it?".into());
     let first = engine
-        .handle(&drill, Some("evt-1"), say(), T0 + 10 * S)
+        .handle(&drill, Some("evt-1"), Sender::System, say(), T0 + 10 * S)
         .await
         .expect("first");
     let second = engine
-        .handle(&drill, Some("evt-1"), say(), T0 + 11 * S)
+        .handle(&drill, Some("evt-1"), Sender::System, say(), T0 + 11 * S)
         .await
         .expect("second");
     assert_eq!(asks(&first), 1);
@@ -443,8 +462,8 @@ async fn a_redelivered_event_is_applied_once(db: &TestDb) {
 }
 
 async fn two_engines_racing_the_same_event_apply_it_once(db: &TestDb) {
-    let a = Arc::new(Engine::new(db.open().await, "a"));
-    let b = Arc::new(Engine::new(db.open().await, "b"));
+    let a = Arc::new(Engine::new(db.open().await, "a", &["terminal"]));
+    let b = Arc::new(Engine::new(db.open().await, "b", &["terminal"]));
     for round in 0..5 {
         let drill = live_drill(&a, "ana").await;
         let barrier = Arc::new(Barrier::new(2));
@@ -457,6 +476,7 @@ async fn two_engines_racing_the_same_event_apply_it_once(db: &TestDb) {
                     .handle(
                         &drill,
                         Some(&event_id),
+                        Sender::System,
                         Event::CandidateSaid("Where does the p99 come from?".into()),
                         T0 + 10 * S,
                     )
@@ -478,13 +498,14 @@ async fn two_engines_racing_the_same_event_apply_it_once(db: &TestDb) {
 }
 
 async fn two_engines_answering_the_same_turn_store_one_reply(db: &TestDb) {
-    let a = Arc::new(Engine::new(db.open().await, "a"));
-    let b = Arc::new(Engine::new(db.open().await, "b"));
+    let a = Arc::new(Engine::new(db.open().await, "a", &["terminal"]));
+    let b = Arc::new(Engine::new(db.open().await, "b", &["terminal"]));
     for round in 0..5 {
         let drill = live_drill(&a, "ana").await;
         a.handle(
             &drill,
             None,
+            Sender::System,
             Event::CandidateSaid("Which batch size?".into()),
             T0 + 10 * S,
         )
@@ -501,6 +522,7 @@ async fn two_engines_answering_the_same_turn_store_one_reply(db: &TestDb) {
                     .handle(
                         &drill,
                         Some(&format!("reply-{round}-{name}")),
+                        Sender::System,
                         Event::AntagonistSaid(format!("Reply from {name}.")),
                         T0 + 12 * S,
                     )
@@ -524,8 +546,8 @@ async fn two_engines_answering_the_same_turn_store_one_reply(db: &TestDb) {
 }
 
 async fn two_engines_racing_different_events_lose_no_turn(db: &TestDb) {
-    let a = Arc::new(Engine::new(db.open().await, "a"));
-    let b = Arc::new(Engine::new(db.open().await, "b"));
+    let a = Arc::new(Engine::new(db.open().await, "a", &["terminal"]));
+    let b = Arc::new(Engine::new(db.open().await, "b", &["terminal"]));
     let drill = live_drill(&a, "ana").await;
     let barrier = Arc::new(Barrier::new(2));
     let tasks = [("a", a.clone()), ("b", b.clone())].map(|(name, engine)| {
@@ -538,6 +560,7 @@ async fn two_engines_racing_different_events_lose_no_turn(db: &TestDb) {
                     .handle(
                         &drill,
                         Some(&format!("{name}-{i}")),
+                        Sender::System,
                         Event::CandidateSaid(format!("{name} says {i}")),
                         T0 + 10 * S,
                     )
@@ -560,8 +583,8 @@ async fn two_engines_racing_different_events_lose_no_turn(db: &TestDb) {
 }
 
 async fn two_engines_firing_due_timers_fire_each_drill_once(db: &TestDb) {
-    let a = Arc::new(Engine::new(db.open().await, "a"));
-    let b = Arc::new(Engine::new(db.open().await, "b"));
+    let a = Arc::new(Engine::new(db.open().await, "a", &["terminal"]));
+    let b = Arc::new(Engine::new(db.open().await, "b", &["terminal"]));
     let mut drills = Vec::new();
     for _ in 0..8 {
         drills.push(live_drill(&a, "ana").await);
@@ -577,7 +600,7 @@ async fn two_engines_firing_due_timers_fire_each_drill_once(db: &TestDb) {
     });
     let mut fired = Vec::new();
     for task in tasks {
-        fired.extend(task.await.expect("task").expect("fire"));
+        fired.extend(task.await.expect("task").expect("fire").drills);
     }
     let mut ids: Vec<_> = fired.iter().map(|f| f.drill.clone()).collect();
     ids.sort();
@@ -591,37 +614,49 @@ async fn two_engines_firing_due_timers_fire_each_drill_once(db: &TestDb) {
             f.effects
         );
     }
-    assert!(a.fire_due_timers(due).await.expect("again").is_empty());
-    assert!(b.fire_due_timers(due).await.expect("again").is_empty());
+    assert!(
+        a.fire_due_timers(due)
+            .await
+            .expect("again")
+            .drills
+            .is_empty()
+    );
+    assert!(
+        b.fire_due_timers(due)
+            .await
+            .expect("again")
+            .drills
+            .is_empty()
+    );
 }
 
 async fn a_claimed_timer_is_taken_over_only_after_its_lease_expires(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let drill = live_drill(&engine, "ana").await;
     let store = engine.store();
     let due = T0 + 360 * S;
     let claimed = store
-        .claim_due_timers("crashed", due, 30 * S, 10)
+        .claim_due_timers("crashed", &terminal(), due, 30 * S, 10)
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
     assert!(
         store
-            .claim_due_timers("other", due + S, 30 * S, 10)
+            .claim_due_timers("other", &terminal(), due + S, 30 * S, 10)
             .await
             .expect("claim")
             .is_empty(),
         "a live claim is respected"
     );
     let taken = store
-        .claim_due_timers("other", due + 30 * S, 30 * S, 10)
+        .claim_due_timers("other", &terminal(), due + 30 * S, 30 * S, 10)
         .await
         .expect("claim");
     assert_eq!(taken, vec![DueTimer { drill, due_at: due }]);
 }
 
 async fn a_recovery_claim_is_taken_over_only_after_its_lease_expires(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a")
+    let engine = Engine::new(db.open().await, "a", &["terminal"])
         // Its own requests (the opener) claim nothing, so the claims below start free.
         .with_recovery_lease(Duration::ZERO);
     let drill = live_drill(&engine, "ana").await;
@@ -663,13 +698,14 @@ async fn a_recovery_claim_is_taken_over_only_after_its_lease_expires(db: &TestDb
 /// antagonist for the reply, or before it came.
 async fn drill_owed_a_reply(db: &TestDb) -> DrillId {
     // Asking took the recovery claim until 0:15; the recoveries below all come later.
-    let crashed =
-        Engine::new(db.open().await, "crashed").with_recovery_lease(Duration::from_secs(5));
+    let crashed = Engine::new(db.open().await, "crashed", &["terminal"])
+        .with_recovery_lease(Duration::from_secs(5));
     let drill = live_drill(&crashed, "ana").await;
     let effects = crashed
         .handle(
             &drill,
             Some(&format!("m1-{drill}")),
+            Sender::System,
             Event::CandidateSaid("Which customers see the p99?".into()),
             T0 + 10 * S,
         )
@@ -698,13 +734,14 @@ async fn two_instances_recovering_together_ask_for_each_owed_reply_once(db: &Tes
         drills.push(drill_owed_a_reply(db).await);
     }
     // A rolling deploy: two instances, each with its own connections, start at once.
-    let a = Engine::new(db.open().await, "a");
-    let b = Engine::new(db.open().await, "b");
+    let a = Engine::new(db.open().await, "a", &["terminal"]);
+    let b = Engine::new(db.open().await, "b", &["terminal"]);
     let (from_a, from_b) = tokio::join!(a.recover(T0 + 60 * S), b.recover(T0 + 60 * S));
     let recovered: Vec<DrillEffects> = from_a
         .expect("a recovers")
+        .drills
         .into_iter()
-        .chain(from_b.expect("b recovers"))
+        .chain(from_b.expect("b recovers").drills)
         .collect();
     for drill in &drills {
         assert_eq!(
@@ -717,25 +754,26 @@ async fn two_instances_recovering_together_ask_for_each_owed_reply_once(db: &Tes
 
 async fn a_second_recovery_within_the_lease_asks_for_nothing(db: &TestDb) {
     let drill = drill_owed_a_reply(db).await;
-    let first = Engine::new(db.open().await, "first");
-    let recovered = first.recover(T0 + 60 * S).await.expect("recover");
+    let first = Engine::new(db.open().await, "first", &["terminal"]);
+    let recovered = first.recover(T0 + 60 * S).await.expect("recover").drills;
     assert_eq!(
         asks_for(&recovered, &drill),
         1,
         "the reply owed is asked for"
     );
     // Another instance starts a few seconds later, while the reply is still coming.
-    let second = Engine::new(db.open().await, "second");
-    let recovered = second.recover(T0 + 65 * S).await.expect("recover");
+    let second = Engine::new(db.open().await, "second", &["terminal"]);
+    let recovered = second.recover(T0 + 65 * S).await.expect("recover").drills;
     assert_eq!(asks_for(&recovered, &drill), 0, "{recovered:?}");
     // Nor does the first instance ask again if it recovers once more.
-    let recovered = first.recover(T0 + 66 * S).await.expect("recover");
+    let recovered = first.recover(T0 + 66 * S).await.expect("recover").drills;
     assert_eq!(asks_for(&recovered, &drill), 0, "{recovered:?}");
     // The reply arrives and is kept: the drill moved on in the meantime.
     first
         .handle(
             &drill,
             Some("reply-1"),
+            Sender::System,
             Event::AntagonistSaid("Mostly the EU tenants.".into()),
             T0 + 70 * S,
         )
@@ -746,12 +784,13 @@ async fn a_second_recovery_within_the_lease_asks_for_nothing(db: &TestDb) {
 }
 
 async fn an_instance_starting_while_a_reply_is_in_flight_leaves_it_to_the_asker(db: &TestDb) {
-    let live = Engine::new(db.open().await, "live");
+    let live = Engine::new(db.open().await, "live", &["terminal"]);
     let drill = live_drill(&live, "ana").await;
     let effects = live
         .handle(
             &drill,
             Some(&format!("m1-{drill}")),
+            Sender::System,
             Event::CandidateSaid("Which customers see the p99?".into()),
             T0 + 10 * S,
         )
@@ -759,8 +798,8 @@ async fn an_instance_starting_while_a_reply_is_in_flight_leaves_it_to_the_asker(
         .expect("say");
     assert_eq!(asks(&effects), 1, "the live instance asks for the reply");
     // Another instance starts two seconds later, while that reply is being written.
-    let starting = Engine::new(db.open().await, "starting");
-    let recovered = starting.recover(T0 + 12 * S).await.expect("recover");
+    let starting = Engine::new(db.open().await, "starting", &["terminal"]);
+    let recovered = starting.recover(T0 + 12 * S).await.expect("recover").drills;
     assert_eq!(asks_for(&recovered, &drill), 0, "{recovered:?}");
     // Had the live instance died with the request, the reply is asked for once its
     // claim runs out.
@@ -768,21 +807,22 @@ async fn an_instance_starting_while_a_reply_is_in_flight_leaves_it_to_the_asker(
     let recovered = starting
         .recover(T0 + 10 * S + lease)
         .await
-        .expect("recover");
+        .expect("recover")
+        .drills;
     assert_eq!(asks_for(&recovered, &drill), 1, "{recovered:?}");
 }
 
 async fn a_recovery_whose_instance_crashed_is_taken_over_once_its_lease_expires(db: &TestDb) {
     let drill = drill_owed_a_reply(db).await;
     let lease = Duration::from_secs(60);
-    let first = Engine::new(db.open().await, "first").with_recovery_lease(lease);
-    let recovered = first.recover(T0 + 20 * S).await.expect("recover");
+    let first = Engine::new(db.open().await, "first", &["terminal"]).with_recovery_lease(lease);
+    let recovered = first.recover(T0 + 20 * S).await.expect("recover").drills;
     assert_eq!(asks_for(&recovered, &drill), 1);
     // The first instance dies before the reply comes; the next one must not wait forever.
-    let next = Engine::new(db.open().await, "next").with_recovery_lease(lease);
-    let recovered = next.recover(T0 + 80 * S - 1).await.expect("recover");
+    let next = Engine::new(db.open().await, "next", &["terminal"]).with_recovery_lease(lease);
+    let recovered = next.recover(T0 + 80 * S - 1).await.expect("recover").drills;
     assert_eq!(asks_for(&recovered, &drill), 0, "the lease still runs");
-    let recovered = next.recover(T0 + 80 * S).await.expect("recover");
+    let recovered = next.recover(T0 + 80 * S).await.expect("recover").drills;
     assert_eq!(
         asks_for(&recovered, &drill),
         1,
@@ -803,7 +843,7 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    let live = Arc::new(Engine::new(db.open().await, "live"));
+    let live = Arc::new(Engine::new(db.open().await, "live", &["terminal"]));
     let raced = Arc::new(Mutex::new(None));
     let store = Interleaved::new(db.open().await, {
         let raced = raced.clone();
@@ -812,8 +852,8 @@ where
             *raced.lock().expect("lock") = Some(outcome);
         }
     });
-    let recovering = Engine::new(Arc::new(store), "recovering");
-    let recovered = recovering.recover(now).await.expect("recover");
+    let recovering = Engine::new(Arc::new(store), "recovering", &["terminal"]);
+    let recovered = recovering.recover(now).await.expect("recover").drills;
     let raced = raced
         .lock()
         .expect("lock")
@@ -825,7 +865,7 @@ where
 async fn a_recovery_that_loses_a_race_to_a_candidate_turn_leaves_the_reply_to_whoever_asked(
     db: &TestDb,
 ) {
-    let setup = Engine::new(db.open().await, "setup")
+    let setup = Engine::new(db.open().await, "setup", &["terminal"])
         // Its own requests (the opener) claim nothing, so the claims below start free.
         .with_recovery_lease(Duration::ZERO);
     // The antagonist spoke last, so no reply is owed when recovery claims the drill.
@@ -837,6 +877,7 @@ async fn a_recovery_that_loses_a_race_to_a_candidate_turn_leaves_the_reply_to_wh
             live.handle(
                 &drill,
                 Some("m1"),
+                Sender::System,
                 Event::CandidateSaid("What does the trace say?".into()),
                 T0 + 30 * S,
             )
@@ -869,6 +910,7 @@ async fn a_recovery_that_loses_a_race_to_a_reply_and_a_new_turn_leaves_the_new_r
             live.handle(
                 &drill,
                 Some("r1"),
+                Sender::System,
                 Event::AntagonistSaid("Mostly the EU tenants.".into()),
                 T0 + 20 * S,
             )
@@ -877,6 +919,7 @@ async fn a_recovery_that_loses_a_race_to_a_reply_and_a_new_turn_leaves_the_new_r
             live.handle(
                 &drill,
                 Some("m2"),
+                Sender::System,
                 Event::CandidateSaid("Since when?".into()),
                 T0 + 30 * S,
             )
@@ -907,6 +950,7 @@ async fn a_recovery_that_loses_a_race_still_asks_for_the_reply_nobody_else_asked
             live.handle(
                 &drill,
                 Some("m2"),
+                Sender::System,
                 Event::CandidateSaid("Hello?".into()),
                 T0 + 30 * S,
             )
@@ -932,7 +976,7 @@ async fn a_recovery_that_loses_a_race_to_the_deadline_leaves_the_debrief_to_whoe
     let deadline = T0 + 480 * S;
     let (recovered, theirs) = recover_losing_a_race(db, deadline, move |live| async move {
         // The live instance's timer fires at the deadline and ends the drill first.
-        live.fire_due_timers(deadline).await.expect("fire")
+        live.fire_due_timers(deadline).await.expect("fire").drills
     })
     .await;
     let theirs: usize = theirs
@@ -956,10 +1000,10 @@ async fn a_recovery_that_loses_a_race_still_debriefs_a_drill_that_ended_before_i
 ) {
     let drill = drill_owed_a_reply(db).await;
     // Ending it claimed the drill until 0:25, for the debrief that never came.
-    let crashed =
-        Engine::new(db.open().await, "crashed").with_recovery_lease(Duration::from_secs(5));
+    let crashed = Engine::new(db.open().await, "crashed", &["terminal"])
+        .with_recovery_lease(Duration::from_secs(5));
     let ended = crashed
-        .handle(&drill, Some("end"), Event::End, T0 + 20 * S)
+        .handle(&drill, Some("end"), Sender::System, Event::End, T0 + 20 * S)
         .await
         .expect("end");
     // The instance that ended the drill died before debriefing it.
@@ -971,6 +1015,7 @@ async fn a_recovery_that_loses_a_race_still_debriefs_a_drill_that_ended_before_i
             live.handle(
                 &drill,
                 Some("late"),
+                Sender::System,
                 Event::CandidateSaid("One more thing.".into()),
                 T0 + 30 * S,
             )
@@ -989,18 +1034,23 @@ async fn a_recovery_that_loses_a_race_still_debriefs_a_drill_that_ended_before_i
 }
 
 async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_ends(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let drill = live_drill(&engine, "ana").await;
     engine
         .handle(
             &drill,
             None,
+            Sender::System,
             Event::CandidateSaid("hello".into()),
             T0 + 5 * S,
         )
         .await
         .expect("say");
-    let fired = engine.fire_due_timers(T0 + 360 * S).await.expect("fire");
+    let fired = engine
+        .fire_due_timers(T0 + 360 * S)
+        .await
+        .expect("fire")
+        .drills;
     assert_eq!(fired.len(), 1);
     let record = engine
         .store()
@@ -1010,7 +1060,11 @@ async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_
         .record;
     assert_eq!(record.next_due_at, Some(T0 + 450 * S));
     engine.fire_due_timers(T0 + 450 * S).await.expect("fire");
-    let ended = engine.fire_due_timers(T0 + 480 * S).await.expect("fire");
+    let ended = engine
+        .fire_due_timers(T0 + 480 * S)
+        .await
+        .expect("fire")
+        .drills;
     assert!(ended[0].effects.contains(&Effect::Debrief));
     let record = engine
         .store()
@@ -1023,7 +1077,7 @@ async fn a_timer_that_fired_moves_to_the_next_warning_and_clears_when_the_drill_
 }
 
 async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let store = engine.store().clone();
     // Alice practises; her drill is scored, costs tokens, and gets feedback.
     let hers = live_drill(&engine, "alice").await;
@@ -1031,6 +1085,7 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
         .handle(
             &hers,
             None,
+            Sender::System,
             Event::CandidateSaid("alice-said: p99 is up".into()),
             T0 + 9 * S,
         )
@@ -1056,13 +1111,14 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
     });
     let his = engine.start_drill(&his_new).await.expect("create").id;
     engine
-        .handle(&his, None, Event::Start, T0)
+        .handle(&his, None, Sender::System, Event::Start, T0)
         .await
         .expect("start");
     engine
         .handle(
             &his,
             None,
+            Sender::System,
             Event::ObserverSaid("alice-said: watch the tone".into()),
             T0 + S,
         )
@@ -1072,6 +1128,7 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
         .handle(
             &his,
             None,
+            Sender::System,
             Event::CandidateSaid("bob-said: fine".into()),
             T0 + 2 * S,
         )
@@ -1168,7 +1225,7 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
 }
 
 async fn history_lists_drills_newest_first_with_scores_flags_and_tokens(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let store = engine.store().clone();
     let older = live_drill(&engine, "ana").await;
     store
@@ -1189,7 +1246,7 @@ async fn history_lists_drills_newest_first_with_scores_flags_and_tokens(db: &Tes
         .expect("create")
         .id;
     engine
-        .handle(&newer, None, Event::Start, T0 + 3600 * S)
+        .handle(&newer, None, Sender::System, Event::Start, T0 + 3600 * S)
         .await
         .expect("start");
     let someone_else = live_drill(&engine, "bob").await;
@@ -1215,7 +1272,7 @@ async fn history_lists_drills_newest_first_with_scores_flags_and_tokens(db: &Tes
 }
 
 async fn scores_come_back_oldest_first_with_their_dimensions(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let store = engine.store().clone();
     for (i, overall) in [1u8, 3, 2].into_iter().enumerate() {
         let id = engine
@@ -1243,12 +1300,13 @@ async fn scores_come_back_oldest_first_with_their_dimensions(db: &TestDb) {
 }
 
 async fn an_export_can_be_read_back_as_a_transcript(db: &TestDb) {
-    let engine = Engine::new(db.open().await, "a");
+    let engine = Engine::new(db.open().await, "a", &["terminal"]);
     let drill = live_drill(&engine, "ana").await;
     engine
         .handle(
             &drill,
             None,
+            Sender::System,
             Event::CandidateSaid("Show me the trace.".into()),
             T0 + 20 * S,
         )

@@ -82,11 +82,13 @@ impl Store for Interleaved {
     fn claim_due_timers<'a>(
         &'a self,
         owner: &'a str,
+        platforms: &'a [String],
         now: EpochMillis,
         lease_ms: i64,
         limit: u32,
     ) -> StoreFuture<'a, Vec<DueTimer>> {
-        self.inner.claim_due_timers(owner, now, lease_ms, limit)
+        self.inner
+            .claim_due_timers(owner, platforms, now, lease_ms, limit)
     }
 
     fn release_timer<'a>(&'a self, drill: &'a DrillId, owner: &'a str) -> StoreFuture<'a, ()> {
@@ -124,8 +126,52 @@ impl Store for Interleaved {
         self.inner.event_processed(event)
     }
 
-    fn load_live_drills(&self) -> StoreFuture<'_, Vec<LoadedDrill>> {
-        self.inner.load_live_drills()
+    fn load_live_drills<'a>(
+        &'a self,
+        platforms: &'a [String],
+    ) -> StoreFuture<'a, Vec<LoadedDrill>> {
+        self.inner.load_live_drills(platforms)
+    }
+
+    fn live_drill_in<'a>(
+        &'a self,
+        platform: &'a str,
+        thread: &'a str,
+        channel: Option<&'a str>,
+    ) -> StoreFuture<'a, Option<DrillRecord>> {
+        self.inner.live_drill_in(platform, thread, channel)
+    }
+
+    fn live_drill_of<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        person: &'a PersonRef,
+    ) -> StoreFuture<'a, Option<DrillRecord>> {
+        self.inner.live_drill_of(workspace, person)
+    }
+
+    fn drills_since<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        person: &'a PersonRef,
+        since: EpochMillis,
+    ) -> StoreFuture<'a, u32> {
+        self.inner.drills_since(workspace, person, since)
+    }
+
+    fn workspace_config<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+    ) -> StoreFuture<'a, WorkspaceConfig> {
+        self.inner.workspace_config(workspace)
+    }
+
+    fn set_workspace_config<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        config: &'a WorkspaceConfig,
+    ) -> StoreFuture<'a, ()> {
+        self.inner.set_workspace_config(workspace, config)
     }
 
     fn load_drill<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, LoadedDrill> {
