@@ -3,7 +3,7 @@
 //! event is checked against who sent it, and one failing drill in a sweep costs the
 //! others nothing.
 
-use super::{Interleaved, S, T0, TestDb, asks, new_drill, person};
+use super::{Interleaved, S, T0, TestDb, asks, new_drill};
 use spar::engine::{Engine, EngineError, Sender};
 use spar_core::Role;
 use spar_core::drill::{Event, Mode, Phase};
