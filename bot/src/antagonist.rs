@@ -1,6 +1,7 @@
 //! Who plays the antagonist in a solo drill: the scripted engine from `spar-core`, or
-//! (when configured) an LLM that hands over to the scripted engine if it stops answering.
-//! Adapters ask for the next line and get text back.
+//! (when configured) a model that hands over to the scripted engine if it stops answering.
+//! One `Cast` serves every drill of a process, the terminal's and every chat thread's;
+//! what it must remember of one drill lives in that drill's `Play`.
 
 use crate::llm::{LlmError, OpenAiAntagonist, ReplySink, Usage};
 use spar_core::Scenario;
@@ -25,41 +26,42 @@ pub fn reading(signals: &Signals) -> Reading {
     }
 }
 
-/// The offline antagonist, deterministic for its seed.
+/// The offline antagonist: its lines are a function of the scenario, the difficulty, the
+/// drill's seed and the transcript, so a resumed drill continues exactly.
 pub struct Scripted {
     shared: SharedLines,
     scorer: Scorer,
-    seed: u64,
 }
 
 impl Scripted {
-    pub fn new(shared: SharedLines, scorer: Scorer, seed: u64) -> Scripted {
-        Scripted {
-            shared,
-            scorer,
-            seed,
-        }
+    pub fn new(shared: SharedLines, scorer: Scorer) -> Scripted {
+        Scripted { shared, scorer }
     }
 
-    pub fn next_line(&self, scenario: &Scenario, difficulty: Difficulty, turns: &[Turn]) -> String {
-        ScriptedAntagonist::new(scenario, &self.shared, difficulty, self.seed)
+    pub fn next_line(
+        &self,
+        scenario: &Scenario,
+        difficulty: Difficulty,
+        seed: u64,
+        turns: &[Turn],
+    ) -> String {
+        ScriptedAntagonist::new(scenario, &self.shared, difficulty, seed)
             .next_line(turns, |text| reading(&self.scorer.signals(text)))
             .text
     }
 }
 
-/// The antagonist of one drill.
-pub enum Antagonist {
-    Scripted(Box<Scripted>),
-    Llm(Box<LlmPlayer>),
+/// The antagonist players of a process: the scripted engine, and a model if configured.
+pub struct Cast {
+    scripted: Scripted,
+    model: Option<OpenAiAntagonist>,
 }
 
-/// A model playing the persona, with the scripted engine standing by.
-pub struct LlmPlayer {
-    pub model: OpenAiAntagonist,
-    pub scripted: Scripted,
-    /// Set once the model has failed a turn; the scripted engine plays from then on.
-    gave_up: bool,
+/// What the cast remembers of one drill.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Play {
+    /// Set once the model has failed a turn of this drill; the scripted engine plays on.
+    pub model_gave_up: bool,
 }
 
 /// One antagonist line, and what the adapter must know about how it came.
@@ -74,33 +76,50 @@ pub struct Line {
     pub notice: Option<String>,
 }
 
-impl Antagonist {
-    pub fn llm(model: OpenAiAntagonist, scripted: Scripted) -> Antagonist {
-        Antagonist::Llm(Box::new(LlmPlayer {
-            model,
+impl Cast {
+    pub fn scripted(scripted: Scripted) -> Cast {
+        Cast {
             scripted,
-            gave_up: false,
-        }))
+            model: None,
+        }
     }
 
-    /// The next line. With a model, the text streams into `sink`; if the model fails, the
-    /// scripted engine answers this turn and every later one, and `notice` says so once.
+    pub fn with_model(scripted: Scripted, model: OpenAiAntagonist) -> Cast {
+        Cast {
+            scripted,
+            model: Some(model),
+        }
+    }
+
+    /// The model's name, when one plays.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_ref().map(OpenAiAntagonist::model)
+    }
+
+    /// The next line of one drill. With a model, the text streams into `sink`; if the
+    /// model fails, the scripted engine answers this turn and every later one of the
+    /// drill, and `notice` says so once.
     pub async fn next_line<S: ReplySink + ?Sized>(
-        &mut self,
+        &self,
+        play: &mut Play,
         scenario: &Scenario,
         difficulty: Difficulty,
+        seed: u64,
         turns: &[Turn],
         sink: &mut S,
     ) -> Line {
-        let player = match self {
-            Antagonist::Scripted(s) => return scripted_line(s, scenario, difficulty, turns, None),
-            Antagonist::Llm(player) => player,
+        let scripted = |notice| Line {
+            text: self.scripted.next_line(scenario, difficulty, seed, turns),
+            streamed: false,
+            usage: None,
+            notice,
         };
-        if player.gave_up {
-            return scripted_line(&player.scripted, scenario, difficulty, turns, None);
-        }
-        let attempted = player.model.reply(scenario, difficulty, turns, sink).await;
-        let usage = Some((player.model.model().to_string(), attempted.usage));
+        let model = match &self.model {
+            Some(model) if !play.model_gave_up => model,
+            _ => return scripted(None),
+        };
+        let attempted = model.reply(scenario, difficulty, turns, sink).await;
+        let usage = Some((model.model().to_string(), attempted.usage));
         match attempted.result {
             Ok(text) => Line {
                 text,
@@ -112,33 +131,18 @@ impl Antagonist {
             // and the model gets the next one.
             Err(LlmError::OutOfCharacter) => Line {
                 usage,
-                ..scripted_line(&player.scripted, scenario, difficulty, turns, None)
+                ..scripted(None)
             },
             Err(e) => {
-                player.gave_up = true;
+                play.model_gave_up = true;
                 let notice = format!(
                     "The model is not answering ({e}); the scripted antagonist takes over."
                 );
                 Line {
                     usage,
-                    ..scripted_line(&player.scripted, scenario, difficulty, turns, Some(notice))
+                    ..scripted(Some(notice))
                 }
             }
         }
-    }
-}
-
-fn scripted_line(
-    scripted: &Scripted,
-    scenario: &Scenario,
-    difficulty: Difficulty,
-    turns: &[Turn],
-    notice: Option<String>,
-) -> Line {
-    Line {
-        text: scripted.next_line(scenario, difficulty, turns),
-        streamed: false,
-        usage: None,
-        notice,
     }
 }

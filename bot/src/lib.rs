@@ -6,10 +6,12 @@ pub mod chart;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod debrief;
 pub mod engine;
 pub mod failure;
 pub mod library;
 pub mod llm;
+pub mod notice;
 pub mod store;
 pub mod terminal;
 

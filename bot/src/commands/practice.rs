@@ -1,8 +1,9 @@
 //! `spar practice`: a drill in the terminal, on the embedded defaults unless configured.
 
-use crate::antagonist::{Antagonist, Scripted};
+use crate::antagonist::{Cast, Play, Scripted};
 use crate::cli::{ColourChoice, PracticeArgs};
 use crate::config::Settings;
+use crate::debrief::Debriefer;
 use crate::engine::Journal;
 use crate::failure::input_error;
 use crate::library;
@@ -52,9 +53,9 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
     let seed = args.seed.unwrap_or_else(clock_seed);
     let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
     let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
-    let scripted = Scripted::new(shared, scorer.clone(), seed);
+    let scripted = Scripted::new(shared, scorer.clone());
     let llm = LlmConfig::from_settings(&settings.llm)?;
-    let (mut antagonist, judge, playing) = match &llm {
+    let (cast, judge, playing) = match &llm {
         Some(config) => {
             let model = OpenAiAntagonist::new(config).context("setting up the model antagonist")?;
             let judge = OpenAiJudge::new(config).context("setting up the debrief judge")?;
@@ -62,15 +63,16 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
                 "Antagonist: model {} at {}; debrief judged by {}.",
                 config.model, config.base_url, config.judge_model
             );
-            (Antagonist::llm(model, scripted), Some(judge), playing)
+            (Cast::with_model(scripted, model), Some(judge), playing)
         }
         None => (
-            Antagonist::Scripted(Box::new(scripted)),
+            Cast::scripted(scripted),
             None,
             "Antagonist: scripted (offline). Set SPAR_LLM_MODEL to use a model.".to_string(),
         ),
     };
 
+    let debriefer = Debriefer::new(scorer, judge);
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut input = BufReader::new(tokio::io::stdin());
@@ -91,9 +93,10 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
         });
         let mut session = Session {
             scenario,
-            antagonist: &mut antagonist,
-            scorer: &scorer,
-            judge: judge.as_ref(),
+            cast: &cast,
+            play: Play::default(),
+            seed,
+            debriefer: &debriefer,
             style,
             clock,
             interactive,

@@ -4,12 +4,14 @@
 pub mod record;
 pub mod style;
 
-use crate::antagonist::Antagonist;
-use crate::llm::{OpenAiJudge, ReplySink, Usage};
-use spar_core::drill::{Drill, Effect, EndReason, Event, Millis, Notice};
+use crate::antagonist::{Cast, Play};
+use crate::debrief::Debriefer;
+use crate::llm::{ReplySink, Usage};
+use crate::notice::describe;
+use spar_core::drill::{Drill, Effect, Event, Millis};
 use spar_core::judge::{self, JudgedScorecard};
 use spar_core::scenario::Scenario;
-use spar_core::scoring::{Scorecard, Scorer};
+use spar_core::scoring::Scorecard;
 use spar_core::transcript::{Role, clock};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -159,10 +161,13 @@ impl<W: Write> ReplySink for StreamOut<'_, W> {
 
 pub struct Session<'a, W: Write> {
     pub scenario: &'a Scenario,
-    pub antagonist: &'a mut Antagonist,
-    pub scorer: &'a Scorer,
-    /// Adds a model's commentary to the debrief, when configured.
-    pub judge: Option<&'a OpenAiJudge>,
+    pub cast: &'a Cast,
+    /// What the cast remembers of this drill.
+    pub play: Play,
+    /// The scripted antagonist's seed for this drill.
+    pub seed: u64,
+    /// Scores the drill and, when a model is configured, has it judged.
+    pub debriefer: &'a Debriefer,
     pub style: Style,
     pub clock: Clock,
     /// Whether a person is typing: then we prompt, and don't echo their lines back.
@@ -259,10 +264,12 @@ impl<W: Write> Session<'_, W> {
                                 error: None,
                             };
                             let line = self
-                                .antagonist
+                                .cast
                                 .next_line(
+                                    &mut self.play,
                                     self.scenario,
                                     drill.settings().difficulty,
+                                    self.seed,
                                     drill.turns(),
                                     &mut sink,
                                 )
@@ -298,26 +305,27 @@ impl<W: Write> Session<'_, W> {
                             self.out.write_all(text.as_bytes())?;
                         }
                         Effect::Debrief => {
-                            let transcript = drill.transcript();
-                            let card = self.scorer.score(&transcript);
-                            let judged = match self.judge {
-                                Some(j) => {
-                                    let (judged, usage) =
-                                        j.judge(self.scenario, &transcript, &card).await;
-                                    used += usage;
-                                    recorder
-                                        .llm_usage(
-                                            drill,
-                                            j.model(),
-                                            usage.prompt_tokens,
-                                            usage.completion_tokens,
-                                            self.clock.now(),
-                                        )
-                                        .await?;
-                                    judged
-                                }
-                                None => JudgedScorecard::unjudged(card, None),
-                            };
+                            let debrief = self
+                                .debriefer
+                                .debrief(
+                                    self.scenario,
+                                    &drill.transcript(),
+                                    self.play.model_gave_up,
+                                )
+                                .await;
+                            if let Some((model, usage)) = &debrief.usage {
+                                used += *usage;
+                                recorder
+                                    .llm_usage(
+                                        drill,
+                                        model,
+                                        usage.prompt_tokens,
+                                        usage.completion_tokens,
+                                        self.clock.now(),
+                                    )
+                                    .await?;
+                            }
+                            let judged = debrief.judged;
                             recorder
                                 .scorecard(drill, &judged.card, self.clock.now())
                                 .await?;
@@ -427,31 +435,5 @@ async fn sleep_or_never(wait: Option<Duration>) {
     match wait {
         Some(wait) => tokio::time::sleep(wait).await,
         None => std::future::pending().await,
-    }
-}
-
-/// A notice in words a candidate reads mid-conversation.
-fn describe(notice: &Notice) -> String {
-    match notice {
-        Notice::Started { time_limit_s } => {
-            format!("The clock is running: {}.", clock(f64::from(*time_limit_s)))
-        }
-        Notice::TimeWarning { seconds_left } => {
-            format!("{} left.", clock(f64::from(*seconds_left)))
-        }
-        Notice::TimeLeft {
-            seconds_left,
-            candidate_turns_left,
-        } => {
-            format!(
-                "{} left, {} replies left.",
-                clock(f64::from(*seconds_left)),
-                candidate_turns_left
-            )
-        }
-        Notice::Ended(EndReason::Command) => "Drill ended.".into(),
-        Notice::Ended(EndReason::TimeUp) => "Time is up.".into(),
-        Notice::Ended(EndReason::TurnCap) => "That was your last reply for this drill.".into(),
-        Notice::Rejected(why) => format!("Not sent: {why}."),
     }
 }
