@@ -39,6 +39,19 @@ pub fn draw_scores(points: &[ScorePoint], path: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot draw the chart to {}: {e}", path.display()))
 }
 
+/// The same chart as PNG bytes, for a chat reply to attach. plotters encodes only to a
+/// file, so it is drawn to a temporary one that is removed again.
+pub fn png(points: &[ScorePoint]) -> anyhow::Result<Vec<u8>> {
+    let file = tempfile::Builder::new()
+        .prefix("spar-chart-")
+        .suffix(".png")
+        .tempfile()
+        .map_err(|e| anyhow::anyhow!("cannot create a temporary file for the chart: {e}"))?;
+    draw_scores(points, file.path())?;
+    std::fs::read(file.path())
+        .map_err(|e| anyhow::anyhow!("cannot read back the chart {}: {e}", file.path().display()))
+}
+
 fn draw(points: &[ScorePoint], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let root = BitMapBackend::new(path, (960, 720)).into_drawing_area();
     root.fill(&WHITE)?;

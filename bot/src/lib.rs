@@ -3,6 +3,7 @@
 
 pub mod antagonist;
 pub mod chart;
+pub mod chat;
 pub mod cli;
 pub mod commands;
 pub mod config;
