@@ -2,3 +2,4 @@
 //! tests built on them exercise the platforms' behaviour.
 
 mod discord;
+mod slack;

@@ -4,6 +4,7 @@
 mod cli;
 mod fake_discord;
 mod fake_openai;
+mod fake_slack;
 mod fakes;
 mod llm;
 mod output;
