@@ -2,7 +2,10 @@
 //! against real files, its adapters against a real PostgreSQL and local fakes.
 
 mod cli;
+mod fake_discord;
 mod fake_openai;
+mod fake_slack;
+mod fakes;
 mod llm;
 mod output;
 mod practice;
