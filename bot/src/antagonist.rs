@@ -11,18 +11,7 @@ use spar_core::transcript::Turn;
 
 /// What the scripted antagonist reacts to, taken from the scorer's reading of a turn.
 pub fn reading(signals: &Signals) -> Reading {
-    Reading {
-        escalation: signals.escalation,
-        question: signals.question,
-        cites_number: signals.cites_number,
-        defensive: signals.defensive,
-        dismissive: signals.dismissive,
-        personal: signals.personal,
-        capitulates: signals.capitulates,
-        // Talking to the scorer is as much a step out of the role-play as talking to the
-        // antagonist's instructions; both get an in-character brush-off.
-        hijack: signals.hijack || signals.addresses_scorer,
-    }
+    Reading::from(signals)
 }
 
 /// The offline antagonist, deterministic for its seed.
@@ -30,21 +19,30 @@ pub struct Scripted {
     shared: SharedLines,
     scorer: Scorer,
     seed: u64,
+    /// What the candidate types to end a drill on this surface (`/end` in the terminal).
+    end_command: String,
 }
 
 impl Scripted {
-    pub fn new(shared: SharedLines, scorer: Scorer, seed: u64) -> Scripted {
+    pub fn new(shared: SharedLines, scorer: Scorer, seed: u64, end_command: &str) -> Scripted {
         Scripted {
             shared,
             scorer,
             seed,
+            end_command: end_command.to_string(),
         }
     }
 
     pub fn next_line(&self, scenario: &Scenario, difficulty: Difficulty, turns: &[Turn]) -> String {
-        ScriptedAntagonist::new(scenario, &self.shared, difficulty, self.seed)
-            .next_line(turns, |text| reading(&self.scorer.signals(text)))
-            .text
+        ScriptedAntagonist::new(
+            scenario,
+            &self.shared,
+            difficulty,
+            self.seed,
+            &self.end_command,
+        )
+        .next_line(turns, |text| reading(&self.scorer.signals(text)))
+        .text
     }
 }
 

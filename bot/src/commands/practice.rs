@@ -52,7 +52,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
     let seed = args.seed.unwrap_or_else(clock_seed);
     let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
     let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
-    let scripted = Scripted::new(shared, scorer.clone(), seed);
+    let scripted = Scripted::new(shared, scorer.clone(), seed, "/end");
     let llm = LlmConfig::from_settings(&settings.llm)?;
     let (mut antagonist, judge, playing) = match &llm {
         Some(config) => {
