@@ -142,9 +142,16 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// An unknown id, with the ids it most looks like and the whole list.
 fn unknown_scenario(id: &str, library: &ScenarioLibrary) -> anyhow::Error {
+    let closest = library.closest(id);
+    let guess = match closest.as_slice() {
+        [] => String::new(),
+        [one] => format!("did you mean {one}? "),
+        [first @ .., last] => format!("did you mean {} or {last}? ", first.join(", ")),
+    };
     input_error(format!(
-        "unknown scenario {id:?}; choose one of: {}",
+        "unknown scenario {id:?}; {guess}choose one of: {}",
         library.ids().join(", ")
     ))
 }

@@ -1,4 +1,4 @@
-//! What `spar migrate`, `forget`, `stats` and `bench` print, and that a reader who stops
+//! What `spar migrate`, `forget`, `stats`, `score` and `bench` print, and that a reader who stops
 //! early (`spar ... | head`) is not an error for them.
 
 use crate::cli::{spar, spar_into_closed_pipe, spar_with_env};
@@ -157,4 +157,27 @@ fn a_reader_that_stops_early_is_not_an_error() {
         let run = spar_into_closed_pipe(args);
         assert_eq!((run.code, run.stderr.as_str()), (0, ""), "spar {args:?}");
     }
+}
+
+#[test]
+fn score_with_an_unknown_scenario_exits_2_naming_the_known_ones() {
+    let transcript = r#"{"scenario": "latency-regresion", "turns": [{"role": "candidate", "at_s": 1, "text": "What is driving the date?"}]}"#;
+    let run = spar(&["score", "-"], transcript);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "standard input: unknown scenario \"latency-regresion\"; did you mean latency-regression? known"
+        ),
+        "{}",
+        run.stderr
+    );
+    for id in spar_core::ScenarioLibrary::embedded()
+        .expect("scenarios")
+        .ids()
+    {
+        assert!(run.stderr.contains(id), "{id}: {}", run.stderr);
+    }
+    let known = transcript.replace("latency-regresion", "latency-regression");
+    assert_eq!(spar(&["score", "-"], &known).code, 0);
 }
