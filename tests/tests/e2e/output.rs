@@ -160,6 +160,42 @@ fn a_reader_that_stops_early_is_not_an_error() {
 }
 
 #[test]
+fn stats_with_no_scored_drills_writes_no_chart() {
+    let (dir, url) = database();
+    let chart = dir.path().join("scores.png");
+    let chart_arg = chart.to_str().expect("a UTF-8 path");
+    let run = spar(&["stats", "--chart", chart_arg, "--database-url", &url], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("no scored drills yet"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with(&format!(
+            "no chart written to {chart_arg}: there are no scores to draw yet\n"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!chart.exists());
+}
+
+#[test]
+fn stats_calls_one_drill_neither_up_nor_down() {
+    let (_dir, url) = database();
+    drill_by_ana(&url);
+    let run = spar_with_env(
+        &["stats", "--format", "json", "--database-url", &url],
+        "",
+        &[("SPAR_TERMINAL_USER", "ana")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stats: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(stats["series"][0]["direction"], "-", "{}", run.stdout);
+}
+
+#[test]
 fn score_with_an_unknown_scenario_exits_2_naming_the_known_ones() {
     let transcript = r#"{"scenario": "latency-regresion", "turns": [{"role": "candidate", "at_s": 1, "text": "What is driving the date?"}]}"#;
     let run = spar(&["score", "-"], transcript);
