@@ -173,6 +173,9 @@ pub struct Memory {
     /// Whether the antagonist has agreed to the candidate's way forward and not taken it
     /// back since.
     pub agreed: bool,
+    /// An agreement earned on a turn whose concession ended by asking something: it is said
+    /// after the candidate answers, not in the same breath as the question.
+    pub owed: bool,
     /// Every line said so far, parts of joined replies one by one, oldest first.
     pub said: Vec<String>,
 }
@@ -418,6 +421,7 @@ impl<'a> ScriptedAntagonist<'a> {
                 .concede_when
                 .iter()
                 .any(|c| cue_heard(c, text));
+        let provoked = reading.escalation || reading.personal || reading.dismissive;
         let kind = if words < 3 && !text.contains('?') {
             if memory.agreed {
                 ReplyKind::Close
@@ -426,7 +430,7 @@ impl<'a> ScriptedAntagonist<'a> {
             }
         } else if reading.hijack {
             ReplyKind::Hijack
-        } else if concede.is_some() || restored {
+        } else if concede.is_some() || restored || (memory.owed && !provoked) {
             ReplyKind::Concession
         } else if reading.escalation {
             ReplyKind::Escalation
@@ -460,6 +464,7 @@ impl<'a> ScriptedAntagonist<'a> {
         };
         if kind.provokes() {
             memory.agreed = false;
+            memory.owed = false;
         }
         let mut conceded = None;
         let text = match kind {
@@ -472,7 +477,11 @@ impl<'a> ScriptedAntagonist<'a> {
                     memory.said.push(item.concession.clone());
                     parts.push(item.concession.clone());
                 }
-                if !memory.agreed && memory.conceded.len() >= needed {
+                let asks_back = parts.last().is_some_and(|p| p.trim_end().ends_with('?'));
+                if !memory.agreed && memory.conceded.len() >= needed && asks_back {
+                    memory.owed = true;
+                } else if !memory.agreed && memory.conceded.len() >= needed {
+                    memory.owed = false;
                     memory.agreed = true;
                     let after = parts.first().cloned();
                     let agreement =
@@ -981,7 +990,14 @@ mod tests {
         for scenario in library().iter() {
             for seed in 0..12 {
                 let a = antagonist(&scenario.id, Difficulty::Gentle, seed);
-                let item = &scenario.brief.concede_when[0];
+                let Some(item) = scenario
+                    .brief
+                    .concede_when
+                    .iter()
+                    .find(|c| !c.concession.ends_with('?'))
+                else {
+                    continue;
+                };
                 let text = format!("Here is my proposal: {}.", item.cues.phrases()[0]);
                 let reply = a.respond(&mut Memory::default(), 0, &text, read(&text));
                 let rest = reply
@@ -1004,6 +1020,29 @@ mod tests {
                 assert!(a.joinable(&item.concession, agreement), "{}", reply.text);
             }
         }
+    }
+
+    #[test]
+    fn an_agreement_waits_for_the_answer_to_the_question_its_concession_asked() {
+        let replies = converse(
+            "research-deep-dive",
+            Difficulty::Gentle,
+            1,
+            &[
+                "The users were 140 engineers who opted in, out of about 2,000.",
+                "It survives in part: even half the gain would beat the old system.",
+                "Thanks.",
+            ],
+        );
+        assert!(
+            replies[0].text.ends_with("Now, does the claim survive it?"),
+            "{}",
+            replies[0].text
+        );
+        assert!(!replies[0].text.contains("/end"), "{}", replies[0].text);
+        assert_eq!(replies[1].kind, ReplyKind::Concession, "{:?}", replies[1]);
+        assert!(replies[1].text.contains("/end"), "{}", replies[1].text);
+        assert_eq!(replies[2].kind, ReplyKind::Close, "{:?}", replies[2]);
     }
 
     #[test]
