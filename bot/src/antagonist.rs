@@ -12,18 +12,7 @@ use spar_core::transcript::Turn;
 
 /// What the scripted antagonist reacts to, taken from the scorer's reading of a turn.
 pub fn reading(signals: &Signals) -> Reading {
-    Reading {
-        escalation: signals.escalation,
-        question: signals.question,
-        cites_number: signals.cites_number,
-        defensive: signals.defensive,
-        dismissive: signals.dismissive,
-        personal: signals.personal,
-        capitulates: signals.capitulates,
-        // Talking to the scorer is as much a step out of the role-play as talking to the
-        // antagonist's instructions; both get an in-character brush-off.
-        hijack: signals.hijack || signals.addresses_scorer,
-    }
+    Reading::from(signals)
 }
 
 /// The offline antagonist: its lines are a function of the scenario, the difficulty, the
@@ -31,11 +20,18 @@ pub fn reading(signals: &Signals) -> Reading {
 pub struct Scripted {
     shared: SharedLines,
     scorer: Scorer,
+    /// What the candidate types to end a drill on this surface: `/end` in the terminal,
+    /// `/spar end` in chat.
+    end_command: String,
 }
 
 impl Scripted {
-    pub fn new(shared: SharedLines, scorer: Scorer) -> Scripted {
-        Scripted { shared, scorer }
+    pub fn new(shared: SharedLines, scorer: Scorer, end_command: &str) -> Scripted {
+        Scripted {
+            shared,
+            scorer,
+            end_command: end_command.to_string(),
+        }
     }
 
     pub fn next_line(
@@ -45,7 +41,7 @@ impl Scripted {
         seed: u64,
         turns: &[Turn],
     ) -> String {
-        ScriptedAntagonist::new(scenario, &self.shared, difficulty, seed)
+        ScriptedAntagonist::new(scenario, &self.shared, difficulty, seed, &self.end_command)
             .next_line(turns, |text| reading(&self.scorer.signals(text)))
             .text
     }

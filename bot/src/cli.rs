@@ -4,9 +4,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Spar: practise disagreeing with a senior person without escalating, getting defensive,
-/// folding, or making it personal.
+/// folding, or making it personal. Drills run in the terminal; `spar practice` starts one.
 #[derive(Debug, Parser)]
-#[command(name = "spar", version, about, long_about = None)]
+#[command(
+    name = "spar",
+    version,
+    long_about = None,
+    after_help = "The antagonist is scripted unless a model is configured (SPAR_LLM_MODEL, \
+                  SPAR_LLM_BASE_URL); settings are read from spar.toml in the config directory, \
+                  then the environment. Every drill is kept: see history, stats, export, forget."
+)]
 pub struct Cli {
     /// A settings file (TOML). Default: spar.toml in the user's config directory, if present.
     #[arg(long, global = true, env = "SPAR_CONFIG")]
@@ -33,8 +40,10 @@ pub enum Command {
     Scenarios(ScenariosCommand),
     /// Score a transcript file (or - for standard input) and print its debrief scorecard.
     Score {
-        /// A JSON transcript: {"scenario": ..., "turns": [{"role", "at_s", "text"}]}.
+        /// A JSON transcript: {"scenario": ..., "turns": [{"role", "at_s", "text"}]}. A
+        /// scenario it names must be one Spar knows.
         file: PathBuf,
+        /// text for reading, json for programs, markdown for notes.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -46,6 +55,7 @@ pub enum Command {
         /// How much transcript text to score per run, in MB.
         #[arg(long, default_value_t = 20.0)]
         megabytes: f64,
+        /// How many runs to time; the fastest, median and slowest are shown.
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
@@ -57,7 +67,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// One drill's transcript with its scorecard; the JSON can be scored again.
     Export(ExportArgs),
-    /// Delete a person's drills, transcripts and scores, and blank what they said elsewhere.
+    /// Delete a person's drills, transcripts and scores (your own unless --user names
+    /// someone), and blank what they said in other people's drills. Asks first.
     Forget(ForgetArgs),
 }
 
@@ -126,6 +137,7 @@ impl PersonFilter {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
+    /// text for reading, json for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
     #[command(flatten)]
@@ -134,9 +146,11 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Also draw the scores over time into this PNG file.
+    /// Also draw the scores over time into this PNG file (not written when nothing is
+    /// scored yet).
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// text for reading, json for programs.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
     #[command(flatten)]
@@ -154,17 +168,23 @@ pub struct ExportArgs {
     /// The drill's id, as `spar history` shows it.
     #[arg(long, value_name = "ID")]
     pub drill: String,
+    /// json (which `spar score` reads back) or markdown.
     #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
     pub format: ExportFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct ForgetArgs {
-    /// The person's user id on their platform (the OS user name for the terminal).
+    /// The person's user id on their platform; without it, your own drills as the terminal
+    /// user.
     #[arg(long, value_name = "ID")]
-    pub user: String,
-    #[arg(long, default_value = "terminal")]
-    pub platform: String,
+    pub user: Option<String>,
+    /// The platform `--user` belongs to (default: terminal).
+    #[arg(long, requires = "user")]
+    pub platform: Option<String>,
+    /// Forget without asking first. Required when input is not a terminal, as in scripts.
+    #[arg(long, short)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -216,4 +236,31 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_command_and_option_says_what_it_does() {
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        let mut undescribed = Vec::new();
+        let mut commands = vec![cli];
+        while let Some(command) = commands.pop() {
+            if command.get_name() != "spar" && command.get_about().is_none() {
+                undescribed.push(command.get_name().to_string());
+            }
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() {
+                    undescribed.push(format!("{} --{}", command.get_name(), arg.get_id()));
+                }
+            }
+            commands.extend(command.get_subcommands().cloned());
+        }
+        assert!(undescribed.is_empty(), "without help: {undescribed:?}");
+    }
 }

@@ -53,6 +53,10 @@ pub struct LlmSettings {
     pub max_attempts: Option<u32>,
     /// The most tokens (estimated) a turn's prompt may take, however long the drill (3000).
     pub context_tokens: Option<usize>,
+    /// Where the antagonist's role reminder goes: `system` (a system message after the
+    /// transcript, the default) or `user` (inside the last user turn, for chat templates
+    /// that accept a system message only first).
+    pub reminder: Option<spar_core::prompt::Reminder>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

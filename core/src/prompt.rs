@@ -6,7 +6,7 @@
 use crate::phrases::PhraseSet;
 use crate::scenario::{Difficulty, Scenario};
 use crate::transcript::{Role, Turn};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Who a prompt message is from, in chat-completion terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,13 +72,28 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-fn bullets(items: &[String]) -> String {
+/// How scenario text is set apart in a prompt: scenarios speak to the candidate ("you are
+/// the engineer who..."), so a model must never read their "you" as itself.
+const QUOTE_MARK: &str = "> ";
+
+/// Scenario text as a quoted passage, one quoted line per paragraph.
+fn quote(text: &str) -> String {
+    text.split("\n\n")
+        .map(one_line)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{QUOTE_MARK}{p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Scenario list items as quoted bullets.
+fn quoted_bullets(items: &[String]) -> String {
     if items.is_empty() {
-        return "- (none)".into();
+        return format!("{QUOTE_MARK}- (none)");
     }
     items
         .iter()
-        .map(|i| format!("- {}", one_line(i)))
+        .map(|i| format!("{QUOTE_MARK}- {}", one_line(i)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -96,6 +111,8 @@ pub struct AntagonistTemplates {
     pub opening: String,
     pub summary: String,
     pub regenerate: String,
+    /// The last user turn with the reminder in it, for `Reminder::User`.
+    pub reminder_in_turn: String,
 }
 
 impl AntagonistTemplates {
@@ -106,8 +123,22 @@ impl AntagonistTemplates {
             opening: embedded("llm/opening.md")?.into(),
             summary: embedded("llm/summary.md")?.into(),
             regenerate: embedded("llm/regenerate.md")?.into(),
+            reminder_in_turn: embedded("llm/reminder-in-turn.md")?.into(),
         })
     }
+}
+
+/// Where the role reminder goes. Some chat templates (llama.cpp's, several open models')
+/// accept a system message only first; for them the reminder rides in the last user turn
+/// and the running summary joins the opening system message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reminder {
+    /// A system message after the transcript, read last.
+    #[default]
+    System,
+    /// Inside the last user message, set apart from what the colleague said.
+    User,
 }
 
 /// Everything a turn's prompt is built from.
@@ -117,6 +148,7 @@ pub struct AntagonistPrompt<'a> {
     pub difficulty: Difficulty,
     /// The most tokens the whole prompt may take, by `estimate_tokens`.
     pub budget: usize,
+    pub reminder: Reminder,
 }
 
 /// The least budget a prompt can be built in: the persona and rules, and room to talk.
@@ -135,19 +167,25 @@ impl AntagonistPrompt<'_> {
             .iter()
             .map(|c| c.condition.clone())
             .collect();
+        // Only the name and our own numbers go in as they are; every piece of scenario text
+        // is quoted, since it was written to the candidate.
+        let persona = format!(
+            "{}\n{}",
+            quote(&format!("{}, {}", s.persona.name, s.persona.role)),
+            quote(&s.persona.style)
+        );
         vec![
             ("persona_name", s.persona.name.clone()),
-            ("persona_role", s.persona.role.clone()),
-            ("stance", one_line(&s.persona.stance)),
-            ("style", one_line(&s.persona.style)),
-            ("setting", one_line(&s.setting)),
-            ("tactics", bullets(&s.persona.tactics)),
-            ("motives", bullets(&s.brief.motives)),
-            ("constraints", bullets(&s.brief.constraints)),
-            ("reveals", bullets(&s.brief.reveals)),
-            ("concede_when", bullets(&concede)),
+            ("persona", persona),
+            ("stance", quote(&s.persona.stance)),
+            ("setting", quote(&s.setting)),
+            ("tactics", quoted_bullets(&s.persona.tactics)),
+            ("motives", quoted_bullets(&s.brief.motives)),
+            ("constraints", quoted_bullets(&s.brief.constraints)),
+            ("reveals", quoted_bullets(&s.brief.reveals)),
+            ("concede_when", quoted_bullets(&concede)),
             ("difficulty", self.difficulty.as_str().into()),
-            ("behaviour", one_line(&variant.behaviour)),
+            ("behaviour", quote(&variant.behaviour)),
             ("concede_after", variant.concede_after.to_string()),
         ]
     }
@@ -173,7 +211,10 @@ impl AntagonistPrompt<'_> {
             closing = format!("{closing}\n\n{}", self.render(&self.templates.regenerate));
         }
         let reminder = Message::new(Speaker::System, closing);
-        let fixed = prompt_tokens(&[system.clone(), reminder.clone()]);
+        let mut fixed = prompt_tokens(&[system.clone(), reminder.clone()]);
+        if self.reminder == Reminder::User {
+            fixed += estimate_tokens(&self.templates.reminder_in_turn);
+        }
         let room = self.budget.max(MIN_BUDGET).saturating_sub(fixed);
         // A quarter of what is left keeps the gist of older turns; the rest holds recent
         // turns word for word, which is what the reply must answer.
@@ -206,13 +247,34 @@ impl AntagonistPrompt<'_> {
         recent.reverse();
 
         let older = &spoken[..spoken.len() - kept];
-        let mut messages = vec![system];
-        if let Some(summary) = self.summary(older, summary_room) {
-            messages.push(summary);
+        let summary = self.summary(older, summary_room);
+        match self.reminder {
+            Reminder::System => {
+                let mut messages = vec![system];
+                messages.extend(summary);
+                messages.extend(recent);
+                messages.push(reminder);
+                messages
+            }
+            Reminder::User => {
+                let mut system = system;
+                if let Some(summary) = summary {
+                    system.content = format!("{}\n\n{}", system.content, summary.content);
+                }
+                let mut messages = vec![system];
+                messages.extend(recent);
+                match messages.last_mut() {
+                    Some(last) if last.speaker == Speaker::User => {
+                        last.content = fill(
+                            &self.templates.reminder_in_turn,
+                            &[("turn", &last.content), ("reminder", &reminder.content)],
+                        );
+                    }
+                    _ => messages.push(Message::new(Speaker::User, reminder.content)),
+                }
+                messages
+            }
         }
-        messages.extend(recent);
-        messages.push(reminder);
-        messages
     }
 
     /// Older turns, one short line each, keeping the newest that fit the room; the count of
@@ -422,7 +484,146 @@ mod tests {
             scenario: s,
             difficulty: Difficulty::Standard,
             budget,
+            reminder: Reminder::System,
         }
+    }
+
+    /// Words that address someone as "you".
+    fn second_person(text: &str) -> usize {
+        crate::phrases::phrase_tokens(text)
+            .iter()
+            .filter(|w| matches!(w.as_str(), "you" | "your" | "yours" | "yourself"))
+            .count()
+    }
+
+    #[test]
+    fn every_you_in_the_persona_prompt_addresses_the_antagonist() {
+        let t = AntagonistTemplates::embedded().unwrap();
+        let library = ScenarioLibrary::embedded().unwrap();
+        // The template is written to the antagonist; only these values are not scenario text.
+        let ours = |p: &AntagonistPrompt, text: &str| {
+            let mut text = text.to_string();
+            for (key, value) in p.persona_values() {
+                if !matches!(key, "persona_name" | "difficulty" | "concede_after") {
+                    text = text.replace(&format!("{{{key}}}"), "");
+                } else {
+                    text = text.replace(&format!("{{{key}}}"), &value);
+                }
+            }
+            text
+        };
+        let mut quoted_you = 0;
+        for s in library.iter() {
+            for difficulty in Difficulty::ALL {
+                let p = AntagonistPrompt {
+                    difficulty,
+                    ..prompt(&t, s, 3000)
+                };
+                let system = &p.messages(&[], false)[0].content;
+                let (quoted, spoken): (Vec<&str>, Vec<&str>) =
+                    system.lines().partition(|l| l.starts_with(QUOTE_MARK));
+                quoted_you += quoted.iter().map(|l| second_person(l)).sum::<usize>();
+                // Outside the quotes there is nothing but the template, whose "you" is the
+                // antagonist: every line of it is a line the template wrote.
+                let template = ours(&p, &t.system);
+                for line in spoken {
+                    assert!(
+                        template.lines().any(|l| l.trim() == line.trim()),
+                        "{}: a line not from the template, outside quotes: {line:?}",
+                        s.id
+                    );
+                }
+                // The reader is told whom a quoted "you" means before the first quote.
+                let first_quote = system.find("\n> ").expect("quoted scenario text");
+                assert!(
+                    system[..first_quote].contains(
+                        "\"you\", \"your\" and \"the candidate\" mean your colleague, never you"
+                    ),
+                    "{}",
+                    s.id
+                );
+                for needle in [&s.persona.name, &s.brief.reveals[0]] {
+                    assert!(system.contains(needle.as_str()), "{}: {needle}", s.id);
+                }
+            }
+        }
+        assert!(
+            quoted_you > 0,
+            "the scenarios address the candidate as you, which is why they are quoted"
+        );
+        assert!(second_person(&t.system) > 0);
+    }
+
+    #[test]
+    fn a_scenario_setting_that_says_you_is_quoted_and_attributed() {
+        let t = AntagonistTemplates::embedded().unwrap();
+        let s = scenario();
+        let system = &prompt(&t, &s, 3000).messages(&[], false)[0].content;
+        let setting = system
+            .split("The situation, as your colleague was told it:\n")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_default();
+        assert!(
+            setting.starts_with("> You are the applied AI engineer who owns the serving path"),
+            "{setting}"
+        );
+        assert!(system.contains(
+            "> Dr. Priya Raman, Research lead, assistant quality team (two levels above you)"
+        ));
+    }
+
+    #[test]
+    fn a_user_reminder_rides_in_the_last_user_turn_and_only_the_first_message_is_system() {
+        let t = AntagonistTemplates::embedded().unwrap();
+        let s = scenario();
+        let user = |turns: &[Turn], budget: usize| {
+            AntagonistPrompt {
+                reminder: Reminder::User,
+                ..prompt(&t, &s, budget)
+            }
+            .messages(turns, false)
+        };
+        let history = turns(160);
+        for (turns, budget) in [
+            (&history[..0], 3000),
+            (&history[..4], 3000),
+            (&history[..], 1500),
+        ] {
+            let messages = user(turns, budget);
+            assert_eq!(messages[0].speaker, Speaker::System);
+            assert!(
+                messages[1..].iter().all(|m| m.speaker != Speaker::System),
+                "{messages:?}"
+            );
+            let last = messages.last().unwrap();
+            assert_eq!(last.speaker, Speaker::User);
+            assert!(
+                last.content
+                    .contains("Reminder: you are still Dr. Priya Raman")
+            );
+            assert!(
+                prompt_tokens(&messages) <= budget,
+                "{}",
+                prompt_tokens(&messages)
+            );
+            if let Some(turn) = turns.last() {
+                assert!(last.content.starts_with(&turn.text), "{}", last.content);
+            } else {
+                assert!(last.content.contains("Open the conversation"));
+            }
+        }
+        // After the antagonist's own line, the reminder is a user message of its own.
+        let after_own = user(&history[..3], 3000);
+        assert!(after_own.last().unwrap().content.starts_with("Reminder"));
+        let long = user(&history, 1500);
+        assert!(
+            long[0].content.contains("turns not shown"),
+            "the summary joins the system message"
+        );
+        let system = prompt(&t, &s, 1500).messages(&history, false);
+        assert_eq!(system.last().unwrap().speaker, Speaker::System);
+        assert_eq!(system[system.len() - 2].content, history[159].text);
     }
 
     #[test]

@@ -822,3 +822,93 @@ mod tests {
         );
     }
 }
+
+/// How many ids `closest` suggests at most.
+const MOST_SUGGESTIONS: usize = 3;
+
+/// How alike (0 to 1, by edit distance) an id must be to a mistyped one to be suggested.
+const SUGGEST_SIMILARITY: f64 = 0.6;
+
+/// So alike that it is surely what was meant: a typo or two in a long id.
+const TYPO_SIMILARITY: f64 = 0.85;
+
+impl ScenarioLibrary {
+    /// The ids most like `id`, best first and at most three: an id a typo away alone when
+    /// there is one; otherwise ids it is part of, or that share a word with it, and ids a few
+    /// edits away. Empty when nothing is close. What a command suggests after an unknown
+    /// scenario id.
+    pub fn closest(&self, id: &str) -> Vec<&str> {
+        let wanted = id.trim().to_lowercase();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let words: Vec<&str> = wanted
+            .split(['-', ' ', '_'])
+            .filter(|w| w.len() > 2)
+            .collect();
+        let mut scored: Vec<(bool, f64, &str)> = self
+            .scenarios
+            .keys()
+            .filter_map(|known| {
+                let similarity = strsim::normalized_damerau_levenshtein(&wanted, known);
+                let contains = known.contains(&wanted)
+                    || wanted.contains(known.as_str())
+                    || known.split('-').any(|w| words.contains(&w));
+                (contains || similarity >= SUGGEST_SIMILARITY).then_some((
+                    contains,
+                    similarity,
+                    known.as_str(),
+                ))
+            })
+            .collect();
+        if scored.iter().any(|s| s.1 >= TYPO_SIMILARITY) {
+            scored.retain(|s| s.1 >= TYPO_SIMILARITY);
+        }
+        // Closer spelling first; an id that contains what was typed ranks with the closest.
+        scored.sort_by(|a, b| {
+            let rank = |s: &(bool, f64, &str)| {
+                if s.0 {
+                    s.1.max(SUGGEST_SIMILARITY)
+                } else {
+                    s.1
+                }
+            };
+            rank(b).total_cmp(&rank(a)).then(a.2.cmp(b.2))
+        });
+        scored
+            .into_iter()
+            .take(MOST_SUGGESTIONS)
+            .map(|(_, _, id)| id)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod closest_tests {
+    use super::ScenarioLibrary;
+
+    #[test]
+    fn a_typo_or_part_of_an_id_suggests_the_ids_meant() {
+        let library = ScenarioLibrary::embedded().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            library.closest("latency-regresion")[0],
+            "latency-regression"
+        );
+        assert_eq!(
+            library.closest("Latency-Regression")[0],
+            "latency-regression"
+        );
+        let latency = library.closest("latency");
+        assert!(latency.contains(&"latency-regression"), "{latency:?}");
+        assert!(latency.contains(&"bleu-vs-latency"), "{latency:?}");
+        assert_eq!(library.closest("talent"), ["talent-allocation"]);
+        assert!(
+            library
+                .closest("reserch-deep-dive")
+                .starts_with(&["research-deep-dive"])
+        );
+        assert!(library.closest("xyzzy").is_empty());
+        assert!(library.closest("").is_empty());
+        assert!(library.closest("e").len() <= 3);
+    }
+}

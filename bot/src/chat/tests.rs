@@ -61,7 +61,7 @@ fn runtime(store: Arc<dyn Store>, surface: Arc<MemorySurface>, clock: Arc<Manual
         Engine::new(store, "test-instance", &["discord"]),
         vec![surface],
         ScenarioLibrary::embedded().expect("library"),
-        Cast::scripted(Scripted::new(shared, scorer.clone())),
+        Cast::scripted(Scripted::new(shared, scorer.clone(), "/spar end")),
         Debriefer::new(scorer, None),
         clock,
         RuntimeOptions {

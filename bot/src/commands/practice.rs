@@ -53,7 +53,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
     let seed = args.seed.unwrap_or_else(clock_seed);
     let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
     let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
-    let scripted = Scripted::new(shared, scorer.clone());
+    let scripted = Scripted::new(shared, scorer.clone(), "/end");
     let llm = LlmConfig::from_settings(&settings.llm)?;
     let (cast, judge, playing) = match &llm {
         Some(config) => {
@@ -146,9 +146,16 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// An unknown id, with the ids it most looks like and the whole list.
 fn unknown_scenario(id: &str, library: &ScenarioLibrary) -> anyhow::Error {
+    let closest = library.closest(id);
+    let guess = match closest.as_slice() {
+        [] => String::new(),
+        [one] => format!("did you mean {one}? "),
+        [first @ .., last] => format!("did you mean {} or {last}? ", first.join(", ")),
+    };
     input_error(format!(
-        "unknown scenario {id:?}; choose one of: {}",
+        "unknown scenario {id:?}; {guess}choose one of: {}",
         library.ids().join(", ")
     ))
 }

@@ -1,7 +1,9 @@
 //! `spar score FILE|-`: the debrief scorecard of a transcript, as JSON, text or markdown.
 
 use crate::cli::Format;
+use crate::config::Settings;
 use crate::failure::input_error;
+use crate::library;
 use anyhow::Context as _;
 use spar_core::Transcript;
 use spar_core::scoring::{Scorer, render};
@@ -35,7 +37,7 @@ pub fn read_input(path: &Path) -> anyhow::Result<String> {
     Ok(text)
 }
 
-pub fn run(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
+pub fn run(settings: &Settings, file: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let text = read_input(file)?;
     let name = if file == Path::new("-") {
         "standard input".to_string()
@@ -44,6 +46,23 @@ pub fn run(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
     };
     let transcript =
         Transcript::from_json(&text).map_err(|e| input_error(format!("{name}: {e}")))?;
+    // A transcript names its scenario so its debrief can be read against it; a name that
+    // matches none is a mistake in the file, not something to score past.
+    if let Some(id) = &transcript.scenario {
+        let scenarios = library::load(settings.scenarios.as_deref())?;
+        if scenarios.get(id).is_none() {
+            let closest = scenarios.closest(id);
+            let guess = if closest.is_empty() {
+                String::new()
+            } else {
+                format!("did you mean {}? ", closest.join(" or "))
+            };
+            return Err(input_error(format!(
+                "{name}: unknown scenario {id:?}; {guess}known scenarios: {}",
+                scenarios.ids().join(", ")
+            )));
+        }
+    }
     let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
     let card = scorer.score(&transcript);
     let output = match format {

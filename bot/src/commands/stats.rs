@@ -40,9 +40,19 @@ pub fn run(settings: &Settings, args: &StatsArgs) -> anyhow::Result<ExitCode> {
             ))?,
         }
         if let Some(path) = &args.chart {
-            chart::draw_scores(&points, path)?;
-            if args.format == ListFormat::Text {
-                emit(&format!("chart written to {}\n", path.display()))?;
+            // An empty chart would only look like a broken one.
+            if points.is_empty() {
+                if args.format == ListFormat::Text {
+                    emit(&format!(
+                        "no chart written to {}: there are no scores to draw yet\n",
+                        path.display()
+                    ))?;
+                }
+            } else {
+                chart::draw_scores(&points, path)?;
+                if args.format == ListFormat::Text {
+                    emit(&format!("chart written to {}\n", path.display()))?;
+                }
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -92,13 +102,31 @@ fn slope(scores: &[u8]) -> f64 {
     num / den
 }
 
-fn trend_words(trend: f64) -> String {
-    if trend.abs() < 0.05 {
-        "flat".into()
-    } else if trend > 0.0 {
-        format!("up {trend:+.2}/drill")
+/// Below this slope (points per drill) scores are holding steady.
+const STEADY: f64 = 0.05;
+
+/// Which way a series went: "up" only when the scores rise (the fitted slope is positive
+/// and the latest is above the first), "down" only when they fall; "mixed" when the slope
+/// and the ends disagree.
+pub fn direction(s: &Summary) -> &'static str {
+    if s.drills < 2 {
+        "-"
+    } else if s.trend.abs() < STEADY {
+        "flat"
+    } else if s.trend > 0.0 && s.latest > s.first {
+        "up"
+    } else if s.trend < 0.0 && s.latest < s.first {
+        "down"
     } else {
-        format!("down {trend:+.2}/drill")
+        "mixed"
+    }
+}
+
+fn trend_words(s: &Summary) -> String {
+    match direction(s) {
+        "up" | "down" => format!("{} {:+.2}/drill", direction(s), s.trend),
+        "-" => "- (one drill)".into(),
+        other => other.into(),
     }
 }
 
@@ -123,7 +151,7 @@ pub fn text(summaries: &[Summary], drills: usize) -> String {
             s.first,
             s.best,
             s.latest,
-            trend_words(s.trend)
+            trend_words(s)
         ));
     }
     out
@@ -139,6 +167,7 @@ pub fn json(summaries: &[Summary], drills: usize) -> serde_json::Value {
             "best": s.best,
             "latest": s.latest,
             "trend": (s.trend * 1000.0).round() / 1000.0,
+            "direction": direction(s),
         })).collect::<Vec<_>>(),
     })
 }
@@ -155,6 +184,40 @@ mod tests {
             overall,
             dimensions: vec![("curiosity".into(), curiosity)],
         }
+    }
+
+    fn overall(scores: &[u8]) -> Summary {
+        let points: Vec<ScorePoint> = scores.iter().map(|&s| point(s, 0)).collect();
+        summarise(&points).remove(0)
+    }
+
+    #[test]
+    fn a_trend_is_up_only_when_the_scores_rise() {
+        let cases: &[(&[u8], &str)] = &[
+            (&[40, 60, 80], "up"),
+            (&[80, 60, 40], "down"),
+            (&[60, 60, 60], "flat"),
+            (&[60], "-"),
+            // The fitted slope rises, yet the latest drill is below the first.
+            (&[30, 10, 40, 40, 20], "mixed"),
+            (&[40, 80, 20, 10, 50], "mixed"),
+        ];
+        for (scores, want) in cases {
+            let summary = overall(scores);
+            assert_eq!(direction(&summary), *want, "{scores:?}: {}", summary.trend);
+        }
+        assert!(overall(&[30, 10, 40, 40, 20]).trend > 0.0);
+        let table = text(
+            &summarise(&[
+                point(30, 0),
+                point(10, 0),
+                point(40, 0),
+                point(40, 0),
+                point(20, 0),
+            ]),
+            5,
+        );
+        assert!(!table.contains(" up "), "{table}");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use async_openai::types::chat::{ChatCompletionStreamOptions, CreateChatCompletio
 use futures::StreamExt as _;
 use spar_core::Scenario;
 use spar_core::prompt::{
-    AntagonistPrompt, AntagonistTemplates, CharacterCheck, Message, estimate_tokens, prompt_tokens,
+    AntagonistPrompt, AntagonistTemplates, CharacterCheck, Message, Reminder, estimate_tokens,
+    prompt_tokens,
 };
 use spar_core::scenario::Difficulty;
 use spar_core::transcript::Turn;
@@ -38,6 +39,7 @@ pub struct OpenAiAntagonist {
     budget: usize,
     templates: AntagonistTemplates,
     check: CharacterCheck,
+    reminder: Reminder,
 }
 
 /// Fresh requests after an answer that broke off, came back malformed or was empty.
@@ -62,6 +64,7 @@ impl OpenAiAntagonist {
             budget: config.context_tokens,
             templates: AntagonistTemplates::embedded()?,
             check: CharacterCheck::embedded()?,
+            reminder: config.reminder,
         })
     }
 
@@ -86,6 +89,7 @@ impl OpenAiAntagonist {
                 scenario,
                 difficulty,
                 budget: self.budget,
+                reminder: self.reminder,
             }
             .messages(turns, regenerating);
             let started = Instant::now();

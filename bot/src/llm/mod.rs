@@ -16,7 +16,7 @@ use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage,
 };
-use spar_core::prompt::{Message, Speaker};
+use spar_core::prompt::{Message, Reminder, Speaker};
 use std::future::Future;
 use std::hash::BuildHasher as _;
 use std::pin::Pin;
@@ -39,6 +39,8 @@ pub struct LlmConfig {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub context_tokens: usize,
+    /// Where the antagonist's role reminder goes in each prompt.
+    pub reminder: Reminder,
 }
 
 impl LlmConfig {
@@ -101,6 +103,7 @@ impl LlmConfig {
                 max_delay: Duration::from_secs(20),
             },
             context_tokens,
+            reminder: llm.reminder.unwrap_or_default(),
         }))
     }
 

@@ -38,6 +38,9 @@ struct Script {
     /// Answers to non-streaming requests (the judge), in order.
     plain: VecDeque<Reply>,
     requests: Vec<Value>,
+    /// Refuse a system message anywhere but first, as llama.cpp and several open models'
+    /// chat templates do.
+    system_first_only: bool,
 }
 
 pub struct FakeOpenAi {
@@ -83,6 +86,13 @@ impl FakeOpenAi {
         self
     }
 
+    /// From now on, answer a request with a system message after the first message as a
+    /// server whose chat template rejects it does: HTTP 400, nothing generated.
+    pub fn system_first_only(&self) -> &Self {
+        self.script.lock().expect("script").system_first_only = true;
+        self
+    }
+
     /// Every request body received, in order.
     pub fn requests(&self) -> Vec<Value> {
         self.script.lock().expect("script").requests.clone()
@@ -110,9 +120,22 @@ async fn completions(State(script): State<Arc<Mutex<Script>>>, body: Bytes) -> R
     };
     let streaming = request["stream"] == json!(true);
     let prompt_tokens = (body.len() / 4) as u64;
+    let late_system = request["messages"].as_array().is_some_and(|m| {
+        m.iter()
+            .skip(1)
+            .any(|m| m["role"].as_str() == Some("system"))
+    });
     let reply = {
         let mut script = script.lock().expect("script");
+        let refused = script.system_first_only && late_system;
         script.requests.push(request);
+        if refused {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"error": {"message": "System message must be at the beginning.", "type": "invalid_request_error", "param": null, "code": null}})),
+            )
+                .into_response();
+        }
         let n = script.requests.len();
         let queued = if streaming {
             script.stream.pop_front()

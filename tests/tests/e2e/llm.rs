@@ -511,3 +511,74 @@ fn history_shows_the_tokens_a_model_drill_used() {
     let text = spar_with_env(&["history", "--database-url", &url], "", &[]);
     assert!(text.stdout.contains("tokens"), "{}", text.stdout);
 }
+
+#[test]
+fn a_server_that_takes_a_system_message_only_first_gets_the_reminder_in_the_last_user_turn() {
+    let turns = [
+        "What is driving the release date for you?",
+        "Could we agree on one benchmark config together?",
+        "/end",
+    ];
+    // With the reminder as a system message after the transcript, such a server refuses
+    // every reply and the scripted antagonist has to take over.
+    let strict = FakeOpenAi::start();
+    strict.system_first_only();
+    let refused = drill(&strict, &turns, &[], &[]);
+    assert_eq!(refused.code, 0, "{}", refused.stderr);
+    assert!(
+        refused
+            .stdout
+            .contains("The model is not answering (the server answered HTTP 400)"),
+        "{}",
+        refused.stdout
+    );
+
+    let strict = FakeOpenAi::start();
+    strict.system_first_only();
+    let run = drill(&strict, &turns, &[], &[("SPAR_LLM_REMINDER", "user")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("not answering"), "{}", run.stdout);
+    assert_eq!(antagonist_lines(&run.stdout).len(), 3, "{}", run.stdout);
+    let asked = strict.antagonist_requests();
+    assert_eq!(asked.len(), 3, "the opening and two replies, none refused");
+    for request in &asked {
+        let messages = messages(request);
+        assert_eq!(messages[0].0, "system");
+        assert!(
+            messages[1..].iter().all(|(role, _)| role != "system"),
+            "{messages:?}"
+        );
+        let (role, last) = messages.last().expect("messages");
+        assert_eq!(role, "user");
+        assert!(
+            last.contains("Reminder: you are still Dr. Priya Raman"),
+            "{last}"
+        );
+    }
+    let opening = messages(&asked[0]);
+    assert!(
+        opening
+            .last()
+            .is_some_and(|(_, c)| c.contains("Open the conversation"))
+    );
+    let second = messages(&asked[2]);
+    let (_, last) = second.last().expect("messages");
+    assert!(
+        last.starts_with("Could we agree on one benchmark config together?"),
+        "the colleague's words come first, the reminder after: {last}"
+    );
+}
+
+#[test]
+fn an_unknown_reminder_placement_is_refused_with_the_setting_named() {
+    let fake = FakeOpenAi::start();
+    let run = drill(&fake, &["/end"], &[], &[("SPAR_LLM_REMINDER", "assistant")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.to_lowercase().contains("llm.reminder"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("`system` or `user`"), "{}", run.stderr);
+    assert!(fake.requests().is_empty());
+}

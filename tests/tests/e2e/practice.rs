@@ -199,6 +199,26 @@ fn an_unknown_scenario_exits_2_naming_the_choices() {
 }
 
 #[test]
+fn an_unknown_scenario_suggests_the_closest_ids() {
+    let run = spar(&["practice", "--scenario", "latency-regresion"], "");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "unknown scenario \"latency-regresion\"; did you mean latency-regression? choose one of:"
+        ),
+        "{}",
+        run.stderr
+    );
+    let part = spar(&["practice", "--scenario", "latency"], "");
+    assert!(
+        part.stderr.contains("did you mean ") && part.stderr.contains("bleu-vs-latency or")
+            || part.stderr.contains("or bleu-vs-latency?"),
+        "{}",
+        part.stderr
+    );
+}
+
+#[test]
 fn scenarios_list_shows_at_least_nine() {
     let run = spar(&["scenarios", "list"], "");
     assert_eq!(run.code, 0, "{}", run.stderr);
