@@ -67,6 +67,12 @@ pub enum Command {
     Stats(StatsArgs),
     /// One drill's transcript with its scorecard; the JSON can be scored again.
     Export(ExportArgs),
+    /// Run the chat bot: every configured surface (Discord with SPAR_DISCORD_TOKEN), until
+    /// stopped.
+    Serve(ServeArgs),
+    /// Discord setup helpers.
+    #[command(subcommand)]
+    Discord(DiscordCommand),
     /// Delete a person's drills, transcripts and scores (your own unless --user names
     /// someone), and blank what they said in other people's drills. Asks first.
     Forget(ForgetArgs),
@@ -263,4 +269,17 @@ mod tests {
         }
         assert!(undescribed.is_empty(), "without help: {undescribed:?}");
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscordCommand {
+    /// Print the link that adds the bot to a server, with exactly the permissions it uses.
+    InviteUrl {
+        /// The application's id (developer portal, General Information).
+        #[arg(long, value_name = "ID")]
+        client_id: u64,
+    },
 }

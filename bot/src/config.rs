@@ -59,6 +59,19 @@ pub struct LlmSettings {
     pub reminder: Option<spar_core::prompt::Reminder>,
 }
 
+/// The Discord bot, when a token is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DiscordSettings {
+    /// The bot token from the Discord developer portal; without one, Discord is off.
+    pub token: Secret,
+    /// Where REST calls and the gateway lookup go: `https://discord.com` unless a proxy
+    /// (or a test) stands in front of it.
+    pub api_url: Option<String>,
+    /// A guild id: register the commands there only, which takes effect at once.
+    pub dev_guild: Option<u64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -67,6 +80,9 @@ pub struct Settings {
     /// A directory of scenarios that add to or override the embedded ones.
     pub scenarios: Option<PathBuf>,
     pub llm: LlmSettings,
+    pub discord: DiscordSettings,
+    /// Every chat drill's length in seconds, instead of its scenario's: for short sessions.
+    pub drill_time_limit_s: Option<u32>,
     /// A tracing filter such as `info` or `spar=debug`.
     pub log: Option<String>,
     /// Who is at the terminal: the person whose drills `practice` saves and `history`
@@ -80,6 +96,8 @@ impl Default for Settings {
             database_url: None,
             scenarios: None,
             llm: LlmSettings::default(),
+            discord: DiscordSettings::default(),
+            drill_time_limit_s: None,
             log: None,
             terminal_user: "terminal".into(),
         }
@@ -121,6 +139,15 @@ impl Settings {
                     .map(|k| format!("llm.{}", k.as_str().to_ascii_lowercase()).into()),
             )
             .merge(Env::prefixed("SPAR_JUDGE_MODEL").map(|_| "llm.judge_model".into()))
+            .merge(
+                Env::prefixed("SPAR_DISCORD_")
+                    .map(|k| format!("discord.{}", k.as_str().to_ascii_lowercase()).into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["SPAR_DRILL_TIME_LIMIT_S"])
+                    .map(|_| "drill_time_limit_s".into()),
+            )
             .merge(
                 Env::raw()
                     .only(&["SPAR_SCENARIOS"])

@@ -478,6 +478,8 @@ fn authorise(
             let allowed = match event {
                 Event::CandidateSaid(_) => member.role == Role::Candidate,
                 Event::AntagonistSaid(_) => peer && member.role == Role::Antagonist,
+                // Only the process asks the engine's antagonist.
+                Event::AntagonistAnswered { .. } => false,
                 Event::ObserverSaid(_) => member.role == Role::Observer,
                 Event::Start | Event::End | Event::AskTime | Event::Abandon => {
                     member.role != Role::Observer
@@ -497,7 +499,7 @@ fn event_name(event: &Event) -> &'static str {
     match event {
         Event::Start => "start the clock",
         Event::CandidateSaid(_) => "speak as the candidate",
-        Event::AntagonistSaid(_) => "speak for the antagonist",
+        Event::AntagonistSaid(_) | Event::AntagonistAnswered { .. } => "speak for the antagonist",
         Event::ObserverSaid(_) => "speak as an observer",
         Event::Tick => "fire the clock",
         Event::End => "end the drill",

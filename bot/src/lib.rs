@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod debrief;
+pub mod discord;
 pub mod engine;
 pub mod failure;
 pub mod library;
@@ -41,6 +42,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Stats(args) => commands::stats::run(&settings, &args),
         Command::Export(args) => commands::export::run(&settings, &args),
         Command::Forget(args) => commands::forget::run(&settings, &args),
+        Command::Serve(args) => commands::serve::run(&settings, &args),
+        Command::Discord(cli::DiscordCommand::InviteUrl { client_id }) => {
+            commands::emit(&format!("{}\n", discord::invite_url(client_id)))
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     match outcome {
         Ok(code) => code,

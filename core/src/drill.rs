@@ -104,6 +104,13 @@ pub enum Event {
     CandidateSaid(String),
     /// The antagonist's reply (from the engine or the peer playing it).
     AntagonistSaid(String),
+    /// The engine's reply to a request, written from the first `seen` turns. Where the
+    /// candidate spoke again while it was being written (chat does not wait its turn),
+    /// the antagonist is asked again, so no turn goes unanswered.
+    AntagonistAnswered {
+        text: String,
+        seen: usize,
+    },
     ObserverSaid(String),
     /// A timer armed by `Effect::ArmTimer` fired (or any moment the shell wants checked).
     Tick,
@@ -340,8 +347,24 @@ impl Drill {
             }
             // In a solo drill the engine speaks only when asked: a second reply to the same
             // turn (two instances racing, a redelivered answer) is dropped, not appended.
-            (Phase::Live, Event::AntagonistSaid(_))
+            (Phase::Live, Event::AntagonistSaid(_) | Event::AntagonistAnswered { .. })
                 if self.settings.mode == Mode::Solo && !self.awaiting_antagonist => {}
+            (Phase::Live, Event::AntagonistAnswered { text, seen }) => {
+                self.awaiting_antagonist = false;
+                let Some(text) = self.accept_text(&text, &mut effects) else {
+                    return effects;
+                };
+                let missed = self
+                    .turns
+                    .iter()
+                    .skip(seen)
+                    .any(|t| t.role == Role::Candidate);
+                self.record(Role::Antagonist, text, now, &mut effects);
+                if missed && self.settings.mode == Mode::Solo {
+                    self.awaiting_antagonist = true;
+                    effects.push(Effect::AskAntagonist);
+                }
+            }
             (Phase::Live, Event::AntagonistSaid(text)) => {
                 self.awaiting_antagonist = false;
                 let Some(text) = self.accept_text(&text, &mut effects) else {
@@ -385,7 +408,9 @@ impl Drill {
             }
             // A reply that arrives after the drill ended is dropped: the transcript that
             // was scored is the one the candidate saw.
-            (_, Event::AntagonistSaid(_)) => self.awaiting_antagonist = false,
+            (_, Event::AntagonistSaid(_) | Event::AntagonistAnswered { .. }) => {
+                self.awaiting_antagonist = false;
+            }
             (phase, Event::CandidateSaid(_) | Event::ObserverSaid(_))
                 if phase != Phase::Briefing =>
             {
@@ -775,6 +800,33 @@ mod tests {
             !replied.awaiting_antagonist(),
             "a drill whose last word is the engine's owes nothing"
         );
+    }
+
+    #[test]
+    fn a_turn_the_candidate_added_while_the_reply_was_written_is_answered_next() {
+        let mut d = live(480, 20);
+        d.handle(Event::CandidateSaid("one".into()), T0 + 10 * S);
+        // The reply is being written from the first two turns when another arrives.
+        d.handle(Event::CandidateSaid("and two".into()), T0 + 11 * S);
+        let effects = d.handle(
+            Event::AntagonistAnswered {
+                text: "About one.".into(),
+                seen: 2,
+            },
+            T0 + 12 * S,
+        );
+        assert!(effects.contains(&Effect::AskAntagonist));
+        assert!(d.awaiting_antagonist());
+        // A reply written from everything asks for nothing more.
+        let effects = d.handle(
+            Event::AntagonistAnswered {
+                text: "About two.".into(),
+                seen: 4,
+            },
+            T0 + 13 * S,
+        );
+        assert!(!effects.contains(&Effect::AskAntagonist));
+        assert_eq!(d.turns().len(), 5);
     }
 
     #[test]

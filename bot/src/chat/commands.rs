@@ -17,6 +17,9 @@ pub struct Invocation {
     pub channel: String,
     /// The thread it was typed in, where the platform says (Slack's `thread_ts`).
     pub thread: Option<String>,
+    /// The channel a Discord thread hangs from, when it was typed in one: a new drill's
+    /// thread opens there.
+    pub parent_channel: Option<String>,
     /// Whether they may change the workspace's settings (Manage Server, a Slack admin).
     pub admin: bool,
 }

@@ -195,6 +195,7 @@ impl Runtime {
             };
             tracing::Span::current().record("drill", drill.id.as_str());
             let now = self.clock.now();
+            tracing::debug!(message = %message.event_id, "a message in a drill's thread");
             match self
                 .engine
                 .say(
@@ -207,6 +208,7 @@ impl Runtime {
                 .await
             {
                 Ok(effects) => {
+                    tracing::debug!(effects = effects.len(), "the message was applied");
                     self.perform(Pending {
                         drill,
                         effects,
@@ -249,11 +251,15 @@ impl Runtime {
                     scenario,
                     difficulty,
                 } => {
+                    let channel = invocation
+                        .parent_channel
+                        .as_deref()
+                        .unwrap_or(&invocation.channel);
                     self.solo(
                         invocation,
                         scenario.as_deref(),
                         difficulty.as_deref(),
-                        &invocation.channel,
+                        channel,
                     )
                     .await
                 }
@@ -861,20 +867,31 @@ impl Runtime {
                 )
                 .await?;
         }
-        if let Some(notice) = &line.notice {
-            surface.post(place, notice).await?;
-        }
-        stream::finish(surface, place, screen, &line.text).await?;
-        Ok(self
-            .engine
-            .handle(
-                &drill.id,
-                None,
-                Sender::System,
-                Event::AntagonistSaid(line.text),
-                self.clock.now(),
-            )
-            .await?)
+        let seen = turns.len();
+        let reply = Event::AntagonistAnswered {
+            text: line.text.clone(),
+            seen,
+        };
+        let effects = if line.streamed {
+            // Already on screen as it arrived; kept once it is whole.
+            stream::finish(surface, place, screen, &line.text).await?;
+            self.engine
+                .handle(&drill.id, None, Sender::System, reply, self.clock.now())
+                .await?
+        } else {
+            // Nothing of it is shown yet: kept first, so that whatever the candidate
+            // says to it is stored after it.
+            let effects = self
+                .engine
+                .handle(&drill.id, None, Sender::System, reply, self.clock.now())
+                .await?;
+            if let Some(notice) = &line.notice {
+                surface.post(place, notice).await?;
+            }
+            stream::finish(surface, place, screen, &line.text).await?;
+            effects
+        };
+        Ok(effects)
     }
 
     async fn debrief(

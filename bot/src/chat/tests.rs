@@ -96,6 +96,7 @@ fn invocation(id: &str, who: &str, channel: &str) -> Invocation {
         workspace: guild(),
         channel: channel.into(),
         thread: None,
+        parent_channel: None,
         admin: false,
     }
 }

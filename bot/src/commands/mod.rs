@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod practice;
 pub mod scenarios;
 pub mod score;
+pub mod serve;
 pub mod stats;
 
 /// The async runtime a command runs its storage and network work on.

@@ -16,7 +16,7 @@ pub fn spar(args: &[&str], stdin: &str) -> Run {
 
 /// `spar ARGS` with `env`, in a fresh temporary home so the user's own settings and data
 /// are never read; the home lives as long as the returned directory.
-fn isolated(args: &[&str], env: &[(&str, &str)]) -> (Command, tempfile::TempDir) {
+pub fn isolated(args: &[&str], env: &[(&str, &str)]) -> (Command, tempfile::TempDir) {
     let home = tempfile::tempdir().expect("a temporary home");
     let mut command = Command::new(env!("CARGO_BIN_EXE_spar-e2e"));
     command

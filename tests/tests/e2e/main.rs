@@ -2,6 +2,7 @@
 //! against real files, its adapters against a real PostgreSQL and local fakes.
 
 mod cli;
+mod discord;
 mod fake_discord;
 mod fake_openai;
 mod fake_slack;

@@ -30,8 +30,8 @@ enum Backend {
 }
 
 /// A fresh database for one test, removed when the test ends.
-struct TestDb {
-    url: String,
+pub struct TestDb {
+    pub url: String,
     backend: Backend,
 }
 
@@ -47,7 +47,7 @@ impl TestDb {
 
     /// A new database on the server named by `SPAR_TEST_POSTGRES_URL`, or `None` (with a
     /// note on stdout) when the variable is unset. Set but unreachable fails the test.
-    async fn postgres() -> Option<TestDb> {
+    pub async fn postgres() -> Option<TestDb> {
         let Ok(admin_url) = std::env::var("SPAR_TEST_POSTGRES_URL") else {
             println!("skipped: SPAR_TEST_POSTGRES_URL is not set");
             return None;

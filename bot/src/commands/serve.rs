@@ -1,0 +1,110 @@
+//! `spar serve`: the chat bot. Starts every chat surface that is configured, one chat
+//! runtime shared by them, and the clock that fires timers and recovers drills.
+
+use super::emit;
+use crate::antagonist::{Cast, Scripted};
+use crate::chat::{ChatSurface, Runtime, RuntimeOptions, WallClock};
+use crate::cli::ServeArgs;
+use crate::config::Settings;
+use crate::debrief::Debriefer;
+use crate::discord::{self, Discord, DiscordConfig};
+use crate::engine::{Engine, RECOVERY_LEASE};
+use crate::failure::input_error;
+use crate::llm::{LlmConfig, OpenAiAntagonist, OpenAiJudge};
+use crate::{library, store};
+use anyhow::Context as _;
+use spar_core::antagonist::SharedLines;
+use spar_core::scoring::Scorer;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// What a member types to end a drill in chat, for the antagonist's closing hint.
+const END_COMMAND: &str = "/spar end";
+
+pub fn run(settings: &Settings, _args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let discord_config = discord_config(settings)?;
+    let Some(discord_config) = discord_config else {
+        return Err(input_error(
+            "no chat surface is configured: set SPAR_DISCORD_TOKEN to serve Discord",
+        ));
+    };
+    let library = library::load(settings.scenarios.as_deref())?;
+    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
+    let scripted = Scripted::new(shared, scorer.clone(), END_COMMAND);
+    let llm = LlmConfig::from_settings(&settings.llm)?;
+    let (cast, judge, lease) = match &llm {
+        Some(config) => (
+            Cast::with_model(
+                scripted,
+                OpenAiAntagonist::new(config).context("setting up the model antagonist")?,
+            ),
+            Some(OpenAiJudge::new(config).context("setting up the debrief judge")?),
+            config.longest_reply(),
+        ),
+        None => (Cast::scripted(scripted), None, RECOVERY_LEASE),
+    };
+    let options = RuntimeOptions {
+        time_limit_s: settings.drill_time_limit_s,
+        ..RuntimeOptions::default()
+    };
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let store = store::open(settings.database_url.as_deref()).await?;
+        let discord = Discord::new(&discord_config).await?;
+        let surfaces: Vec<Arc<dyn ChatSurface>> = vec![discord.surface()];
+        let platforms: Vec<&str> = surfaces.iter().map(|s| s.platform()).collect();
+        // Names this instance in its claims; unique, so two instances never share one.
+        let owner = format!("spar-{}", uuid::Uuid::new_v4().simple());
+        let engine = Engine::new(store, &owner, &platforms).with_recovery_lease(lease);
+        let chat = Arc::new(Runtime::new(
+            engine,
+            surfaces,
+            library,
+            cast,
+            Debriefer::new(scorer, judge),
+            Arc::new(WallClock),
+            options,
+        ));
+        emit(&format!(
+            "Spar is serving Discord ({}) as {owner}; the antagonist is {}.\n",
+            match discord_config.dev_guild {
+                Some(guild) => format!("commands in guild {guild}"),
+                None => "commands registered globally".into(),
+            },
+            llm.as_ref()
+                .map_or("scripted".to_string(), |c| format!("model {}", c.model))
+        ))?;
+        tokio::spawn(chat.clone().run_clock());
+        tokio::select! {
+            served = discord.serve(chat) => served,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Discord settings, validated; `None` when no token is set.
+fn discord_config(settings: &Settings) -> anyhow::Result<Option<DiscordConfig>> {
+    let discord = &settings.discord;
+    if discord.token.expose().trim().is_empty() {
+        return Ok(None);
+    }
+    let api_url = discord
+        .api_url
+        .as_deref()
+        .map(|u| u.trim().trim_end_matches('/'))
+        .filter(|u| !u.is_empty())
+        .unwrap_or(discord::DEFAULT_API_URL)
+        .to_string();
+    if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+        return Err(input_error(format!(
+            "SPAR_DISCORD_API_URL {api_url:?} must start with http:// or https://"
+        )));
+    }
+    Ok(Some(DiscordConfig {
+        token: crate::config::Secret::new(discord.token.expose().trim()),
+        api_url,
+        dev_guild: discord.dev_guild,
+    }))
+}
