@@ -371,3 +371,27 @@ async fn two_instances_on_one_postgres_answer_each_turn_once() {
         .count();
     assert_eq!(cards, 1, "one scorecard");
 }
+
+#[test]
+fn serve_with_nothing_configured_names_what_to_set() {
+    let run = crate::cli::spar(&["serve"], "");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("SPAR_DISCORD_TOKEN"), "{}", run.stderr);
+}
+
+#[test]
+fn the_invite_url_asks_for_the_bot_and_commands_scopes_and_exactly_spars_permissions() {
+    let run = crate::cli::spar(&["discord", "invite-url", "--client-id", "123456"], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let url = run.stdout.trim();
+    assert!(
+        url.starts_with("https://discord.com/oauth2/authorize?client_id=123456&"),
+        "{url}"
+    );
+    assert!(url.contains("scope=bot%20applications.commands"), "{url}");
+    // View Channel, Send Messages, Embed Links, Attach Files, Create Public Threads, Create
+    // Private Threads, Send Messages in Threads.
+    let expected =
+        (1u64 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 35) | (1 << 36) | (1 << 38);
+    assert!(url.ends_with(&format!("permissions={expected}")), "{url}");
+}
