@@ -173,13 +173,83 @@ impl Settings {
     }
 }
 
-/// Logs go to stderr so they never mix with a command's output.
+/// Where log lines go. Never onto a drill's screen: to `spar.log` in the data directory,
+/// unless `SPAR_LOG` (the `log` setting) asks for more, and then to stderr, which a
+/// person asking for it is reading. Colour only when stderr is a terminal.
 pub fn init_tracing(settings: &Settings) {
-    let filter = settings.log.clone().unwrap_or_else(|| "warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    use std::io::IsTerminal as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let (filter, file) = match &settings.log {
+        Some(filter) => (filter.clone(), None),
+        None => ("warn".to_string(), log_file()),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into());
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(WarningSeen);
+    let _ = match file {
+        Some((path, file)) => {
+            let _ = LOG_PATH.set(path);
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_ansi(false)
+                        .with_writer(std::sync::Mutex::new(file)),
+                )
+                .try_init()
+        }
+        None => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+    };
+}
+
+/// `spar.log` in the data directory, opened to append; `None` (logs to stderr) when it
+/// cannot be.
+fn log_file() -> Option<(PathBuf, std::fs::File)> {
+    let dir = dirs::data_dir()?.join("spar");
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("spar.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    Some((path, file))
+}
+
+/// The log file, when logs go to one.
+static LOG_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// A warning or error was logged to the file since it was last told.
+static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The user has been told where the log is; once per process is enough.
+static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes warnings and errors, so the person at the screen can be told once that there
+/// is something in the log.
+struct WarningSeen;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningSeen {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() <= tracing::Level::WARN {
+            WARNED.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// The log file's path, the first time a warning has gone into it: the one moment to
+/// tell the user, in a sentence of our own, where to look.
+pub fn log_notice() -> Option<&'static std::path::Path> {
+    use std::sync::atomic::Ordering;
+    let path = LOG_PATH.get()?;
+    if WARNED.load(Ordering::SeqCst) && !TOLD.swap(true, Ordering::SeqCst) {
+        Some(path)
+    } else {
+        None
+    }
 }

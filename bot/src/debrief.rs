@@ -30,6 +30,11 @@ impl Debriefer {
         &self.scorer
     }
 
+    /// Whether `debrief` will ask the judge, and so may take a while.
+    pub fn judges(&self, model_failed: bool) -> bool {
+        self.judge.is_some() && !model_failed
+    }
+
     /// Scores the transcript and, unless `model_failed` says the model already stopped
     /// answering in this drill, asks the judge for its commentary. Asking a dead endpoint
     /// again would only keep the candidate waiting for a note saying it failed.

@@ -823,6 +823,7 @@ mod tests {
             role: Role::Antagonist,
             at_s: 0.0,
             text: opening.into(),
+            cut_off: false,
         }];
         for (i, (said, reply)) in exchange.iter().enumerate() {
             let at = 30.0 * (i as f64 + 1.0);
@@ -830,11 +831,13 @@ mod tests {
                 role: Role::Candidate,
                 at_s: at,
                 text: (*said).into(),
+                cut_off: false,
             });
             turns.push(Turn {
                 role: Role::Antagonist,
                 at_s: at + 1.0,
                 text: (*reply).into(),
+                cut_off: false,
             });
         }
         turns

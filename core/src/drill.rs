@@ -429,6 +429,28 @@ impl Drill {
         effects
     }
 
+    /// The candidate's input ended in the middle of a line (Ctrl-D, or a pipe whose last
+    /// line has no newline). A live drill keeps the words as a candidate turn marked
+    /// `cut_off`: the transcript shows what was typed, but nothing was sent, so it asks no
+    /// reply and earns no move. The shell then ends the drill with `Event::End`. There is
+    /// no event for this, since only a shell reading a stream meets a half-typed line.
+    pub fn cut_off(&mut self, text: &str, now: Millis) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if self.phase != Phase::Live {
+            return effects;
+        }
+        if let Some(text) = self.accept_text(text, &mut effects) {
+            self.record(Role::Candidate, text, now, &mut effects);
+            if let Some(Effect::PersistTurn { turn, .. }) = effects.last_mut() {
+                turn.cut_off = true;
+            }
+            if let Some(turn) = self.turns.last_mut() {
+                turn.cut_off = true;
+            }
+        }
+        effects
+    }
+
     fn accept_text<'t>(&self, text: &'t str, effects: &mut Vec<Effect>) -> Option<&'t str> {
         let text = text.trim();
         if text.is_empty() {
@@ -454,6 +476,7 @@ impl Drill {
             role,
             at_s: self.elapsed_s(now).min(limit),
             text: text.to_string(),
+            cut_off: false,
         };
         effects.push(Effect::PersistTurn {
             index: self.turns.len(),
@@ -610,9 +633,46 @@ mod tests {
             Turn {
                 role: Role::Candidate,
                 at_s: 42.5,
-                text: "What drives the date?".into()
+                text: "What drives the date?".into(),
+                cut_off: false,
             }
         );
+    }
+
+    #[test]
+    fn a_line_cut_off_is_kept_marked_and_asks_no_reply() {
+        let mut d = live(480, 20);
+        let effects = d.cut_off("  What would change yo ", T0 + 20 * S);
+        assert_eq!(
+            effects,
+            vec![Effect::PersistTurn {
+                index: 1,
+                turn: Turn {
+                    role: Role::Candidate,
+                    at_s: 20.0,
+                    text: "What would change yo".into(),
+                    cut_off: true,
+                },
+            }]
+        );
+        assert_eq!(d.turns()[1], effects_turn(&effects));
+        assert!(d.transcript().candidate_turns().next().is_none());
+        let end = d.handle(Event::End, T0 + 21 * S);
+        assert!(
+            end.contains(&Effect::Debrief),
+            "what was typed is still debriefed"
+        );
+        assert!(
+            d.cut_off("more", T0 + 22 * S).is_empty(),
+            "only a live drill keeps one"
+        );
+    }
+
+    fn effects_turn(effects: &[Effect]) -> Turn {
+        match &effects[0] {
+            Effect::PersistTurn { turn, .. } => turn.clone(),
+            other => panic!("not a turn: {other:?}"),
+        }
     }
 
     #[test]
@@ -791,6 +851,7 @@ mod tests {
                     role: Role::Antagonist,
                     at_s: 12.0,
                     text: "r".into(),
+                    cut_off: false,
                 }],
             ]
             .concat(),

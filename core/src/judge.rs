@@ -349,6 +349,7 @@ mod tests {
             role,
             at_s,
             text: text.into(),
+            cut_off: false,
         };
         Transcript {
             scenario: Some("latency-regression".into()),

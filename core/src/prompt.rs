@@ -469,7 +469,7 @@ mod tests {
                 at_s: i as f64,
                 text: format!(
                     "Turn {i}: I hear you on the release, but the p99 numbers from the replay worry me a great deal and I want us to look at them together before anyone commits to a date."
-                ),
+                ), cut_off: false,
             })
             .collect()
     }
@@ -692,6 +692,7 @@ mod tests {
             role: Role::Candidate,
             at_s: 1.0,
             text: "word ".repeat(13_000),
+            cut_off: false,
         }];
         let messages = prompt(&t, &s, 2000).messages(&huge, false);
         assert!(prompt_tokens(&messages) <= 2000);

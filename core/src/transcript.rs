@@ -39,6 +39,10 @@ pub struct Turn {
     /// Seconds since the drill began; never decreases along a transcript.
     pub at_s: f64,
     pub text: String,
+    /// The candidate's input ended in the middle of this line (Ctrl-D, or a pipe without a
+    /// last newline): the words are kept, but they were never sent, so they earn no move.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut_off: bool,
 }
 
 /// A whole drill's turns, in order, with the scenario they belong to when known.
@@ -143,10 +147,17 @@ impl Transcript {
                 .get("text")
                 .and_then(|v| v.as_str())
                 .ok_or_else(|| field("text", "a string"))?;
+            let cut_off = match t.get("cut_off") {
+                None | Some(serde_json::Value::Null) => false,
+                Some(v) => v
+                    .as_bool()
+                    .ok_or_else(|| field("cut_off", "true or false"))?,
+            };
             turns.push(Turn {
                 role,
                 at_s,
                 text: text.to_string(),
+                cut_off,
             });
         }
         let transcript = Transcript { scenario, turns };
@@ -191,12 +202,14 @@ impl Transcript {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The candidate's turns with their 1-based turn numbers.
+    /// The candidate's turns with their 1-based turn numbers: the ones they sent, which
+    /// are the ones scored. A line cut off by the end of input stays in `turns` (and keeps
+    /// its number) but is not among them.
     pub fn candidate_turns(&self) -> impl Iterator<Item = (usize, &Turn)> {
         self.turns
             .iter()
             .enumerate()
-            .filter(|(_, t)| t.role == Role::Candidate)
+            .filter(|(_, t)| t.role == Role::Candidate && !t.cut_off)
             .map(|(i, t)| (i + 1, t))
     }
 }
@@ -230,6 +243,34 @@ mod tests {
         assert_eq!(
             t.candidate_turns().map(|(n, _)| n).collect::<Vec<_>>(),
             vec![2]
+        );
+    }
+
+    #[test]
+    fn a_line_cut_off_by_the_end_of_input_is_kept_but_not_among_the_candidates_turns() {
+        let t = Transcript::from_json(
+            r#"{"turns":[{"role":"candidate","at_s":1,"text":"a"},{"role":"antagonist","at_s":2,"text":"b"},{"role":"candidate","at_s":3,"text":"c","cut_off":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.turns.len(), 3);
+        assert!(t.turns[2].cut_off && !t.turns[0].cut_off);
+        assert_eq!(
+            t.candidate_turns().map(|(n, _)| n).collect::<Vec<_>>(),
+            vec![1]
+        );
+        let again = Transcript::from_json(&t.to_json_pretty()).unwrap();
+        assert_eq!(again, t, "the mark survives a round trip");
+        assert!(
+            !serde_json::to_string(&t.turns[0])
+                .unwrap()
+                .contains("cut_off"),
+            "a sent turn carries no mark"
+        );
+        assert!(
+            Transcript::from_json(
+                r#"{"turns":[{"role":"candidate","at_s":1,"text":"a","cut_off":"yes"}]}"#
+            )
+            .is_err()
         );
     }
 

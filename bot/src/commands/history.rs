@@ -5,6 +5,7 @@ use crate::cli::{HistoryArgs, ListFormat};
 use crate::config::Settings;
 use crate::store;
 use anyhow::Context as _;
+use spar_core::drill::Phase;
 use spar_core::store::HistoryRow;
 use spar_core::transcript::clock;
 use std::process::ExitCode;
@@ -36,10 +37,12 @@ pub fn text(rows: &[HistoryRow]) -> String {
     }
     let mut out = String::new();
     for row in rows {
-        let overall = row.overall.map_or_else(
-            || format!("({})", row.phase.as_str()),
-            |o| format!("overall {o}"),
-        );
+        let overall = match (row.overall, row.phase) {
+            // A drill whose process ended before its debrief is scored on what was said.
+            (Some(o), Phase::Abandoned) => format!("overall {o} (abandoned)"),
+            (Some(o), _) => format!("overall {o}"),
+            (None, phase) => format!("({})", phase.as_str()),
+        };
         let flags = if row.flags.is_empty() {
             "no flags".to_string()
         } else {

@@ -216,7 +216,7 @@ macro_rules! impl_store {
             async fn insert_turn(conn: &mut $conn, drill: &DrillId, turn: &StoredTurn) -> R<bool> {
                 let index = i64::try_from(turn.index).map_err(|_| corrupt("turn index"))?;
                 let existing = sqlx::query(
-                    "SELECT role, at_s, text, redacted FROM turns WHERE drill_id = $1 AND idx = $2",
+                    "SELECT role, at_s, text, cut_off, redacted FROM turns WHERE drill_id = $1 AND idx = $2",
                 )
                 .bind(drill.as_str())
                 .bind(index)
@@ -226,11 +226,13 @@ macro_rules! impl_store {
                     let role: String = row.try_get("role")?;
                     let at_s: f64 = row.try_get("at_s")?;
                     let text: String = row.try_get("text")?;
+                    let cut_off: bool = row.try_get("cut_off")?;
                     let redacted: bool = row.try_get("redacted")?;
                     let same = redacted
                         || (parse_role(&role)? == turn.turn.role
                             && at_s == turn.turn.at_s
-                            && text == turn.turn.text);
+                            && text == turn.turn.text
+                            && cut_off == turn.turn.cut_off);
                     return if same {
                         Ok(false)
                     } else {
@@ -255,14 +257,15 @@ macro_rules! impl_store {
                     .into());
                 }
                 sqlx::query(
-                    "INSERT INTO turns (drill_id, idx, role, at_s, text, author_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO turns (drill_id, idx, role, at_s, text, cut_off, author_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(drill.as_str())
                 .bind(index)
                 .bind(turn.turn.role.as_str())
                 .bind(turn.turn.at_s)
                 .bind(&turn.turn.text)
+                .bind(turn.turn.cut_off)
                 .bind(turn.author)
                 .execute(&mut *conn)
                 .await?;
@@ -294,7 +297,7 @@ macro_rules! impl_store {
                 })
                 .collect::<R<Vec<_>>>()?;
                 let turns = sqlx::query(
-                    "SELECT idx, role, at_s, text, author_id FROM turns \
+                    "SELECT idx, role, at_s, text, cut_off, author_id FROM turns \
                      WHERE drill_id = $1 ORDER BY idx",
                 )
                 .bind(drill.as_str())
@@ -310,6 +313,7 @@ macro_rules! impl_store {
                             role: parse_role(&role)?,
                             at_s: row.try_get("at_s")?,
                             text: row.try_get("text")?,
+                            cut_off: row.try_get("cut_off")?,
                         },
                         author: row.try_get("author_id")?,
                     })

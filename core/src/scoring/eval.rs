@@ -252,11 +252,13 @@ pub(crate) fn reply_drill(text: &str) -> Transcript {
                 role: Role::Antagonist,
                 at_s: 0.0,
                 text: "I disagree with you on this policy, and here is why.".to_string(),
+                cut_off: false,
             },
             Turn {
                 role: Role::Candidate,
                 at_s: 120.0,
                 text: text.to_string(),
+                cut_off: false,
             },
         ],
     }

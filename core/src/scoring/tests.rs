@@ -27,6 +27,7 @@ fn drill(turns: &[(crate::transcript::Role, f64, &str)]) -> Transcript {
                 role,
                 at_s,
                 text: text.to_string(),
+                cut_off: false,
             })
             .collect(),
     }

@@ -1,7 +1,12 @@
-//! `spar practice` and `spar scenarios`, driven through piped input.
+//! `spar practice` and `spar scenarios`, driven through piped input, and on a
+//! pseudo-terminal where only a terminal shows the behaviour (Ctrl-C, Ctrl-D, the
+//! prompt, progress while the model thinks).
 
-use crate::cli::spar;
+use crate::cli::{Running, spar, spar_with_env};
+use crate::fake_openai::{FakeOpenAi, Reply};
+use serde_json::Value;
 use spar_core::ScenarioLibrary;
+use std::time::Duration;
 
 fn practice(lines: &[&str], extra: &[&str]) -> crate::cli::Run {
     let mut args = vec![
@@ -136,15 +141,16 @@ fn different_moves_get_different_kinds_of_reply() {
 fn time_and_unknown_commands_are_answered_during_a_drill() {
     let run = practice(&["/time", "/dance", "/end"], &[]);
     assert!(
-        run.stdout.contains("8:00 left, 40 replies left."),
+        run.stdout.contains("⏱ 8:00 left, 40 replies left."),
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains("unknown command /dance"),
-        "{}",
-        run.stdout
-    );
+    let unknown = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("unknown command /dance"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(!unknown.contains('⏱'), "not a clock notice: {unknown}");
 }
 
 #[test]
@@ -246,4 +252,473 @@ fn scenarios_check_rejects_a_broken_file_naming_file_line_and_field() {
 fn scenarios_check_passes_the_built_in_set() {
     let run = spar(&["scenarios", "check"], "");
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// A SQLite database and a data directory, both kept as long as the directory.
+struct Place {
+    dir: tempfile::TempDir,
+    url: String,
+    data: String,
+}
+
+impl Place {
+    fn new() -> Place {
+        let dir = tempfile::tempdir().expect("a directory");
+        let url = format!("sqlite://{}", dir.path().join("spar.db").display());
+        let data = dir.path().join("data").display().to_string();
+        Place { dir, url, data }
+    }
+
+    /// The environment of a terminal user `ana` whose data directory is this one.
+    fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("SPAR_TERMINAL_USER", "ana"),
+            ("XDG_DATA_HOME", self.data.as_str()),
+        ]
+    }
+
+    fn practice<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "practice",
+            "--scenario",
+            "latency-regression",
+            "--seed",
+            "1",
+            "--database-url",
+            self.url.as_str(),
+            "--colour",
+            "never",
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+
+    fn history(&self) -> Value {
+        let run = spar_with_env(
+            &["history", "--format", "json", "--database-url", &self.url],
+            "",
+            &self.env(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("JSON")
+    }
+
+    /// The newest drill, exported as JSON.
+    fn last_drill(&self) -> Value {
+        let history = self.history();
+        let id = history["drills"][0]["id"].as_str().expect("a drill");
+        let run = spar(&["export", "--drill", id, "--database-url", &self.url], "");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("JSON")
+    }
+}
+
+/// The settings that point `spar` at a local fake model.
+fn model_env<'a>(fake: &'a FakeOpenAi, place: &'a Place) -> Vec<(&'a str, &'a str)> {
+    let mut env = place.env();
+    env.extend([
+        ("SPAR_LLM_BASE_URL", fake.base_url.as_str()),
+        ("SPAR_LLM_MODEL", "fake"),
+        ("SPAR_LLM_API_KEY", "test-key"),
+        ("SPAR_LLM_RETRY_BASE_MS", "5"),
+    ]);
+    env
+}
+
+#[test]
+fn ctrl_c_during_a_drill_ends_it_with_its_debrief() {
+    let place = Place::new();
+    let mut term = Running::on_terminal(&place.practice(&[]), &place.env(), None);
+    term.expect("Press Enter");
+    term.type_keys("\n");
+    term.expect("You › ");
+    term.type_keys("What is driving the release date for you?\n");
+    term.expect("You › ");
+    term.type_keys("\x03");
+    let run = term.finish();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("Drill ended."), "{}", run.stdout);
+    assert!(run.stdout.contains("Overall: "), "{}", run.stdout);
+    assert!(run.stdout.contains("Saved as drill"), "{}", run.stdout);
+    assert_eq!(place.history()["drills"][0]["phase"], "debriefed");
+}
+
+#[test]
+fn a_second_ctrl_c_leaves_at_once_while_the_judge_is_still_reading() {
+    let place = Place::new();
+    let fake = FakeOpenAi::start();
+    // A judge slower than any test: only leaving at once ends this drill in time.
+    fake.judge(Reply::Delay(
+        Duration::from_secs(3600),
+        Box::new(Reply::Content("{}".into())),
+    ));
+    let mut term = Running::on_terminal(&place.practice(&[]), &model_env(&fake, &place), None);
+    term.expect("Press Enter");
+    term.type_keys("\n");
+    term.expect("Dr. Priya Raman is thinking…");
+    term.expect("You › ");
+    term.type_keys("What is driving the release date for you?\n");
+    term.expect("You › ");
+    term.type_keys("\x03");
+    term.expect("The judge is reading the drill…");
+    term.type_keys("\x03");
+    let run = term.finish();
+    assert_eq!(run.code, 130, "{}", run.stdout);
+    assert!(!run.stdout.contains("Overall: "), "{}", run.stdout);
+}
+
+#[test]
+fn progress_is_shown_on_a_terminal_only() {
+    let place = Place::new();
+    let fake = FakeOpenAi::start();
+    let run = spar_with_env(
+        &place.practice(&[]),
+        "What is driving the release date for you?\n/end\n",
+        &model_env(&fake, &place),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("thinking"), "{}", run.stdout);
+    assert!(!run.stdout.contains("judge is reading"), "{}", run.stdout);
+}
+
+#[test]
+fn ctrl_d_mid_line_starts_the_next_output_on_a_new_line() {
+    let place = Place::new();
+    let mut term = Running::on_terminal(&place.practice(&[]), &place.env(), None);
+    term.expect("Press Enter");
+    term.type_keys("\n");
+    term.expect("You › ");
+    term.type_keys("What would change your mind about the da\x04");
+    term.expect("What would change your mind about the da");
+    term.type_keys("\x04");
+    let run = term.finish();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let typed = run
+        .stdout
+        .find("What would change your mind about the da")
+        .expect("the typed words are shown");
+    let after = &run.stdout[typed + "What would change your mind about the da".len()..];
+    assert!(after.starts_with('\n'), "{after:?}");
+    assert!(after.contains("That line was cut off"), "{after}");
+    let drill = place.last_drill();
+    let last = &drill["turns"][drill["turns"].as_array().map_or(0, Vec::len) - 1];
+    assert_eq!(last["cut_off"], true, "{drill}");
+}
+
+#[test]
+fn a_line_cut_off_by_the_end_of_input_is_kept_but_credits_no_move() {
+    let place = Place::new();
+    let question = "What would you need to see to be convinced about the release?";
+    let sent = spar_with_env(
+        &place.practice(&[]),
+        &format!("{question}\n/end\n"),
+        &place.env(),
+    );
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    let credited = place.last_drill();
+    assert!(
+        credited["scorecard"]["strengths"]
+            .to_string()
+            .contains(question),
+        "sent, the question earns a strength: {credited}"
+    );
+    let cut = spar_with_env(&place.practice(&[]), question, &place.env());
+    assert_eq!(cut.code, 0, "{}", cut.stderr);
+    assert!(cut.stdout.contains(question), "{}", cut.stdout);
+    let drill = place.last_drill();
+    let turns = drill["turns"].as_array().expect("turns");
+    let last = turns.last().expect("a turn");
+    assert_eq!(
+        (last["text"].as_str(), &last["cut_off"]),
+        (Some(question), &Value::Bool(true))
+    );
+    assert!(
+        !drill["scorecard"].to_string().contains(question),
+        "cut off, it earns nothing: {drill}"
+    );
+    assert!(
+        turns[..turns.len() - 1]
+            .iter()
+            .all(|t| t.get("cut_off").is_none()),
+        "{drill}"
+    );
+}
+
+#[test]
+fn a_typed_turn_is_relabelled_with_the_time_it_was_recorded_at() {
+    let place = Place::new();
+    let mut term = Running::on_terminal(&place.practice(&["--pace", "30"]), &place.env(), None);
+    term.expect("Press Enter");
+    term.type_keys("\n");
+    term.expect("[0:00] You › ");
+    term.type_keys("What is driving the release date for you?\n");
+    // The prompt said 0:00; the turn is recorded 30 s on, and its line now says so.
+    term.expect("\x1b[1A\r\x1b[J");
+    term.expect("[0:30] You");
+    term.expect(" › What is driving the release date for you?\n");
+    // A paced clock moves only when a line is typed.
+    term.expect("[0:30] You › ");
+    term.type_keys("/end\n");
+    let run = term.finish();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let drill = place.last_drill();
+    assert_eq!(drill["turns"][1]["at_s"], 30.0, "{drill}");
+}
+
+/// Every `[m:ss] Dr. Priya Raman` label on the screen, in order.
+fn antagonist_labels(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let label = &l[l.rfind('[')?..];
+            let time = label.strip_suffix("] Dr. Priya Raman")?;
+            Some(time[1..].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_clock_waits_for_the_opening_and_each_label_shows_the_time_recorded() {
+    let place = Place::new();
+    let fake = FakeOpenAi::start();
+    let slow = Duration::from_secs(4);
+    fake.stream(Reply::Delay(
+        slow,
+        Box::new(Reply::Stream(
+            "Three points on QA is not a rounding error.".into(),
+        )),
+    ));
+    fake.stream(Reply::Delay(
+        Duration::from_millis(1500),
+        Box::new(Reply::Stream("The demo is the deadline.".into())),
+    ));
+    let mut term = Running::on_terminal(&place.practice(&[]), &model_env(&fake, &place), None);
+    term.expect("Press Enter");
+    term.type_keys("\n");
+    term.expect("rounding error.");
+    term.expect("You › ");
+    term.type_keys("What is driving the release date for you?\n");
+    term.expect("deadline.");
+    term.expect("You › ");
+    term.type_keys("/end\n");
+    let run = term.finish();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let drill = place.last_drill();
+    let turns = drill["turns"].as_array().expect("turns");
+    assert_eq!(turns[0]["at_s"], 0.0, "{drill}");
+    // Typed as soon as the opening was shown: had the clock run while the model took
+    // its time over the opening, the reply would come after it.
+    let reply_at = turns[1]["at_s"].as_f64().expect("a time");
+    assert!(reply_at < slow.as_secs_f64(), "{drill}");
+    let recorded: Vec<String> = turns
+        .iter()
+        .filter(|t| t["role"] == "antagonist")
+        .map(|t| spar_core::transcript::clock(t["at_s"].as_f64().unwrap_or(-1.0)))
+        .collect();
+    assert_eq!(antagonist_labels(&run.stdout), recorded, "{}", run.stdout);
+}
+
+#[test]
+fn model_replies_are_wrapped_and_indented_like_scripted_ones() {
+    let place = Place::new();
+    let fake = FakeOpenAi::start();
+    let long = "Three points on QA is not a rounding error, and I have told my VP it ships with the release, so tell me how we make that happen without rerunning a week of evals on a benchmark nobody outside your team has ever looked at.";
+    fake.stream(Reply::Stream(long.into()));
+    let run = spar_with_env(&place.practice(&[]), "/end\n", &model_env(&fake, &place));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let label = lines
+        .iter()
+        .position(|l| l.ends_with("] Dr. Priya Raman"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let body: Vec<&str> = lines[label + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("    "))
+        .copied()
+        .collect();
+    assert!(body.len() > 1, "{}", run.stdout);
+    assert!(body.iter().all(|l| l.chars().count() <= 88), "{body:#?}");
+    let words: Vec<&str> = body.iter().flat_map(|l| l.split_whitespace()).collect();
+    assert_eq!(words.join(" "), long, "no word is broken or lost");
+}
+
+#[test]
+fn warnings_go_to_the_log_file_and_the_screen_gets_one_notice() {
+    let place = Place::new();
+    let fake = FakeOpenAi::start();
+    for _ in 0..3 {
+        fake.stream(Reply::Status(500, None));
+    }
+    let mut env = model_env(&fake, &place);
+    env.push(("SPAR_LLM_MAX_ATTEMPTS", "3"));
+    let run = spar_with_env(
+        &place.practice(&[]),
+        "What is driving the release date for you?\n/end\n",
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "no log line on the screen");
+    assert_eq!(
+        run.stdout
+            .matches("Something went wrong behind the scenes")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    let log =
+        std::fs::read_to_string(place.dir.path().join("data/spar/spar.log")).expect("the log file");
+    assert!(log.contains("antagonist call failed"), "{log}");
+    assert!(!log.contains('\x1b'), "no colour in a file: {log}");
+
+    // Asked for, the log goes to stderr, and without colour into a pipe.
+    for _ in 0..3 {
+        fake.stream(Reply::Status(500, None));
+    }
+    env.push(("SPAR_LOG", "warn"));
+    let asked = spar_with_env(&place.practice(&[]), "/end\n", &env);
+    assert!(
+        asked.stderr.contains("antagonist call failed"),
+        "{}",
+        asked.stderr
+    );
+    assert!(!asked.stderr.contains('\x1b'), "{}", asked.stderr);
+    assert!(!asked.stdout.contains('\x1b'), "{}", asked.stdout);
+}
+
+/// Starts a drill in a process that is then killed mid-conversation, as a closed window
+/// or a crash ends it.
+fn drill_left_running(place: &Place) {
+    let mut running = Running::piped(&place.practice(&[]), &place.env());
+    running.type_keys("What is driving the release date for you?\n");
+    running.expect("Dr. Priya Raman\n");
+    running.expect("Dr. Priya Raman\n");
+    running.kill();
+    assert_eq!(place.history()["drills"][0]["phase"], "live");
+}
+
+#[test]
+fn a_drill_whose_process_died_is_ended_and_scored_as_abandoned_at_the_next_start() {
+    let place = Place::new();
+    drill_left_running(&place);
+    let next = spar_with_env(&place.practice(&[]), "/end\n", &place.env());
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert!(
+        next.stdout
+            .contains("was left unfinished; it is ended as abandoned and scored"),
+        "{}",
+        next.stdout
+    );
+    let history = place.history();
+    let left = &history["drills"][1];
+    assert_eq!(left["phase"], "abandoned", "{history}");
+    assert!(
+        left["overall"].is_u64(),
+        "scored on what was said: {history}"
+    );
+    let text = spar_with_env(&["history", "--database-url", &place.url], "", &place.env());
+    assert!(text.stdout.contains("(abandoned)"), "{}", text.stdout);
+    assert!(!text.stdout.contains("(live)"), "{}", text.stdout);
+}
+
+#[test]
+fn a_drill_another_process_still_runs_is_left_alone() {
+    let place = Place::new();
+    let mut running = Running::piped(&place.practice(&[]), &place.env());
+    running.type_keys("What is driving the release date for you?\n");
+    running.expect("Dr. Priya Raman\n");
+    running.expect("Dr. Priya Raman\n");
+    let other = spar_with_env(&place.practice(&[]), "/end\n", &place.env());
+    assert!(
+        !other.stdout.contains("left unfinished"),
+        "{}",
+        other.stdout
+    );
+    running.type_keys("/end\n");
+    let run = running.finish();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("Overall: "), "{}", run.stdout);
+}
+
+#[test]
+fn a_drill_whose_process_died_can_be_taken_up_again() {
+    let place = Place::new();
+    drill_left_running(&place);
+    let mut term = Running::on_terminal(&place.practice(&[]), &place.env(), None);
+    term.expect("Take it up again? [y/N] ");
+    term.type_keys("y\n");
+    // What was said is shown again, and the conversation goes on.
+    term.expect("What is driving the release date for you?");
+    term.expect("You › ");
+    term.type_keys("Could we agree on one benchmark config together?\n");
+    term.expect("You › ");
+    term.type_keys("/end\n");
+    let run = term.finish();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("Overall: "), "{}", run.stdout);
+    let history = place.history();
+    let drills = history["drills"].as_array().expect("drills");
+    assert_eq!(drills.len(), 1, "the same drill, not a new one: {history}");
+    assert_eq!(drills[0]["phase"], "debriefed");
+    let drill = place.last_drill();
+    let said: Vec<&str> = drill["turns"]
+        .as_array()
+        .expect("turns")
+        .iter()
+        .filter(|t| t["role"] == "candidate")
+        .filter_map(|t| t["text"].as_str())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "What is driving the release date for you?",
+            "Could we agree on one benchmark config together?"
+        ]
+    );
+}
+
+#[test]
+fn the_scenario_picker_fits_a_narrow_terminal_without_breaking_words() {
+    let library = ScenarioLibrary::embedded().expect("scenarios");
+    for columns in [40u16, 64] {
+        let mut term = Running::on_terminal(&["practice", "--no-save"], &[], Some(columns));
+        term.expect("number or id › ");
+        let screen = term.screen();
+        term.kill();
+        let list = &screen[screen.find("Pick a scenario:").expect("the list")..];
+        let list = &list[..list.find("number or id").expect("the prompt")];
+        let plain: String = {
+            // Colour codes take no room on the screen.
+            let mut out = String::new();
+            let mut chars = list.chars();
+            while let Some(c) = chars.next() {
+                if c == '\x1b' {
+                    for c in chars.by_ref() {
+                        if c.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        };
+        for line in plain.lines() {
+            assert!(
+                line.chars().count() <= usize::from(columns),
+                "{columns} columns: {line:?}"
+            );
+        }
+        let words: Vec<&str> = plain.split_whitespace().collect();
+        for scenario in library.iter() {
+            assert!(words.contains(&scenario.id.as_str()), "{}", scenario.id);
+            for word in scenario.title.split_whitespace() {
+                assert!(
+                    words.contains(&word),
+                    "{word:?} broken at {columns}:\n{plain}"
+                );
+            }
+        }
+    }
 }

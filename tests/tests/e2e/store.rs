@@ -234,6 +234,7 @@ fn turn(index: usize, role: Role, at_s: f64, text: &str) -> StoredTurn {
             role,
             at_s,
             text: text.into(),
+            cut_off: false,
         },
         author: None,
     }
