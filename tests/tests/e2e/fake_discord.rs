@@ -513,6 +513,12 @@ impl FakeDiscord {
         self.shared.gateway_changed.notify_waiters();
     }
 
+    /// While `hold` is set, new gateway connections are refused (503), so a test can act
+    /// while a client is surely disconnected.
+    pub fn hold_connections(&self, hold: bool) {
+        self.shared.lock().gateway.holding = hold;
+    }
+
     /// Forgets every session: a Resume is answered with Invalid Session (op 9, `false`),
     /// so clients identify again.
     pub fn invalidate_sessions(&self) {

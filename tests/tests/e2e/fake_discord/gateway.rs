@@ -5,6 +5,7 @@ use super::world::{id_str, intent, snowflake};
 use super::{Shared, State};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State as AxumState};
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -42,6 +43,8 @@ pub struct GatewayState {
     pub identifies: Vec<Value>,
     pub heartbeats: usize,
     pub resumed: usize,
+    /// While set, new connections are refused, as a gateway that is down refuses them.
+    pub holding: bool,
 }
 
 impl GatewayState {
@@ -172,6 +175,9 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let query = query.unwrap_or_default();
+    if shared.lock().gateway.holding {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     ws.on_upgrade(move |socket| serve(shared, socket, query))
 }
 

@@ -309,6 +309,7 @@ async fn a_dropped_session_resumes_and_receives_what_it_missed() {
     let mut client = start_client(&fake, intents).await;
     next(&mut client.ready).await;
 
+    fake.hold_connections(true);
     fake.drop_sessions();
     let missed = fake.message_create(&alice, fake.channel_id(), "while you were away");
     assert_eq!(
@@ -316,6 +317,7 @@ async fn a_dropped_session_resumes_and_receives_what_it_missed() {
         0,
         "nobody is connected"
     );
+    fake.hold_connections(false);
     fake.wait_resumed(1, WAIT).await;
     assert_eq!(
         next(&mut client.messages).await.content,
