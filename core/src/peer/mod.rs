@@ -1,0 +1,16 @@
+//! Peer drills: members of a channel queue up and are grouped into pairs (and at most one
+//! trio with an observer), swap candidate and antagonist across rounds, meet at scheduled
+//! rounds, and rate each other. Everything here is pure: the seed and the time come in.
+
+pub mod history;
+mod matching;
+pub mod pairing;
+#[cfg(test)]
+mod properties;
+mod seeded;
+
+pub use history::{History, MemberRecord, Met};
+pub use pairing::{
+    Entry, Group, Joined, LeftOut, LeftOutReason, OddOneOut, Pairing, Preference, Queue, pair,
+};
+pub use seeded::round_seed;
