@@ -7,10 +7,15 @@ mod matching;
 pub mod pairing;
 #[cfg(test)]
 mod properties;
+pub mod round;
+pub mod schedule;
 mod seeded;
 
 pub use history::{History, MemberRecord, Met};
 pub use pairing::{
     Entry, Group, Joined, LeftOut, LeftOutReason, OddOneOut, Pairing, Preference, Queue, pair,
+    simulate,
 };
+pub use round::{Roster, RoundEffect, RoundEvent, RoundPhase, ScheduledRound};
+pub use schedule::{Schedule, ScheduleError};
 pub use seeded::round_seed;

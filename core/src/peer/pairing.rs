@@ -417,6 +417,27 @@ pub fn pair(entries: &[Entry], history: &History, seed: u64, odd: OddOneOut) -> 
     pairing
 }
 
+/// Pairs `members` people named `m1`…`mN`, all peers only, over `rounds` consecutive rounds
+/// with history carried between them: what `spar rounds simulate` shows an admin.
+pub fn simulate(members: usize, rounds: usize, seed: u64) -> Vec<Pairing> {
+    let entries: Vec<Entry> = (1..=members)
+        .map(|i| Entry::peer(format!("m{i}")))
+        .collect();
+    let mut history = History::new();
+    (0..rounds)
+        .map(|round| {
+            let pairing = pair(
+                &entries,
+                &history,
+                super::round_seed(seed, round as u64),
+                OddOneOut::Trio,
+            );
+            history.record(&pairing.groups);
+            pairing
+        })
+        .collect()
+}
+
 /// Which of `a` and `b` plays the candidate and which the antagonist, so that each swaps the
 /// role they last played; when both played the same one, the member who has been candidate
 /// less often gets the candidate's seat.
