@@ -7,15 +7,19 @@ mod matching;
 pub mod pairing;
 #[cfg(test)]
 mod properties;
+pub mod ratings;
 pub mod round;
 pub mod schedule;
 mod seeded;
+pub mod text;
 
 pub use history::{History, MemberRecord, Met};
 pub use pairing::{
     Entry, Group, Joined, LeftOut, LeftOutReason, OddOneOut, Pairing, Preference, Queue, pair,
     simulate,
 };
+pub use ratings::{CombinedDebrief, Disagreement, Evidence, Rating, RatingError};
 pub use round::{Roster, RoundEffect, RoundEvent, RoundPhase, ScheduledRound};
 pub use schedule::{Schedule, ScheduleError};
 pub use seeded::round_seed;
+pub use text::{PeerText, PeerTextError};
