@@ -1,6 +1,10 @@
 //! What pairing remembers between rounds: who has shared a group with whom and how recently,
 //! each member's last role, and who last sat a round out as the observer or in a solo drill.
 //! The store keeps the groups of past rounds; replaying them through `record` rebuilds this.
+//!
+//! Members are numbered as they first appear, and each one's past partners are a sorted list
+//! of those numbers: pairing a queue of 100,000 then reads the history with one hash lookup
+//! per member rather than one per partner.
 
 use super::pairing::Group;
 use crate::transcript::Role;
@@ -31,18 +35,19 @@ pub struct MemberRecord {
     pub sat_out_round: Option<u64>,
     pub candidate_times: u32,
     pub antagonist_times: u32,
-    met: Map<String, Met>,
+    /// Everyone the member has shared a group with, by member number, sorted.
+    met: Vec<(u32, Met)>,
 }
 
 impl MemberRecord {
-    /// Everyone this member has shared a group with.
-    pub fn met(&self) -> impl Iterator<Item = (&str, Met)> {
-        self.met.iter().map(|(id, met)| (id.as_str(), *met))
-    }
-
     /// Whether the member sat out the last round they took part in.
     pub fn sat_out_last_time(&self) -> bool {
         self.sat_out_round.is_some_and(|r| r == self.last_round)
+    }
+
+    /// The member numbers of everyone this member has shared a group with.
+    pub(crate) fn met_numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.met.iter().map(|(n, _)| *n)
     }
 }
 
@@ -50,7 +55,8 @@ impl MemberRecord {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     rounds: u64,
-    members: Map<String, MemberRecord>,
+    numbers: Map<String, u32>,
+    members: Vec<(String, MemberRecord)>,
 }
 
 impl History {
@@ -63,17 +69,57 @@ impl History {
         self.rounds
     }
 
+    /// How many members have ever been grouped.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
     pub fn member(&self, id: &str) -> Option<&MemberRecord> {
-        self.members.get(id)
+        self.number(id).map(|n| &self.members[n as usize].1)
+    }
+
+    /// A member's number, for reading their partners in bulk.
+    pub(crate) fn number(&self, id: &str) -> Option<u32> {
+        self.numbers.get(id).copied()
+    }
+
+    pub(crate) fn by_number(&self, number: u32) -> &MemberRecord {
+        &self.members[number as usize].1
     }
 
     pub fn last_role(&self, id: &str) -> Option<Role> {
-        self.members.get(id).and_then(|m| m.last_role)
+        self.member(id).and_then(|m| m.last_role)
+    }
+
+    /// Everyone a member has shared a group with.
+    pub fn partners(&self, id: &str) -> impl Iterator<Item = (&str, Met)> {
+        self.member(id)
+            .into_iter()
+            .flat_map(|r| r.met.iter())
+            .map(|(n, met)| (self.members[*n as usize].0.as_str(), *met))
     }
 
     /// What two members have shared, if anything.
     pub fn met(&self, a: &str, b: &str) -> Option<Met> {
-        self.members.get(a).and_then(|m| m.met.get(b)).copied()
+        let (a, b) = (self.number(a)?, self.number(b)?);
+        let met = &self.by_number(a).met;
+        met.binary_search_by_key(&b, |(n, _)| *n)
+            .ok()
+            .map(|i| met[i].1)
+    }
+
+    fn number_or_new(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.number(id) {
+            return n;
+        }
+        let n = self.members.len() as u32;
+        self.numbers.insert(id.to_string(), n);
+        self.members.push((id.to_string(), MemberRecord::default()));
+        n
     }
 
     /// Adds one round's groups, as they finally ran (after any re-matching).
@@ -81,10 +127,14 @@ impl History {
         self.rounds += 1;
         let round = self.rounds;
         for group in groups {
-            let seats = group.seats();
+            let seats: Vec<(u32, Role)> = group
+                .seats()
+                .into_iter()
+                .map(|(id, role)| (self.number_or_new(id), role))
+                .collect();
             let sat_out = group.antagonist.is_none() || group.observer.is_some();
-            for &(id, role) in &seats {
-                let record = self.members.entry(id.to_string()).or_default();
+            for &(number, role) in &seats {
+                let record = &mut self.members[number as usize].1;
                 record.last_role = Some(role);
                 record.last_round = round;
                 match role {
@@ -100,14 +150,22 @@ impl History {
                 if sat_out && odd_one {
                     record.sat_out_round = Some(round);
                 }
-                for &(other, _) in &seats {
-                    if other != id {
-                        let met = record.met.entry(other.to_string()).or_insert(Met {
-                            times: 0,
-                            last_round: round,
-                        });
-                        met.times += 1;
-                        met.last_round = round;
+                for &(other, _) in seats.iter().filter(|(o, _)| *o != number) {
+                    match record.met.binary_search_by_key(&other, |(n, _)| *n) {
+                        Ok(i) => {
+                            record.met[i].1.times += 1;
+                            record.met[i].1.last_round = round;
+                        }
+                        Err(i) => record.met.insert(
+                            i,
+                            (
+                                other,
+                                Met {
+                                    times: 1,
+                                    last_round: round,
+                                },
+                            ),
+                        ),
                     }
                 }
             }
@@ -133,6 +191,7 @@ mod tests {
         ]);
         history.record(&[pair("bo", "ann")]);
         assert_eq!(history.rounds(), 2);
+        assert_eq!(history.len(), 6);
         assert_eq!(
             history.met("ann", "bo"),
             Some(Met {
@@ -142,6 +201,10 @@ mod tests {
         );
         assert_eq!(history.met("ed", "cy").map(|m| m.times), Some(1));
         assert_eq!(history.met("ann", "cy"), None);
+        assert_eq!(history.met("ann", "nobody"), None);
+        let mut seen: Vec<&str> = history.partners("ed").map(|(id, _)| id).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, vec!["cy", "di"]);
         assert_eq!(history.last_role("ann"), Some(Role::Antagonist));
         assert_eq!(history.last_role("ed"), Some(Role::Observer));
         assert_eq!(history.last_role("fay"), Some(Role::Candidate));

@@ -13,9 +13,43 @@ use std::collections::VecDeque;
 
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// Each member's earlier partners as sorted member indices, all in one list: a queue of
+/// 100,000 then costs two allocations, not one per member.
+#[derive(Debug, Clone)]
+pub(crate) struct Acquaintances {
+    starts: Vec<usize>,
+    known: Vec<u32>,
+}
+
+impl Acquaintances {
+    pub(crate) fn with_capacity(members: usize) -> Acquaintances {
+        let mut starts = Vec::with_capacity(members + 1);
+        starts.push(0);
+        Acquaintances {
+            starts,
+            known: Vec::new(),
+        }
+    }
+
+    /// Adds the next member, with the indices of the members they have met.
+    pub(crate) fn push(&mut self, partners: impl Iterator<Item = u32>) {
+        let start = self.known.len();
+        self.known.extend(partners);
+        self.known[start..].sort_unstable();
+        self.starts.push(self.known.len());
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn of(&self, member: usize) -> &[u32] {
+        &self.known[self.starts[member]..self.starts[member + 1]]
+    }
+}
+
 pub(crate) struct Matcher {
-    /// Each member's earlier partners, as sorted member indices.
-    met: Vec<Vec<u32>>,
+    met: Acquaintances,
     /// Who may take the odd seat (vertex `met.len()`); all false while it is closed.
     seat: Vec<bool>,
     /// Each vertex's partner, or `NONE`.
@@ -37,7 +71,7 @@ pub(crate) struct Matcher {
 }
 
 impl Matcher {
-    pub(crate) fn new(met: Vec<Vec<u32>>) -> Matcher {
+    pub(crate) fn new(met: Acquaintances) -> Matcher {
         let n = met.len();
         let v = n + 1;
         Matcher {
@@ -72,7 +106,7 @@ impl Matcher {
         } else if b == n {
             self.seat[a]
         } else {
-            self.met[a].binary_search(&(b as u32)).is_err()
+            self.met.of(a).binary_search(&(b as u32)).is_err()
         }
     }
 
@@ -290,14 +324,18 @@ mod tests {
     use super::*;
 
     /// The complement of `edges` among `n` members, as `met` lists.
-    fn met_from(n: usize, met_pairs: &[(u32, u32)]) -> Vec<Vec<u32>> {
-        let mut met = vec![Vec::new(); n];
-        for &(a, b) in met_pairs {
-            met[a as usize].push(b);
-            met[b as usize].push(a);
-        }
-        for list in &mut met {
-            list.sort_unstable();
+    fn met_from(n: usize, met_pairs: &[(u32, u32)]) -> Acquaintances {
+        let mut met = Acquaintances::with_capacity(n);
+        for v in 0..n as u32 {
+            met.push(met_pairs.iter().filter_map(|&(a, b)| {
+                if a == v {
+                    Some(b)
+                } else if b == v {
+                    Some(a)
+                } else {
+                    None
+                }
+            }));
         }
         met
     }

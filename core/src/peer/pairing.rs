@@ -19,8 +19,8 @@
 //! Chance enters only through the seed: the same queue, history and seed always give the
 //! same groups.
 
-use super::history::{History, Map};
-use super::matching::Matcher;
+use super::history::{History, Map, MemberRecord};
+use super::matching::{Acquaintances, Matcher, NONE};
 use super::seeded::Seeded;
 use crate::scenario::Difficulty;
 use crate::transcript::Role;
@@ -120,17 +120,6 @@ impl Group {
             .into_iter()
             .find(|(m, _)| *m == member)
             .map(|(_, r)| r)
-    }
-
-    /// The group's scenario and difficulty from its members' entries: the candidate's
-    /// wish first, since it is their practice.
-    fn choose_setting(&mut self, entries: &[&Entry]) {
-        let wishes: Vec<&Entry> = self
-            .members()
-            .filter_map(|m| entries.iter().find(|e| e.member == m).copied())
-            .collect();
-        self.scenario = wishes.iter().find_map(|e| e.scenario.clone());
-        self.difficulty = wishes.iter().find_map(|e| e.difficulty);
     }
 }
 
@@ -254,41 +243,91 @@ impl Queue {
 /// One queued member as pairing sees them.
 struct Seat<'a> {
     entry: &'a Entry,
-    last_role: Option<Role>,
-    sat_out_last_time: bool,
-    candidate_times: u32,
+    record: Option<&'a MemberRecord>,
+}
+
+impl Seat<'_> {
+    fn last_role(&self) -> Option<Role> {
+        self.record.and_then(|r| r.last_role)
+    }
+
+    fn sat_out_last_time(&self) -> bool {
+        self.record.is_some_and(MemberRecord::sat_out_last_time)
+    }
+
+    fn candidate_times(&self) -> u32 {
+        self.record.map_or(0, |r| r.candidate_times)
+    }
+
+    fn wants_solo(&self) -> bool {
+        self.entry.preference == Preference::SoloIfNoPartner
+    }
+}
+
+/// A group by seat numbers until the end, when it gets names and a setting.
+struct Seating {
+    /// The earliest queue place among its members, which orders the groups.
+    first: usize,
+    candidate: usize,
+    antagonist: Option<usize>,
+    observer: Option<usize>,
+}
+
+impl Seating {
+    fn group(&self, seats: &[Seat]) -> Group {
+        let name = |v: usize| seats[v].entry.member.clone();
+        let wishes = || {
+            [Some(self.candidate), self.antagonist, self.observer]
+                .into_iter()
+                .flatten()
+                .map(|v| seats[v].entry)
+        };
+        Group {
+            candidate: name(self.candidate),
+            antagonist: self.antagonist.map(name),
+            observer: self.observer.map(name),
+            scenario: wishes().find_map(|e| e.scenario.clone()),
+            difficulty: wishes().find_map(|e| e.difficulty),
+        }
+    }
 }
 
 /// Groups `entries` (a member listed twice counts once) avoiding earlier partners and
 /// alternating roles, as the module describes. Deterministic for a seed.
 pub fn pair(entries: &[Entry], history: &History, seed: u64, odd: OddOneOut) -> Pairing {
-    let mut index: Map<&str, u32> = Map::default();
-    let mut seats = Vec::with_capacity(entries.len());
+    // Queue places by history number, so partners are found without hashing their names.
+    let mut place_of = vec![NONE; history.len()];
+    let mut newcomers: Map<&str, ()> = Map::default();
+    let mut seats: Vec<Seat> = Vec::with_capacity(entries.len());
     for entry in entries {
-        if index.contains_key(entry.member.as_str()) {
-            continue;
+        let number = history.number(&entry.member);
+        match number {
+            Some(h) if place_of[h as usize] != NONE => continue,
+            Some(h) => place_of[h as usize] = seats.len() as u32,
+            None if newcomers.insert(&entry.member, ()).is_some() => continue,
+            None => {}
         }
-        index.insert(entry.member.as_str(), seats.len() as u32);
-        let record = history.member(&entry.member);
         seats.push(Seat {
             entry,
-            last_role: record.and_then(|r| r.last_role),
-            sat_out_last_time: record.is_some_and(|r| r.sat_out_last_time()),
-            candidate_times: record.map_or(0, |r| r.candidate_times),
+            record: number.map(|h| history.by_number(h)),
         });
     }
     let n = seats.len();
-    let mut rng = Seeded::new(seed);
     let mut pairing = Pairing::default();
     if n == 1 {
-        let seat = &seats[0];
-        if odd == OddOneOut::Solo || seat.entry.preference == Preference::SoloIfNoPartner {
-            let mut group = Group::new(seat.entry.member.clone(), None, None);
-            group.choose_setting(&[seat.entry]);
-            pairing.groups.push(group);
+        if odd == OddOneOut::Solo || seats[0].wants_solo() {
+            pairing.groups.push(
+                Seating {
+                    first: 0,
+                    candidate: 0,
+                    antagonist: None,
+                    observer: None,
+                }
+                .group(&seats),
+            );
         } else {
             pairing.left_out.push(LeftOut {
-                member: seat.entry.member.clone(),
+                member: seats[0].entry.member.clone(),
                 reason: LeftOutReason::NoPartner,
             });
         }
@@ -298,30 +337,31 @@ pub fn pair(entries: &[Entry], history: &History, seed: u64, odd: OddOneOut) -> 
         return pairing;
     }
 
-    let met: Vec<Vec<u32>> = seats
-        .iter()
-        .map(|seat| {
-            let mut list: Vec<u32> = history
-                .member(&seat.entry.member)
+    let mut met = Acquaintances::with_capacity(n);
+    for seat in &seats {
+        met.push(
+            seat.record
                 .into_iter()
-                .flat_map(|r| r.met())
-                .filter_map(|(other, _)| index.get(other).copied())
-                .collect();
-            list.sort_unstable();
-            list.dedup();
-            list
-        })
-        .collect();
+                .flat_map(MemberRecord::met_numbers)
+                .map(|h| place_of[h as usize])
+                .filter(|&v| v != NONE),
+        );
+    }
+    let mut rng = Seeded::new(seed);
     let mut order: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut order);
+    let mut position = vec![0; n];
+    for (i, &v) in order.iter().enumerate() {
+        position[v] = i;
+    }
     let mut matcher = Matcher::new(met);
     greedy_start(&mut matcher, &order, &seats);
     matcher.maximize();
 
     let odd_one = if n % 2 == 1 {
         let tiers: [&dyn Fn(&Seat) -> bool; 3] = [
-            &|s| s.entry.preference == Preference::SoloIfNoPartner && !s.sat_out_last_time,
-            &|s| !s.sat_out_last_time,
+            &|s| s.wants_solo() && !s.sat_out_last_time(),
+            &|s| !s.sat_out_last_time(),
             &|_| true,
         ];
         tiers.iter().find_map(|tier| {
@@ -332,22 +372,67 @@ pub fn pair(entries: &[Entry], history: &History, seed: u64, odd: OddOneOut) -> 
         None
     };
 
-    // Whoever the matching could not give a new partner has met every other such member:
-    // pair them with the one they met longest ago.
-    let mut stranded: Vec<usize> = matcher.unmatched();
-    let position: Vec<usize> = {
-        let mut p = vec![0; n];
-        for (i, &v) in order.iter().enumerate() {
-            p[v] = i;
+    let mut pairs: Vec<(usize, usize)> = order
+        .iter()
+        .filter_map(|&v| matcher.mate(v).filter(|&w| w < n && v < w).map(|w| (v, w)))
+        .collect();
+    pairs.sort_by_key(|&(a, b)| position[a].min(position[b]));
+    pairs.extend(pair_stranded(
+        matcher.unmatched(),
+        &position,
+        &seats,
+        history,
+    ));
+
+    let mut seatings: Vec<Seating> = pairs
+        .iter()
+        .map(|&(a, b)| {
+            let (candidate, antagonist) = roles(a, b, &seats, &mut rng);
+            Seating {
+                first: a.min(b),
+                candidate,
+                antagonist: Some(antagonist),
+                observer: None,
+            }
+        })
+        .collect();
+    if let Some(u) = odd_one {
+        if odd == OddOneOut::Solo || seats[u].wants_solo() {
+            seatings.push(Seating {
+                first: u,
+                candidate: u,
+                antagonist: None,
+                observer: None,
+            });
+        } else {
+            // The observer joins the pair with the fewest people they have met, the first
+            // such in the shuffled order.
+            let known = |x: usize| u32::from(!matcher.fresh(u, x));
+            let best = (0..pairs.len()).min_by_key(|&i| known(pairs[i].0) + known(pairs[i].1));
+            if let Some(seating) = best.map(|i| &mut seatings[i]) {
+                seating.first = seating.first.min(u);
+                seating.observer = Some(u);
+            }
         }
-        p
-    };
-    stranded.sort_by_key(|&v| position[v]);
-    stranded.reverse();
-    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    }
+    seatings.sort_by_key(|s| s.first);
+    pairing.groups = seatings.iter().map(|s| s.group(&seats)).collect();
+    pairing
+}
+
+/// Pairs the members the matching left over. Each has met every other one already, so
+/// each is paired, in shuffled order, with the one they met longest ago.
+fn pair_stranded(
+    mut stranded: Vec<usize>,
+    position: &[usize],
+    seats: &[Seat],
+    history: &History,
+) -> Vec<(usize, usize)> {
+    stranded.sort_by_key(|&v| std::cmp::Reverse(position[v]));
+    let mut pairs = Vec::new();
     while let Some(a) = stranded.pop() {
-        // Past a few thousand the choice costs more than it is worth; such a queue has
-        // almost nobody stranded anyway.
+        // Past a few thousand, choosing costs more than it is worth; no real group strands
+        // that many.
         let pick = if stranded.len() > 4096 {
             stranded.len().checked_sub(1)
         } else {
@@ -356,65 +441,16 @@ pub fn pair(entries: &[Entry], history: &History, seed: u64, odd: OddOneOut) -> 
                 .enumerate()
                 .min_by_key(|&(i, &b)| {
                     let met = history.met(&seats[a].entry.member, &seats[b].entry.member);
-                    (
-                        met.map_or((0, 0), |m| (m.last_round, m.times)),
-                        std::cmp::Reverse(i),
-                    )
+                    let when = met.map_or((0, 0), |m| (m.last_round, m.times));
+                    // The earliest in shuffled order among equals: the list runs backwards.
+                    (when, std::cmp::Reverse(i))
                 })
                 .map(|(i, _)| i)
         };
         let Some(pick) = pick else { break };
-        repeats.push((a, stranded.remove(pick)));
+        pairs.push((a, stranded.remove(pick)));
     }
-
-    let mut pairs: Vec<(usize, usize)> = order
-        .iter()
-        .filter_map(|&v| matcher.mate(v).filter(|&w| w < n && v < w).map(|w| (v, w)))
-        .collect();
-    pairs.sort_by_key(|&(a, b)| position[a].min(position[b]));
-    pairs.extend(repeats);
-
-    let mut groups: Vec<(usize, Group)> = pairs
-        .iter()
-        .map(|&(a, b)| {
-            let (c, x) = roles(a, b, &seats, &mut rng);
-            let member = |v: usize| seats[v].entry.member.clone();
-            (a.min(b), Group::new(member(c), Some(member(x)), None))
-        })
-        .collect();
-
-    if let Some(u) = odd_one {
-        let member = seats[u].entry.member.clone();
-        if odd == OddOneOut::Solo || seats[u].entry.preference == Preference::SoloIfNoPartner {
-            groups.push((u, Group::new(member, None, None)));
-        } else {
-            // The observer joins the pair with the fewest people they have met, the first
-            // such in the shuffled order.
-            let known = |x: usize| u32::from(!matcher.fresh(u, x));
-            if let Some(best) =
-                (0..pairs.len()).min_by_key(|&i| known(pairs[i].0) + known(pairs[i].1))
-            {
-                groups[best].0 = groups[best].0.min(u);
-                groups[best].1.observer = Some(member);
-            }
-        }
-    }
-
-    groups.sort_by_key(|(first, _)| *first);
-    let entries_of = |g: &Group| -> Vec<&Entry> {
-        g.members()
-            .filter_map(|m| index.get(m).map(|&i| seats[i as usize].entry))
-            .collect()
-    };
-    pairing.groups = groups
-        .into_iter()
-        .map(|(_, mut g)| {
-            let wishes = entries_of(&g);
-            g.choose_setting(&wishes);
-            g
-        })
-        .collect();
-    pairing
+    pairs
 }
 
 /// Pairs `members` people named `m1`…`mN`, all peers only, over `rounds` consecutive rounds
@@ -443,13 +479,13 @@ pub fn simulate(members: usize, rounds: usize, seed: u64) -> Vec<Pairing> {
 /// less often gets the candidate's seat.
 fn roles(a: usize, b: usize, seats: &[Seat], rng: &mut Seeded) -> (usize, usize) {
     use Role::{Antagonist, Candidate};
-    match (seats[a].last_role, seats[b].last_role) {
+    match (seats[a].last_role(), seats[b].last_role()) {
         (Some(Candidate), Some(Candidate)) | (Some(Antagonist), Some(Antagonist)) => {}
         (Some(Candidate), _) | (_, Some(Antagonist)) => return (b, a),
         (_, Some(Candidate)) | (Some(Antagonist), _) => return (a, b),
         _ => {}
     }
-    let a_first = match seats[a].candidate_times.cmp(&seats[b].candidate_times) {
+    let a_first = match seats[a].candidate_times().cmp(&seats[b].candidate_times()) {
         std::cmp::Ordering::Less => true,
         std::cmp::Ordering::Greater => false,
         std::cmp::Ordering::Equal => rng.coin(),
@@ -464,7 +500,7 @@ fn greedy_start(matcher: &mut Matcher, order: &[usize], seats: &[Seat]) {
         order
             .iter()
             .copied()
-            .filter(|&v| seats[v].last_role == Some(role))
+            .filter(|&v| seats[v].last_role() == Some(role))
             .collect()
     };
     let candidates = of_role(Role::Candidate);
