@@ -6,5 +6,6 @@ mod fake_openai;
 mod llm;
 mod output;
 mod practice;
+mod rounds;
 mod score;
 mod store;
