@@ -115,6 +115,25 @@ impl Group {
         self.observer.is_some()
     }
 
+    /// The mirror drill after the debrief: the candidate plays the antagonist, and the
+    /// antagonist player practises. In a trio the observer practises next, the candidate
+    /// plays the antagonist and the antagonist player observes, so everyone's turn comes.
+    /// The scenario is left for the caller to choose anew; a solo drill has no mirror.
+    pub fn swapped(&self) -> Option<Group> {
+        let antagonist = self.antagonist.clone()?;
+        let (candidate, observer) = match &self.observer {
+            Some(observer) => (observer.clone(), Some(antagonist)),
+            None => (antagonist, None),
+        };
+        Some(Group {
+            candidate,
+            antagonist: Some(self.candidate.clone()),
+            observer,
+            scenario: None,
+            difficulty: self.difficulty,
+        })
+    }
+
     pub fn role_of(&self, member: &str) -> Option<Role> {
         self.seats()
             .into_iter()
@@ -671,6 +690,24 @@ mod tests {
         }
         observers.sort();
         assert_eq!(observers, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn swapping_roles_lets_the_antagonist_practise_and_turns_a_trio_round() {
+        let mut pair = Group::new("ann".into(), Some("bo".into()), None);
+        pair.scenario = Some("latency-regression".into());
+        let mirror = pair.swapped().expect("a pair has a mirror");
+        assert_eq!(
+            (mirror.candidate.as_str(), mirror.antagonist.as_deref()),
+            ("bo", Some("ann"))
+        );
+        assert_eq!(mirror.scenario, None);
+        let trio = Group::new("ann".into(), Some("bo".into()), Some("cy".into()));
+        let turned = trio.swapped().expect("a trio has a mirror");
+        assert_eq!(turned.role_of("cy"), Some(Role::Candidate));
+        assert_eq!(turned.role_of("ann"), Some(Role::Antagonist));
+        assert_eq!(turned.role_of("bo"), Some(Role::Observer));
+        assert_eq!(Group::new("ann".into(), None, None).swapped(), None);
     }
 
     #[test]

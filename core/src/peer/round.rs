@@ -95,11 +95,9 @@ pub enum RoundEffect {
 /// One occurrence of a schedule. Serializable, so a restart resumes it where it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledRound {
+    /// The schedule as it stood when the round was set up.
+    schedule: Schedule,
     start: DateTime<Utc>,
-    remind_at: DateTime<Utc>,
-    no_show_after: Duration,
-    /// Past `start` by this much, a round that never opened is skipped.
-    open_until: Duration,
     seed: u64,
     phase: RoundPhase,
     opened_at: Option<DateTime<Utc>>,
@@ -113,10 +111,8 @@ impl ScheduledRound {
     /// with `seed` when it opens.
     pub fn new(schedule: &Schedule, start: DateTime<Utc>, seed: u64) -> ScheduledRound {
         ScheduledRound {
+            schedule: schedule.clone(),
             start,
-            remind_at: schedule.reminder_at(start),
-            no_show_after: Duration::minutes(i64::from(schedule.no_show_after_min)),
-            open_until: Duration::seconds(i64::from(schedule.drill_length_s.max(60))),
             seed,
             phase: RoundPhase::Waiting,
             opened_at: None,
@@ -140,7 +136,16 @@ impl ScheduledRound {
 
     /// When members who have not posted count as no-shows (once the round is open).
     pub fn no_show_at(&self) -> Option<DateTime<Utc>> {
-        self.opened_at.map(|at| at + self.no_show_after)
+        self.opened_at.map(|at| at + self.no_show_after())
+    }
+
+    fn no_show_after(&self) -> Duration {
+        Duration::minutes(i64::from(self.schedule.no_show_after_min))
+    }
+
+    /// Past the start by a drill's length, a round that never opened is skipped.
+    fn open_until(&self) -> DateTime<Utc> {
+        self.start + Duration::seconds(i64::from(self.schedule.drill_length_s.max(60)))
     }
 
     /// Applies one event and returns what the shell must do, in order.
@@ -151,16 +156,17 @@ impl ScheduledRound {
         roster: &Roster,
     ) -> Vec<RoundEffect> {
         let mut effects = Vec::new();
+        let remind_at = self.schedule.reminder_at(self.start);
         match (self.phase, event) {
             (RoundPhase::Waiting | RoundPhase::Reminded, RoundEvent::Cancel) => {
                 self.set_phase(RoundPhase::Cancelled, &mut effects);
             }
             (RoundPhase::Waiting | RoundPhase::Reminded, RoundEvent::Tick) => {
-                if now >= self.start + self.open_until {
+                if now >= self.open_until() {
                     self.set_phase(RoundPhase::Skipped, &mut effects);
                 } else if now >= self.start {
                     self.open(now, roster, &mut effects);
-                } else if now >= self.remind_at && self.phase == RoundPhase::Waiting {
+                } else if now >= remind_at && self.phase == RoundPhase::Waiting {
                     self.set_phase(RoundPhase::Reminded, &mut effects);
                     effects.push(RoundEffect::Remind {
                         members: roster.opted_in.iter().map(|e| e.member.clone()).collect(),
@@ -169,7 +175,7 @@ impl ScheduledRound {
                     effects.push(RoundEffect::ArmTimer { at: self.start });
                 } else {
                     let at = if self.phase == RoundPhase::Waiting {
-                        self.remind_at
+                        remind_at
                     } else {
                         self.start
                     };
@@ -211,6 +217,17 @@ impl ScheduledRound {
         effects.push(RoundEffect::PersistPhase(phase));
     }
 
+    /// Gives each group that asked for no scenario one from the schedule's pool, spread so
+    /// that groups of one round tend to drill different ones.
+    fn choose_scenarios(&self, groups: &mut [Group], offset: usize) {
+        for (i, group) in groups.iter_mut().enumerate() {
+            if group.scenario.is_none() {
+                let salt = self.seed.wrapping_add((offset + i) as u64);
+                group.scenario = self.schedule.pick_scenario(salt, &[]);
+            }
+        }
+    }
+
     fn has_posted(&self, member: &str) -> bool {
         self.posted
             .binary_search_by(|p| p.as_str().cmp(member))
@@ -218,13 +235,14 @@ impl ScheduledRound {
     }
 
     fn open(&mut self, now: DateTime<Utc>, roster: &Roster, effects: &mut Vec<RoundEffect>) {
-        let pairing = pair(roster.opted_in, roster.history, self.seed, OddOneOut::Trio);
+        let mut pairing = pair(roster.opted_in, roster.history, self.seed, OddOneOut::Trio);
+        self.choose_scenarios(&mut pairing.groups, 0);
         self.groups = pairing.groups.clone();
         self.opened_at = Some(now);
         self.set_phase(RoundPhase::Open, effects);
         effects.push(RoundEffect::Open(pairing));
         effects.push(RoundEffect::ArmTimer {
-            at: now + self.no_show_after,
+            at: now + self.no_show_after(),
         });
     }
 
@@ -287,8 +305,9 @@ impl ScheduledRound {
             round_seed(self.seed, 1),
             OddOneOut::Solo,
         );
-        let (solo, paired): (Vec<Group>, Vec<Group>) =
+        let (solo, mut paired): (Vec<Group>, Vec<Group>) =
             rematch.groups.into_iter().partition(Group::is_solo);
+        self.choose_scenarios(&mut paired, self.groups.len());
         reseated.extend(paired);
         if !reseated.is_empty() {
             effects.push(RoundEffect::Rematch(reseated.clone()));
@@ -601,6 +620,42 @@ mod tests {
                 .handle(RoundEvent::Tick, start, &roster)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn groups_that_asked_for_nothing_drill_from_the_schedule_s_pool() {
+        let mut schedule = Schedule::parse("thursday", "18:30", "Europe/Berlin").expect("valid");
+        schedule.scenario_pool = vec!["latency-regression".into(), "metric-selection".into()];
+        let start = schedule.next_start(utc("2025-01-06T12:00:00Z"));
+        let mut round = ScheduledRound::new(&schedule, start, 4);
+        let mut members = peers(&["ann", "bo", "cy", "di"]);
+        members[0].scenario = Some("product-priority".into());
+        members[1].scenario = Some("product-priority".into());
+        let history = History::new();
+        let roster = Roster {
+            opted_in: &members,
+            history: &history,
+        };
+        round.handle(RoundEvent::Tick, start, &roster);
+        let mut scenarios: Vec<&str> = round
+            .groups()
+            .iter()
+            .filter_map(|g| g.scenario.as_deref())
+            .collect();
+        scenarios.sort_unstable();
+        assert_eq!(scenarios.len(), 2);
+        for s in scenarios {
+            assert!(
+                ["latency-regression", "metric-selection", "product-priority"].contains(&s),
+                "{s}"
+            );
+        }
+        let asked = round
+            .groups()
+            .iter()
+            .find(|g| g.members().any(|m| m == "ann"))
+            .expect("ann is grouped");
+        assert_eq!(asked.scenario.as_deref(), Some("product-priority"));
     }
 
     #[test]

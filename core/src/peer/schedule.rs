@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// A weekly round as an admin set it up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     pub weekday: Weekday,
     /// Wall-clock time in `zone`.
@@ -78,6 +78,29 @@ impl Schedule {
             .map(|date| self.at(date))
             .find(|start| *start > now)
             .unwrap_or(now + Duration::weeks(1))
+    }
+
+    /// An instant as the channel's clock reads it, for reminders and listings.
+    pub fn local(&self, at: DateTime<Utc>) -> DateTime<Tz> {
+        at.with_timezone(&self.zone)
+    }
+
+    /// A scenario from the pool for a group that asked for none, other than those in
+    /// `avoid` (what the group already drilled) while the pool has others. `salt` spreads
+    /// groups of one round over the pool; `None` when the pool is empty.
+    pub fn pick_scenario(&self, salt: u64, avoid: &[String]) -> Option<String> {
+        let fresh: Vec<&String> = self
+            .scenario_pool
+            .iter()
+            .filter(|s| !avoid.contains(s))
+            .collect();
+        let from: Vec<&String> = if fresh.is_empty() {
+            self.scenario_pool.iter().collect()
+        } else {
+            fresh
+        };
+        let len = from.len() as u64;
+        (len > 0).then(|| from[(salt % len) as usize].clone())
     }
 
     /// When the reminder for a round starting at `start` goes out.
@@ -161,6 +184,26 @@ mod tests {
         assert_eq!(
             spring.next_start(utc("2025-10-26T00:30:00Z")),
             utc("2025-11-02T01:30:00Z")
+        );
+    }
+
+    #[test]
+    fn groups_without_a_wish_draw_from_the_pool_avoiding_what_they_drilled() {
+        let mut s = Schedule::parse("friday", "12:00", "Asia/Kolkata").expect("valid");
+        assert_eq!(s.pick_scenario(3, &[]), None);
+        s.scenario_pool = vec!["a".into(), "b".into(), "c".into()];
+        let picks: Vec<String> = (0..3).filter_map(|i| s.pick_scenario(i, &[])).collect();
+        assert_eq!(picks, vec!["a", "b", "c"]);
+        assert_eq!(
+            s.pick_scenario(0, &["a".into(), "b".into()]).as_deref(),
+            Some("c")
+        );
+        let all: Vec<String> = s.scenario_pool.clone();
+        assert!(s.pick_scenario(5, &all).is_some());
+        let start = s.next_start(utc("2025-06-02T00:00:00Z"));
+        assert_eq!(
+            s.local(start).format("%A %H:%M").to_string(),
+            "Friday 12:00"
         );
     }
 
