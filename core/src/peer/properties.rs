@@ -1,6 +1,7 @@
-//! Properties of pairing over many rounds, checked on random queues and histories: everyone
-//! is grouped exactly once, at most one trio, repeats only when unavoidable (against a brute
-//! force over every grouping), and roles alternate wherever the group allows it.
+//! Properties of pairing over many rounds, checked on random queues and histories: the same
+//! seed gives the same groups, everyone is grouped exactly once, at most one trio, repeats
+//! only when unavoidable (against a brute force over every grouping), and roles alternate
+//! wherever the group allows it.
 
 use super::pairing::{Entry, Group, OddOneOut, Pairing, Preference, pair};
 use super::{History, round_seed};
@@ -121,7 +122,9 @@ proptest! {
         let mut history = History::new();
         for (round, mask) in masks.iter().enumerate() {
             let entries = members_of(pool, *mask, solo);
-            let pairing = pair(&entries, &history, round_seed(seed, round as u64), OddOneOut::Trio);
+            let round_seed = round_seed(seed, round as u64);
+            let pairing = pair(&entries, &history, round_seed, OddOneOut::Trio);
+            prop_assert_eq!(&pairing, &pair(&entries, &history, round_seed, OddOneOut::Trio));
             prop_assert_eq!(grouping_breach(&entries, &pairing), None);
             let ids: Vec<&str> = entries.iter().map(|e| e.member.as_str()).collect();
             prop_assert_eq!(repeats(&pairing, &history), fewest_repeats(&ids, &history),
