@@ -50,7 +50,8 @@ pub enum Command {
     /// Measure the scorer: flag precision and recall on labelled drills, or rank
     /// correlation with human receptiveness ratings.
     Eval(EvalArgs),
-    /// Measure scoring throughput in MB of transcript text per second on one core.
+    /// Measure scoring throughput in MB of transcript text per second on one core, or with
+    /// `pairing`, the time to pair a large queue.
     Bench {
         /// How much transcript text to score per run, in MB.
         #[arg(long, default_value_t = 20.0)]
@@ -58,7 +59,12 @@ pub enum Command {
         /// How many runs to time; the fastest, median and slowest are shown.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        #[command(subcommand)]
+        what: Option<BenchCommand>,
     },
+    /// Peer rounds: preview how pairing groups a study group over consecutive rounds.
+    #[command(subcommand)]
+    Rounds(RoundsCommand),
     /// Create or update the database's tables (every command also does this on start).
     Migrate,
     /// Past drills, newest first: date, scenario, difficulty, duration, score and flags.
@@ -76,6 +82,42 @@ pub enum Command {
     /// Delete a person's drills, transcripts and scores (your own unless --user names
     /// someone), and blank what they said in other people's drills. Asks first.
     Forget(ForgetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The time to pair one queue on one core, with the members' history of earlier rounds.
+    Pairing {
+        /// How many members are queued.
+        #[arg(long, default_value_t = 100_000)]
+        members: usize,
+        /// Rounds of history among them before the measured pairing.
+        #[arg(long, default_value_t = 3)]
+        history: usize,
+        /// How many times to pair it; the median is what counts.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoundsCommand {
+    /// Pair members m1…mN over R consecutive rounds, history carried from one to the next,
+    /// and print each round's groups with their roles.
+    Simulate {
+        /// How many members take part (named m1…mN).
+        #[arg(long, value_name = "N")]
+        members: usize,
+        /// How many consecutive rounds to pair.
+        #[arg(long, value_name = "R")]
+        rounds: usize,
+        /// The same seed always gives the same groups.
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        seed: u64,
+        /// text for people, json for programs.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
 }
 
 #[derive(Debug, Args)]

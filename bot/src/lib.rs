@@ -36,7 +36,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),
         Command::Score { file, format } => commands::score::run(&settings, &file, format),
         Command::Eval(args) => commands::eval::run(args),
-        Command::Bench { megabytes, runs } => commands::bench::run(megabytes, runs),
+        Command::Bench {
+            megabytes,
+            runs,
+            what,
+        } => match what {
+            None => commands::bench::run(megabytes, runs),
+            Some(cli::BenchCommand::Pairing {
+                members,
+                history,
+                runs,
+            }) => commands::bench::pairing(members, history, runs),
+        },
+        Command::Rounds(command) => commands::rounds::run(command),
         Command::Migrate => commands::migrate::run(&settings),
         Command::History(args) => commands::history::run(&settings, &args),
         Command::Stats(args) => commands::stats::run(&settings, &args),

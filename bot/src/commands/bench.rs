@@ -95,3 +95,56 @@ fn corpus(drills: Vec<Transcript>, megabytes: f64) -> Vec<Transcript> {
     }
     out
 }
+
+/// `spar bench pairing`: the time to pair `members` queued members on one core, after
+/// `history` rounds among them (the rounds are paired first and not timed).
+pub fn pairing(members: usize, history: usize, runs: usize) -> anyhow::Result<ExitCode> {
+    use spar_core::peer::{Entry, History, OddOneOut, pair, round_seed};
+    let entries: Vec<Entry> = (1..=members)
+        .map(|i| Entry::peer(format!("m{i}")))
+        .collect();
+    let mut past = History::new();
+    for round in 0..history {
+        let groups = pair(
+            &entries,
+            &past,
+            round_seed(1, round as u64),
+            OddOneOut::Trio,
+        )
+        .groups;
+        past.record(&groups);
+    }
+    let mut wall = Vec::with_capacity(runs.max(1));
+    let mut cpu = Vec::with_capacity(runs.max(1));
+    let mut groups = 0;
+    for run in 0..runs.max(1) {
+        let seed = round_seed(2, run as u64);
+        let start = Instant::now();
+        let cpu_start = cpu_ns();
+        let pairing = pair(&entries, &past, seed, OddOneOut::Trio);
+        wall.push(start.elapsed().as_secs_f64() * 1e3);
+        if let (Some(a), Some(b)) = (cpu_start, cpu_ns()) {
+            cpu.push(b.saturating_sub(a) as f64 / 1e6);
+        }
+        groups = pairing.groups.len();
+    }
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    let mut report = format!(
+        "pairing {members} queued members with {history} rounds of history into {groups} groups, {} runs on one core:\n",
+        wall.len()
+    );
+    report.push_str(&format!(
+        "  min {:.1} ms   median {:.1} ms   max {:.1} ms\n",
+        wall[0],
+        wall[wall.len() / 2],
+        wall[wall.len() - 1]
+    ));
+    if let Some(median) = cpu.get(cpu.len() / 2) {
+        report.push_str(&format!(
+            "  median {median:.1} ms of this thread's CPU time\n"
+        ));
+    }
+    emit(&report)?;
+    Ok(ExitCode::SUCCESS)
+}

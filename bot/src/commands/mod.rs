@@ -11,6 +11,7 @@ pub mod forget;
 pub mod history;
 pub mod migrate;
 pub mod practice;
+pub mod rounds;
 pub mod scenarios;
 pub mod score;
 pub mod serve;

@@ -10,5 +10,6 @@ mod fakes;
 mod llm;
 mod output;
 mod practice;
+mod rounds;
 mod score;
 mod store;
