@@ -25,6 +25,8 @@ pub enum Reply {
     Status(u16, Option<&'static str>),
     /// Waits this long before answering as `then` does.
     Delay(Duration, Box<Reply>),
+    /// A streamed reply whose words arrive this far apart, as from a model generating them.
+    Paced(String, Duration),
     /// A stream that starts with this text, then sends a chunk that is not JSON.
     Malformed(String),
     /// A stream that sends this text and drops the connection before finishing.
@@ -165,6 +167,16 @@ async fn answer(mut reply: Reply, prompt_tokens: u64) -> Response {
             let mut body: String = deltas(&text).concat();
             body.push_str(&finish(prompt_tokens, &text));
             sse(Body::from(body))
+        }
+        Reply::Paced(text, gap) => {
+            use futures::StreamExt as _;
+            let mut events = deltas(&text);
+            events.push(finish(prompt_tokens, &text));
+            let paced = futures::stream::iter(events).then(move |event| async move {
+                tokio::time::sleep(gap).await;
+                Ok::<_, std::io::Error>(event)
+            });
+            sse(Body::from_stream(paced))
         }
         Reply::Malformed(text) => {
             let mut body: String = deltas(&text).concat();
