@@ -51,6 +51,9 @@ impl Scripted {
 pub struct Cast {
     scripted: Scripted,
     model: Option<OpenAiAntagonist>,
+    /// The scripted engine waits this long before each line, as a model would take to
+    /// answer: for measuring everything else under a model's latency (`spar bench load`).
+    pace: Option<std::time::Duration>,
 }
 
 /// What the cast remembers of one drill.
@@ -77,6 +80,7 @@ impl Cast {
         Cast {
             scripted,
             model: None,
+            pace: None,
         }
     }
 
@@ -84,6 +88,16 @@ impl Cast {
         Cast {
             scripted,
             model: Some(model),
+            pace: None,
+        }
+    }
+
+    /// The scripted antagonist answering every line after `latency`, as a model would.
+    pub fn paced(scripted: Scripted, latency: std::time::Duration) -> Cast {
+        Cast {
+            scripted,
+            model: None,
+            pace: Some(latency),
         }
     }
 
@@ -110,6 +124,9 @@ impl Cast {
             usage: None,
             notice,
         };
+        if let Some(latency) = self.pace {
+            tokio::time::sleep(latency).await;
+        }
         let model = match &self.model {
             Some(model) if !play.model_gave_up => model,
             _ => return scripted(None),

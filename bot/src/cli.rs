@@ -86,6 +86,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Many concurrent chat drills through the real runtime, engine and store, with an
+    /// antagonist that answers after a model's latency: throughput against the model-bound
+    /// ideal, Spar's own time per turn, store operations per turn, memory, errors.
+    Load(LoadArgs),
     /// The time to pair one queue on one core, with the members' history of earlier rounds.
     Pairing {
         /// How many members are queued.
@@ -324,4 +328,30 @@ pub enum DiscordCommand {
         #[arg(long, value_name = "ID")]
         client_id: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// How many drills run at once.
+    #[arg(long, default_value_t = 100)]
+    pub drills: usize,
+    /// How many candidate turns each drill takes.
+    #[arg(long, default_value_t = 5)]
+    pub turns: usize,
+    /// How long the simulated model takes to answer, in milliseconds.
+    #[arg(long, default_value_t = 800)]
+    pub llm_latency_ms: u64,
+    /// The database to use (default: a fresh SQLite file, removed afterwards).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Connections in each instance's pool (default: the backend's).
+    #[arg(long)]
+    pub pool: Option<u32>,
+    /// How many instances share the database; each gets every message, as several
+    /// sessions of one bot do.
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// text for people, json for programs.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }

@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 history,
                 runs,
             }) => commands::bench::pairing(members, history, runs),
+            Some(cli::BenchCommand::Load(args)) => commands::load::run(&args),
         },
         Command::Rounds(command) => commands::rounds::run(command),
         Command::Migrate => commands::migrate::run(&settings),

@@ -9,6 +9,7 @@ pub mod eval;
 pub mod export;
 pub mod forget;
 pub mod history;
+pub mod load;
 pub mod migrate;
 pub mod practice;
 pub mod rounds;

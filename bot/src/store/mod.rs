@@ -2,20 +2,47 @@
 //! over sqlx. `open` picks one by URL, applies the embedded migrations, and turns any
 //! failure to reach or read the database into one sentence naming the URL.
 
+mod observed;
 mod postgres;
 mod queries;
 mod sqlite;
 
+pub use observed::{Observed, Observer, Tally};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use spar_core::store::{Store, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How many connections a store keeps, and how long a caller waits for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// At most this many connections; `None` for the backend's default (SQLite 4, which
+    /// suits its one writer at a time; PostgreSQL 10).
+    pub max_connections: Option<u32>,
+    /// How long an operation waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> PoolOptions {
+        PoolOptions {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// Opens the store at `url` (or the default SQLite file), creating and migrating it as
 /// needed. Errors are one sentence: `cannot open database URL: what failed`.
 pub async fn open(url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+    open_with(url, PoolOptions::default()).await
+}
+
+/// `open` with a pool sized for the load, as `spar serve` and `spar bench load` need.
+pub async fn open_with(url: Option<&str>, pool: PoolOptions) -> anyhow::Result<Arc<dyn Store>> {
     let url = match url {
         Some(url) => url.to_string(),
         None => default_url()?,
@@ -23,7 +50,7 @@ pub async fn open(url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
     let shown = redact(&url);
     let fail = |what: String| anyhow::anyhow!("cannot open database {shown}: {what}");
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(&url)
+        let store = SqliteStore::open(&url, pool)
             .await
             .map_err(|e| fail(describe(&e)))?;
         store
@@ -32,7 +59,9 @@ pub async fn open(url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
             .map_err(|e| fail(describe_migrate(&e)))?;
         Ok(Arc::new(store))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::open(&url).await.map_err(|e| fail(describe(&e)))?;
+        let store = PgStore::open(&url, pool)
+            .await
+            .map_err(|e| fail(describe(&e)))?;
         store
             .migrate()
             .await

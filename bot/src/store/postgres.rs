@@ -5,7 +5,6 @@
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
-use std::time::Duration;
 
 pub struct PgStore {
     pool: PgPool,
@@ -24,14 +23,14 @@ const CLAIM_SQL: &str = "UPDATE drills SET lease_owner = $1, lease_until = $2 \
      RETURNING id, next_due_at";
 
 impl PgStore {
-    pub async fn open(url: &str) -> Result<PgStore, sqlx::Error> {
+    pub async fn open(url: &str, pool: super::PoolOptions) -> Result<PgStore, sqlx::Error> {
         let options = PgConnectOptions::from_str(url)?;
         // One direct connection first: a pool retries until its timeout and then reports
         // only that it timed out, hiding the reason (refused, unknown host, bad password).
         PgConnection::connect_with(&options).await?.close().await?;
         let pool = PgPoolOptions::new()
-            .max_connections(5)
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(pool.max_connections.unwrap_or(10))
+            .acquire_timeout(pool.acquire_timeout)
             .connect_with(options)
             .await?;
         Ok(PgStore { pool })

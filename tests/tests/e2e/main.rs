@@ -9,6 +9,7 @@ mod fake_openai;
 mod fake_slack;
 mod fakes;
 mod llm;
+mod load;
 mod output;
 mod practice;
 mod rounds;

@@ -1,0 +1,348 @@
+//! `spar bench load`: many concurrent chat drills through the real chat runtime, engine
+//! and store, with an in-memory chat surface and an antagonist that answers after a fixed
+//! latency, as a model would. It reports how close turns per second come to what a system
+//! bound only by the model would reach, Spar's own time per turn, store operations per
+//! turn, memory per waiting drill, and errors: turns not answered exactly once.
+
+use super::emit;
+use crate::antagonist::{Cast, Scripted};
+use crate::chat::runtime::Message;
+use crate::chat::{Clock, Command, Invocation, MemorySurface, Runtime, RuntimeOptions, WallClock};
+use crate::cli::{ListFormat, LoadArgs};
+use crate::debrief::Debriefer;
+use crate::engine::Engine;
+use crate::failure::input_error;
+use crate::store::{Observed, PoolOptions, Tally};
+use anyhow::Context as _;
+use spar_core::antagonist::SharedLines;
+use spar_core::drill::Phase;
+use spar_core::scoring::Scorer;
+use spar_core::store::{PersonRef, Store, WorkspaceRef};
+use spar_core::transcript::Role;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The surface's platform: drills the benchmark makes are told apart from real ones.
+const PLATFORM: &str = "bench";
+
+/// What candidates say, in turn: real moves of different lengths, so the scripted
+/// antagonist and the engine do their ordinary work.
+const LINES: [&str; 6] = [
+    "What is driving the release date for you?",
+    "Our replay of a day of production traffic puts p99 at 196 ms against a 150 ms budget.",
+    "We both want users to get the quality win without a slower product.",
+    "What would you need to see to be convinced the regression is real?",
+    "If the fused kernel gets p99 under budget, I'd back shipping it.",
+    "Could we agree the benchmark config together and canary it on 1% of traffic with a rollback rule?",
+];
+
+pub fn run(args: &LoadArgs) -> anyhow::Result<ExitCode> {
+    if args.drills == 0 || args.turns == 0 {
+        return Err(input_error("--drills and --turns must be at least 1"));
+    }
+    if !(1..=2).contains(&args.instances) {
+        return Err(input_error("--instances must be 1 or 2"));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(measure(args))?;
+    match args.format {
+        ListFormat::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report.json())?
+        ))?,
+        ListFormat::Text => emit(&report.text())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Report {
+    drills: usize,
+    turns: usize,
+    instances: usize,
+    backend: &'static str,
+    latency: Duration,
+    turn_phase: Duration,
+    overhead_ms: Vec<f64>,
+    store_operations: u64,
+    memory_per_drill: Option<u64>,
+    peak_rss: Option<u64>,
+    errors: usize,
+}
+
+impl Report {
+    /// Turns per second against the most a system bound only by the model could do:
+    /// every drill's turns back to back, each taking exactly the model's latency.
+    fn throughput_ratio(&self) -> f64 {
+        let ideal = self.turns as f64 / self.drills as f64 * self.latency.as_secs_f64();
+        ideal / self.turn_phase.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let mut sorted = self.overhead_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+        sorted[rank.min(sorted.len() - 1)]
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "drills": self.drills,
+            "turns": self.turns,
+            "instances": self.instances,
+            "backend": self.backend,
+            "llm_latency_ms": self.latency.as_millis() as u64,
+            "throughput_ratio": round(self.throughput_ratio(), 4),
+            "overhead_ms": {
+                "p50": round(self.percentile(50.0), 3),
+                "p99": round(self.percentile(99.0), 3),
+                "max": round(self.percentile(100.0), 3),
+            },
+            "store_round_trips_per_turn": round(self.store_operations as f64 / self.turns as f64, 2),
+            "memory_per_drill_bytes": self.memory_per_drill,
+            "peak_rss_bytes": self.peak_rss,
+            "errors": self.errors,
+        })
+    }
+
+    fn text(&self) -> String {
+        let mib = |b: Option<u64>| {
+            b.map_or("n/a".to_string(), |b| {
+                format!("{:.1} MiB", b as f64 / 1048576.0)
+            })
+        };
+        format!(
+            "{} concurrent drills, {} turns, {} instance(s) on {}, model latency {} ms:\n  \
+             throughput {:.1}% of the model-bound ideal ({:.1} s for the turns)\n  \
+             Spar's own time per turn: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n  \
+             store operations per turn: {:.2} (each one transaction)\n  \
+             memory per waiting drill: {}; peak resident memory {}\n  \
+             errors: {}\n",
+            self.drills,
+            self.turns,
+            self.instances,
+            self.backend,
+            self.latency.as_millis(),
+            100.0 * self.throughput_ratio(),
+            self.turn_phase.as_secs_f64(),
+            self.percentile(50.0),
+            self.percentile(99.0),
+            self.percentile(100.0),
+            self.store_operations as f64 / self.turns as f64,
+            self.memory_per_drill.map_or("n/a".to_string(), |b| format!(
+                "{:.1} KiB",
+                b as f64 / 1024.0
+            )),
+            mib(self.peak_rss),
+            self.errors,
+        )
+    }
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (x * scale).round() / scale
+}
+
+/// Resident memory now and at its peak, from `/proc/self/status` (Linux), in bytes.
+fn memory() -> (Option<u64>, Option<u64>) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (None, None);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
+    let dir = tempfile::tempdir().context("a temporary directory for the benchmark database")?;
+    let url = match &args.database {
+        Some(url) => url.clone(),
+        None => crate::store::sqlite_url(&dir.path().join("bench.db")),
+    };
+    let pool = PoolOptions {
+        max_connections: args.pool,
+        ..PoolOptions::default()
+    };
+    let latency = Duration::from_millis(args.llm_latency_ms);
+    let tally = Arc::new(Tally::default());
+    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
+    let surface = Arc::new(MemorySurface::new(PLATFORM, 2000).counting_only());
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut instances = Vec::new();
+    let mut backend = "sqlite";
+    for i in 0..args.instances {
+        let store = crate::store::open_with(Some(&url), pool).await?;
+        backend = store.backend();
+        let store: Arc<dyn Store> = Arc::new(Observed::new(store, tally.clone()));
+        let options = RuntimeOptions {
+            edit_interval: Duration::ZERO,
+            // Long enough that no drill times out while the benchmark runs.
+            time_limit_s: Some(24 * 3600),
+            max_turns: u32::try_from(args.turns + 1).unwrap_or(u32::MAX),
+            ..RuntimeOptions::default()
+        };
+        instances.push(Arc::new(Runtime::new(
+            Engine::new(store, format!("bench-{run}-{i}"), &[PLATFORM]),
+            vec![surface.clone()],
+            crate::library::load(None)?,
+            Cast::paced(
+                Scripted::new(shared.clone(), scorer.clone(), "/spar end"),
+                latency,
+            ),
+            Debriefer::new(scorer.clone(), None),
+            Arc::new(WallClock) as Arc<dyn Clock>,
+            options,
+        )));
+    }
+    let workspace = WorkspaceRef {
+        platform: PLATFORM.into(),
+        external_id: format!("bench-{run}"),
+        name: "load benchmark".into(),
+    };
+    let invocation = |drill: usize, id: String| Invocation {
+        event_id: id,
+        person: PersonRef {
+            platform: PLATFORM.into(),
+            platform_user_id: format!("member-{drill}"),
+            display_name: format!("member {drill}"),
+        },
+        workspace: workspace.clone(),
+        channel: "channel".into(),
+        thread: None,
+        parent_channel: None,
+        admin: false,
+    };
+
+    // Open every drill (its opening line included) before the clock starts.
+    let (baseline, _) = memory();
+    let mut opening = tokio::task::JoinSet::new();
+    for drill in 0..args.drills {
+        let runtime = instances[0].clone();
+        let inv = invocation(drill, format!("{run}-solo-{drill}"));
+        opening.spawn(async move {
+            let handled = runtime
+                .command(
+                    &inv,
+                    Command::Solo {
+                        scenario: Some("latency-regression".into()),
+                        difficulty: None,
+                    },
+                )
+                .await;
+            if let Some(pending) = handled.then {
+                runtime.perform(pending).await;
+            }
+        });
+    }
+    while opening.join_next().await.is_some() {}
+    let live = instances[0]
+        .engine()
+        .store()
+        .load_live_drills(&[PLATFORM.to_string()])
+        .await?;
+    let threads: Vec<(String, usize)> = live
+        .iter()
+        .filter(|d| d.record.workspace_external_id == workspace.external_id)
+        .filter_map(|d| {
+            let place = d.record.place.as_ref()?;
+            let member = d.candidate()?.platform_user_id.strip_prefix("member-")?;
+            Some((place.thread.clone(), member.parse().ok()?))
+        })
+        .collect();
+    let opened_operations = tally.operations();
+
+    // The turns, every drill at once, each waiting on the model.
+    let started = Instant::now();
+    let per_drill = args.turns;
+    let mut turns = tokio::task::JoinSet::new();
+    for (thread, drill) in threads.clone() {
+        let instances = instances.clone();
+        let run = run.clone();
+        let author = invocation(drill, String::new()).person;
+        turns.spawn(async move {
+            let mut overhead = Vec::new();
+            for turn in 0..per_drill {
+                let message = Message {
+                    event_id: format!("{run}-{drill}-{turn}"),
+                    author: author.clone(),
+                    from_bot: false,
+                    thread: thread.clone(),
+                    channel: None,
+                    text: LINES[(drill + turn) % LINES.len()].into(),
+                };
+                let began = Instant::now();
+                // Every instance gets every message, as every session of a bot does.
+                let handled = instances
+                    .iter()
+                    .map(|runtime| runtime.message(PLATFORM, message.clone()));
+                futures::future::join_all(handled).await;
+                overhead.push(began.elapsed());
+            }
+            overhead
+        });
+    }
+    let mut overhead_ms = Vec::new();
+    while let Some(done) = turns.join_next().await {
+        for took in done.context("a drill's task failed")? {
+            overhead_ms.push(took.saturating_sub(latency).as_secs_f64() * 1000.0);
+        }
+    }
+    let turn_phase = started.elapsed();
+    let (_, peak) = memory();
+    let turn_operations = tally.operations() - opened_operations;
+
+    // Every turn answered exactly once: the candidate's turns each followed by one reply.
+    let mut errors = args.drills.saturating_sub(threads.len()) * args.turns;
+    for drill in instances[0]
+        .engine()
+        .store()
+        .load_live_drills(&[PLATFORM.to_string()])
+        .await?
+        .iter()
+        .filter(|d| d.record.workspace_external_id == workspace.external_id)
+    {
+        let said = |role| drill.turns.iter().filter(|t| t.turn.role == role).count();
+        let candidate = said(Role::Candidate);
+        let antagonist = said(Role::Antagonist);
+        if drill.record.phase != Phase::Live
+            || candidate != args.turns
+            || antagonist != args.turns + 1
+        {
+            errors += candidate
+                .abs_diff(args.turns)
+                .max(antagonist.abs_diff(args.turns + 1))
+                .max(1);
+        }
+    }
+    let turns_done = overhead_ms.len();
+    Ok(Report {
+        drills: args.drills,
+        turns: turns_done,
+        instances: args.instances,
+        backend,
+        latency,
+        turn_phase,
+        overhead_ms,
+        store_operations: turn_operations,
+        memory_per_drill: match (baseline, peak) {
+            (Some(before), Some(peak)) => Some(peak.saturating_sub(before) / args.drills as u64),
+            _ => None,
+        },
+        peak_rss: peak,
+        errors: errors + tally.failures() as usize,
+    })
+}

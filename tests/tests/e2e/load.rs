@@ -1,0 +1,71 @@
+//! `spar bench load`: the figures a deployment is sized by, in the documented JSON shape,
+//! from drills that really ran through the runtime, engine and store: every turn answered
+//! once, with one instance or two sharing a database.
+
+use crate::cli::spar;
+use crate::store::TestDb;
+
+fn load(extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "bench",
+        "load",
+        "--drills",
+        "6",
+        "--turns",
+        "2",
+        "--llm-latency-ms",
+        "20",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let run = spar(&args, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+fn check(report: &serde_json::Value) {
+    assert_eq!(report["drills"], 6);
+    assert_eq!(report["turns"], 12);
+    assert_eq!(report["errors"], 0, "{report}");
+    assert!(
+        report["throughput_ratio"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0 && r <= 1.0),
+        "{report}"
+    );
+    for p in ["p50", "p99", "max"] {
+        assert!(
+            report["overhead_ms"][p]
+                .as_f64()
+                .is_some_and(|ms| ms >= 0.0),
+            "{report}"
+        );
+    }
+    assert!(
+        report["store_round_trips_per_turn"]
+            .as_f64()
+            .is_some_and(|n| n > 0.0)
+    );
+    assert!(report.get("memory_per_drill_bytes").is_some());
+    assert!(report.get("peak_rss_bytes").is_some());
+}
+
+#[test]
+fn a_load_run_on_sqlite_answers_every_turn_once_and_reports_its_figures() {
+    check(&load(&[]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_answer_every_turn_once() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let report =
+        tokio::task::spawn_blocking(move || load(&["--database", &url, "--instances", "2"]))
+            .await
+            .expect("the run");
+    check(&report);
+    assert_eq!(report["instances"], 2);
+}
