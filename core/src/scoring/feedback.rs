@@ -50,6 +50,8 @@ pub(crate) struct Band {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Summary {
+    /// How advice names the antagonist when the scenario is unknown.
+    pub them: String,
     pub bands: Vec<Band>,
     pub strongest: String,
     pub no_strength: String,
@@ -64,6 +66,14 @@ pub(crate) struct Notes {
     pub hijack: String,
 }
 
+/// What one scenario says differently.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    try_instead: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -73,6 +83,8 @@ struct Raw {
     strengths: Strengths,
     summary: Summary,
     notes: Notes,
+    #[serde(default)]
+    scenarios: BTreeMap<String, RawScenario>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,9 +97,21 @@ pub(crate) struct Feedback {
     pub strengths: Strengths,
     pub summary: Summary,
     pub notes: Notes,
+    /// Better phrasings for one scenario, by scenario id, then indexed by `FlagKind as usize`.
+    pub scenario_try_instead: BTreeMap<String, Vec<Option<String>>>,
 }
 
 impl Feedback {
+    /// The better phrasing shown for a flag in a drill of `scenario`: the scenario's own if
+    /// it has one, else the one every scenario shares, addressed to `them`.
+    pub(crate) fn try_instead(&self, kind: FlagKind, scenario: Option<&str>, them: &str) -> String {
+        let own = scenario
+            .and_then(|id| self.scenario_try_instead.get(id))
+            .and_then(|lines| lines[kind as usize].as_ref());
+        let line = own.unwrap_or(&self.flags[kind as usize].try_instead);
+        fill(line, &[("them", them)])
+    }
+
     pub(crate) fn load(text: &str) -> Result<Feedback, LexiconError> {
         let mut raw: Raw = toml::from_str(text).map_err(|e| LexiconError::Toml {
             file: FEEDBACK_FILE.to_string(),
@@ -137,7 +161,22 @@ impl Feedback {
                 "must be a number of seconds at or after 0",
             ));
         }
+        let mut scenario_try_instead = BTreeMap::new();
+        for (id, scenario) in raw.scenarios {
+            let mut lines = vec![None; FlagKind::ALL.len()];
+            for (name, line) in scenario.try_instead {
+                let kind: FlagKind = name.parse().map_err(|_| {
+                    field(
+                        format!("scenarios.{id}.try_instead.{name}"),
+                        "is not a flag kind",
+                    )
+                })?;
+                lines[kind as usize] = Some(line);
+            }
+            scenario_try_instead.insert(id, lines);
+        }
         Ok(Feedback {
+            scenario_try_instead,
             timing: raw.timing,
             flags,
             dimensions,
