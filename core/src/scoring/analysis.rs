@@ -33,6 +33,11 @@ pub(crate) mod sig {
     /// turn they are giving in.
     pub const YIELDS: u32 = 1 << 15;
     pub const RETREATS: u32 = 1 << 16;
+    /// Names an authority, and acts on "her", "him" or "them": together, across the
+    /// sentences of one move, they are an appeal upwards ("my manager decided the deck. can we
+    /// loop her in").
+    pub const NAMES_AUTHORITY: u32 = 1 << 17;
+    pub const ACTS_ON_THEM: u32 = 1 << 18;
     /// Moves that count as a genuine attempt to engage before any escalation: asking, saying
     /// what would change one's mind, proposing a test. Naming a shared goal alone is not one.
     pub const ATTEMPT: u32 = QUESTION | ASKS_OTHER | STATES_OWN | PROCESS;
@@ -458,13 +463,22 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
     // appeal before it back.
     for i in 1..a.sentences.len() {
         let (start, end) = (a.sentences[i].start, a.sentences[i].end);
-        let words = word_count(&a.tokens, start, end);
+        let words = word_count(bytes, &a.tokens, start, end);
         let joke = a
             .hits
             .iter()
             .any(|h| h.family == Family::Joke && start <= h.start && h.end <= end);
-        if joke && words <= 4 {
+        if joke && words <= 6 {
             a.sentences[i - 1].sig &= !(sig::ESCALATION | sig::CONDITIONAL_JOINT);
+        }
+    }
+    // "My manager decided what went in the deck. Can we loop her in": an authority named in the
+    // move, then acted on by pronoun.
+    let mut named = false;
+    for s in &mut a.sentences {
+        named |= s.sig & sig::NAMES_AUTHORITY != 0;
+        if named && s.sig & sig::ACTS_ON_THEM != 0 {
+            s.sig |= sig::ESCALATION;
         }
     }
     // Deferring in one sentence and backing off in another is one capitulation, quoted where
@@ -490,13 +504,13 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
     }
 }
 
-/// The number of word tokens starting in `start..end`.
-fn word_count(tokens: &Tokens, start: usize, end: usize) -> usize {
+/// The number of word tokens starting in `bytes[start..end]`.
+fn word_count(bytes: &[u8], tokens: &Tokens, start: usize, end: usize) -> usize {
     let first = tokens.list.partition_point(|t| (t.start as usize) < start);
     tokens.list[first..]
         .iter()
         .take_while(|t| (t.start as usize) < end)
-        .filter(|t| t.end > t.start && t.end - t.start >= 1)
+        .filter(|t| is_word_byte(bytes[t.start as usize]))
         .count()
 }
 
@@ -510,15 +524,27 @@ struct Span<'a> {
 }
 
 impl Span<'_> {
-    /// How many word tokens come before byte `at` in the sentence.
+    /// How many word tokens come before byte `at` in the sentence, not counting a list
+    /// number ("3)", "2.") that opens it.
     fn words_before(&self, at: usize) -> usize {
         let list = &self.tokens.list;
         let first = list.partition_point(|t| (t.start as usize) < self.start);
-        list[first..]
+        let tokens = &list[first..];
+        let numbered = match tokens {
+            [n, mark, ..] => {
+                self.bytes[n.start as usize..n.end as usize]
+                    .iter()
+                    .all(u8::is_ascii_digit)
+                    && matches!(self.bytes[mark.start as usize], b')' | b'.' | b':')
+            }
+            _ => false,
+        };
+        let words = tokens
             .iter()
             .take_while(|t| (t.start as usize) < at)
             .filter(|t| is_word_byte(self.bytes[t.start as usize]))
-            .count()
+            .count();
+        words.saturating_sub(usize::from(numbered && words > 0))
     }
 
     fn ends_with(&self, marks: &[u8]) -> bool {
@@ -537,8 +563,10 @@ impl Span<'_> {
 fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
     let masked = |n: &Hit| {
         hits.iter().any(|u| {
-            matches!(u.family, Family::Ultimatum | Family::Proposal)
-                && u.start <= n.start
+            matches!(
+                u.family,
+                Family::Ultimatum | Family::Proposal | Family::NegationIdiom
+            ) && u.start <= n.start
                 && n.end <= u.end
         })
     };
@@ -656,41 +684,61 @@ fn followed(hits: &[Hit], first: Family, then: Family, gap: usize, breaks: &[usi
 /// - an act that needs no target ("escalate", "go over your head", "above my pay grade");
 /// - an act of involving someone (take it to, loop in, cc, ping, file with, put on the agenda
 ///   of) with an authority: a role above (manager, VP, council, HR, the leads), or someone the
-///   scenario names as above the candidate;
+///   scenario names as above the candidate; asking one ("I'll ask Leila to ...");
+/// - an act of involving someone that leaves them the decision ("loop in finance, they own the
+///   budget decisions", "ask him to overrule it");
 /// - an authority, or a third party addressed by mention, asked or left to decide ("let the
-///   director make the call", "@dana can you settle this", "she can rule on it").
-fn escalation(has: &dyn Fn(Family) -> bool, hits: &[Hit]) -> bool {
-    let first = |f: Family| {
-        hits.iter()
-            .find(|h| h.family == f)
-            .map_or(usize::MAX, |h| h.start)
+///   director make the call", "@dana can you settle this", "it's up to the VP").
+fn escalation(has: &dyn Fn(Family) -> bool, hits: &[Hit], breaks: &[usize]) -> bool {
+    let of = |f: Family| hits.iter().filter(move |h| h.family == f);
+    let act_families = [
+        Family::EscalationDirect,
+        Family::EscalationAct,
+        Family::AskAct,
+        Family::Decides,
+    ];
+    let Some(act) = hits
+        .iter()
+        .filter(|h| act_families.contains(&h.family))
+        .min_by_key(|h| h.start)
+    else {
+        return false;
     };
-    let acts = first(Family::EscalationDirect)
-        .min(first(Family::EscalationAct))
-        .min(first(Family::AskAct))
-        .min(first(Family::Decides));
     // "My manager asked me to ..." reports someone else's words.
-    if first(Family::ReportedSpeech) <= acts || has(Family::Joke) {
+    let reported = of(Family::ReportedSpeech)
+        .any(|r| r.start <= act.start && same_clause(r.end, act.start, breaks, hits));
+    if reported || has(Family::Joke) {
         return false;
     }
-    // "If someone escalated this, the VP would just pick": others, not the speaker.
-    if first(Family::OthersSubject) < acts && !has(Family::FirstPerson) {
+    // "In most orgs someone would escalate to a director": others, not the speaker.
+    let about_others = of(Family::OthersSubject).any(|o| {
+        o.start <= act.start
+            && !of(Family::FirstPerson).any(|p| o.end <= p.start && p.start <= act.start)
+    });
+    if about_others {
         return false;
     }
     let authority = has(Family::EscalationTarget);
     // "Let's ask the engineer who wrote it how it was configured" asks for facts, not a ruling.
     let informs = has(Family::InfoRequest) && !has(Family::Decides);
     // "I'll ask Leila to ..." asks the authority; "the committee ought to ask" is theirs.
-    let asks_authority = hits.iter().any(|a| {
-        a.family == Family::AskAct
-            && hits
-                .iter()
-                .any(|t| t.family == Family::EscalationTarget && t.start >= a.end)
+    let asks_authority =
+        of(Family::AskAct).any(|a| of(Family::EscalationTarget).any(|t| t.start >= a.end));
+    // The one who decides comes first ("let the VP decide", "@dana can you settle it") or
+    // right after ("up to the VP"); "pick whatever looks good at the VP review" hands nothing.
+    let decider_decides = of(Family::Decides).any(|d| {
+        of(Family::EscalationTarget)
+            .chain(of(Family::Mention))
+            .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
     });
+    let involves_to_decide = of(Family::EscalationAct)
+        .chain(of(Family::AskAct))
+        .any(|a| of(Family::Decides).any(|d| d.start >= a.end));
     has(Family::EscalationDirect)
         || (has(Family::EscalationAct) && authority)
         || (asks_authority && !informs)
-        || (has(Family::Decides) && (authority || has(Family::Mention)))
+        || involves_to_decide
+        || decider_decides
 }
 
 fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks: &[usize]) -> u32 {
@@ -744,7 +792,7 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
         return out | sig::HIJACK;
     }
 
-    if escalation(&has, &live) {
+    if escalation(&has, &live, clause_breaks) {
         if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
@@ -758,7 +806,9 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
     let defends = has(Family::Defensive)
         || has(Family::Attacked)
         || has(Family::ProcessAppeal)
-        || (has(Family::Tenure) && has(Family::Duration) && span.digit)
+        || (has(Family::Tenure)
+            && ((has(Family::Duration) && span.digit) || has(Family::LongDuration)))
+        || has(Family::YesBut)
         || denied.contains(Family::OwnFault)
         || (has(Family::TuQuoque)
             && has(Family::SecondPerson)
@@ -767,11 +817,32 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
     if defends && !has(Family::Generous) {
         out |= sig::DEFENSIVE;
     }
-    // A sentence that is nothing but a brush-off ("next.") waves the point away.
+    // A sentence that is nothing but a brush-off ("next.") waves the point away, and so does
+    // denying that anyone would notice ("users don't feel your eval").
     let brushes_off = has(Family::BrushOff)
-        && word_count(span.tokens, start, end) <= 2
+        && word_count(bytes, span.tokens, start, end) <= 2
         && !has(Family::Acknowledgement);
-    if has(Family::Dismissive) || brushes_off {
+    // The negation is the perceiving's own ("don't feel", "won't notice"), or the audience is
+    // nobody ("no one watching will notice"); "I can't tell you whether users feel it" is not.
+    let unnoticed = !conditioned
+        && has(Family::Audience)
+        && hits
+            .iter()
+            .filter(|p| p.family == Family::Perceive)
+            .any(|p| {
+                hits.iter().any(|n| {
+                    n.family == Family::Negation
+                        && n.end <= p.start
+                        && (p.start - n.end <= 8
+                            || hits
+                                .iter()
+                                .any(|a| a.family == Family::Audience && a.start == n.start))
+                        && same_clause(n.end, p.start, clause_breaks, hits)
+                })
+            });
+    // "ok fair, it's probably worthless then" gives up one's own claim; it belittles nobody.
+    let own_claim = has(Family::Deference) && !has(Family::SecondPerson);
+    if (has(Family::Dismissive) || brushes_off || unnoticed) && !own_claim {
         out |= sig::DISMISSIVE;
     }
     // About the person: character, motives ("you just want your name on the slide"), and
@@ -794,8 +865,16 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
         out |= sig::PERSONAL;
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
-    if has(Family::Deference) {
+    // "u know the market better", "you understand the field far better than I do".
+    if has(Family::Deference) || followed(&live, Family::YouKnow, Family::Better, 30, clause_breaks)
+    {
         out |= sig::YIELDS;
+    }
+    if has(Family::EscalationTarget) {
+        out |= sig::NAMES_AUTHORITY;
+    }
+    if has(Family::ActOnThem) && !has(Family::Joke) {
+        out |= sig::ACTS_ON_THEM;
     }
     // Backing a concrete step ("ok, I'll back the canary") is not backing off.
     if has(Family::Retreat) || (has(Family::Support) && !has(Family::ProcessStep)) {
@@ -876,15 +955,26 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
         && !has(Family::Statement)
         && live.iter().any(|h| {
             h.family == Family::ProcessStep
-                && span.words_before(h.start) == 0
+                && span.words_before(h.start) <= 3
                 && bytes[h.start].is_ascii_alphabetic()
+        });
+    // The speaker committing to a step ("i'd prove it on a rater eval of long meetings");
+    // "i'd say the benchmark is flawed" is an opinion and "i'll drop the A/B" a retreat.
+    let commits = !has(Family::PastReport)
+        && !has(Family::Retreat)
+        && out & sig::ESCALATION == 0
+        && live.iter().any(|c| {
+            c.family == Family::Commit
+                && !live.iter().any(|v| {
+                    v.family == Family::Attitude && v.start >= c.end && v.start - c.end <= 2
+                })
         });
     if has(Family::ProcessStep)
         && (has(Family::Proposal)
             || has(Family::Conditional)
             || (has(Family::Schedule) && !has(Family::PastReport))
-            || fragment_plan)
-        && !capitulates
+            || fragment_plan
+            || commits)
     {
         out |= sig::PROCESS;
     }

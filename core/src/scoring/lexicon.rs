@@ -103,10 +103,19 @@ pub(crate) enum Family {
     PastReport,
     Statement,
     Determiner,
+    NegationIdiom,
+    Commit,
+    YouKnow,
+    Better,
+    Perceive,
+    Audience,
+    ActOnThem,
+    LongDuration,
+    YesBut,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 67] = [
+    pub(crate) const ALL: [Family; 76] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -174,6 +183,15 @@ impl Family {
         Family::PastReport,
         Family::Statement,
         Family::Determiner,
+        Family::NegationIdiom,
+        Family::Commit,
+        Family::YouKnow,
+        Family::Better,
+        Family::Perceive,
+        Family::Audience,
+        Family::ActOnThem,
+        Family::LongDuration,
+        Family::YesBut,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -245,6 +263,15 @@ impl Family {
             Family::PastReport => "past_report",
             Family::Statement => "statement",
             Family::Determiner => "determiner",
+            Family::NegationIdiom => "negation_idiom",
+            Family::Commit => "commit",
+            Family::YouKnow => "you_know",
+            Family::Better => "better",
+            Family::Perceive => "perceive",
+            Family::Audience => "audience",
+            Family::ActOnThem => "act_on_them",
+            Family::LongDuration => "long_duration",
+            Family::YesBut => "yes_but",
         }
     }
 }

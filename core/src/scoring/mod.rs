@@ -259,8 +259,8 @@ struct ScenarioRef {
 /// Titles a name can start with, which nobody is called by alone.
 const TITLES: [&str; 6] = ["dr", "dr.", "prof", "prof.", "mr", "ms"];
 
-/// The phrases that name a person: the name, each part of a personal name, and the role.
-fn person_phrases(name: &str, role: &str) -> Vec<String> {
+/// The phrases that name a person: the name, and each part of a personal name.
+fn person_phrases(name: &str) -> Vec<String> {
     let mut phrases = vec![name.to_string()];
     let parts: Vec<&str> = name
         .split_whitespace()
@@ -274,7 +274,6 @@ fn person_phrases(name: &str, role: &str) -> Vec<String> {
     {
         phrases.extend(parts.iter().filter(|p| p.len() >= 3).map(|p| p.to_string()));
     }
-    phrases.push(role.to_string());
     phrases
 }
 
@@ -387,7 +386,7 @@ impl Scorer {
             for person in &scenario.people {
                 people.push(NamedPerson {
                     scenario: index as u32,
-                    phrases: person_phrases(&person.name, &person.role),
+                    phrases: person_phrases(&person.name),
                     above: person.above,
                 });
             }
