@@ -24,6 +24,23 @@ pub(crate) struct DimensionText {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawOverall {
+    harmful_penalty: f64,
+    missed_penalty: f64,
+    weights: BTreeMap<String, f64>,
+}
+
+/// How `overall` is made from the dimensions and the flags.
+#[derive(Debug, Clone)]
+pub(crate) struct Overall {
+    pub harmful_penalty: f64,
+    pub missed_penalty: f64,
+    /// Indexed by `DimensionName as usize`.
+    pub weights: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Timing {
     pub early_escalation_s: f64,
 }
@@ -77,6 +94,7 @@ struct RawScenario {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    overall: RawOverall,
     timing: Timing,
     flags: BTreeMap<String, FlagText>,
     dimensions: BTreeMap<String, DimensionText>,
@@ -89,6 +107,7 @@ struct Raw {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Feedback {
+    pub overall: Overall,
     pub timing: Timing,
     /// Indexed by `FlagKind as usize`.
     pub flags: Vec<FlagText>,
@@ -161,6 +180,43 @@ impl Feedback {
                 "must be a number of seconds at or after 0",
             ));
         }
+        let mut weights = Vec::with_capacity(DimensionName::ALL.len());
+        for name in DimensionName::ALL {
+            let weight =
+                raw.overall.weights.remove(name.as_str()).ok_or_else(|| {
+                    field(format!("overall.weights.{}", name.as_str()), "missing")
+                })?;
+            if !weight.is_finite() || weight < 0.0 {
+                return Err(field(
+                    format!("overall.weights.{}", name.as_str()),
+                    "must be a number at or above 0",
+                ));
+            }
+            weights.push(weight);
+        }
+        if let Some(name) = raw.overall.weights.keys().next() {
+            return Err(field(
+                format!("overall.weights.{name}"),
+                "is not a dimension",
+            ));
+        }
+        if weights.iter().sum::<f64>() <= 0.0 {
+            return Err(field(
+                "overall.weights".to_string(),
+                "needs at least one weight above 0",
+            ));
+        }
+        for (name, value) in [
+            ("harmful_penalty", raw.overall.harmful_penalty),
+            ("missed_penalty", raw.overall.missed_penalty),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(field(
+                    format!("overall.{name}"),
+                    "must be a number of points at or above 0",
+                ));
+            }
+        }
         let mut scenario_try_instead = BTreeMap::new();
         for (id, scenario) in raw.scenarios {
             let mut lines = vec![None; FlagKind::ALL.len()];
@@ -176,6 +232,11 @@ impl Feedback {
             scenario_try_instead.insert(id, lines);
         }
         Ok(Feedback {
+            overall: Overall {
+                harmful_penalty: raw.overall.harmful_penalty,
+                missed_penalty: raw.overall.missed_penalty,
+                weights,
+            },
             scenario_try_instead,
             timing: raw.timing,
             flags,

@@ -288,8 +288,6 @@ fn first_name(name: &str) -> String {
 const MAX_QUOTE_BYTES: usize = 280;
 /// Evidence quotes kept per dimension.
 const MAX_EVIDENCE: usize = 3;
-/// Points taken off `overall` for each harmful moment flagged, whatever the tone.
-const FLAG_PENALTY: f64 = 6.0;
 /// Candidate messages with no antagonist turn between them and at most this many seconds apart
 /// are one move: people in chat send a thought as a run of short messages.
 const BURST_GAP_S: f64 = 60.0;
@@ -639,18 +637,30 @@ impl Scorer {
         }
 
         let dimensions = self.dimensions(&mut draft, candidate_turns);
+        let missed_moves = draft.flags.len() - harmful;
         let overall = if candidate_turns == 0 {
             0
         } else {
-            let total: u32 = dimensions.iter().map(|d| u32::from(d.score)).sum();
-            let max = 4.0 * DimensionName::ALL.len() as f64;
-            let drill = f64::from(total) / max * 100.0;
+            let rule = &self.feedback.overall;
+            let weighted: f64 = dimensions
+                .iter()
+                .zip(&rule.weights)
+                .map(|(d, w)| f64::from(d.score) * w)
+                .sum();
+            let drill = weighted / (4.0 * rule.weights.iter().sum::<f64>()) * 100.0;
             let receptive = receptiveness_sum / candidate_turns as f64 * 100.0;
-            // Tone is most of what a single reply shows; over a longer drill the moves made
-            // and missed say more, so receptiveness's share shrinks with each candidate turn.
-            let share = self.lexicon.overall_share / candidate_turns as f64;
+            // Tone is most of what a single reply shows. Over a drill of several moves, the
+            // moves made and missed are what a coach would grade; a tone model fitted on
+            // policy debates has no say there.
+            let share = if candidate_turns == 1 {
+                self.lexicon.overall_share
+            } else {
+                0.0
+            };
             let mixed = (1.0 - share) * drill + share * receptive;
-            (mixed - FLAG_PENALTY * harmful as f64)
+            (mixed
+                - rule.harmful_penalty * harmful as f64
+                - rule.missed_penalty * missed_moves as f64)
                 .round()
                 .clamp(0.0, 100.0) as u8
         };

@@ -1236,3 +1236,54 @@ fn try_instead_lines_fit_the_drill_they_appear_in() {
         "{talent:?}"
     );
 }
+
+#[test]
+fn a_tier_report_counts_targets_and_orders_pairs() {
+    let report = eval::TiersReport {
+        scored: vec![
+            ("s1".into(), eval::Tier::Strong, 80),
+            ("s2".into(), eval::Tier::Strong, 60),
+            ("m1".into(), eval::Tier::Mixed, 60),
+            ("w1".into(), eval::Tier::Weak, 30),
+            ("w2".into(), eval::Tier::Weak, 70),
+        ],
+    };
+    assert_eq!(report.strong_high(), 0.5);
+    assert_eq!(report.weak_low(), 0.5);
+    // (80, 60) is ordered, (60, 60) is a tie and is not.
+    assert_eq!(report.ordered(eval::Tier::Strong, eval::Tier::Mixed), 0.5);
+    assert_eq!(report.ordered(eval::Tier::Mixed, eval::Tier::Weak), 0.5);
+    assert_eq!(report.median(eval::Tier::Strong), Some(70.0));
+    let text = report.to_string();
+    assert!(
+        text.contains("off target: s2: strong drill scored 60"),
+        "{text}"
+    );
+    assert!(
+        text.contains("off target: w2: weak drill scored 70"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_tier_file_names_a_bad_tier_by_line() {
+    let jsonl = "{\"id\":\"a\",\"tier\":\"strong\",\"turns\":[]}\n{\"id\":\"b\",\"tier\":\"great\",\"turns\":[]}\n";
+    let e = eval::parse_tiers(jsonl).unwrap_err().to_string();
+    assert!(e.contains("line 2") && e.contains("\"great\""), "{e}");
+}
+
+#[test]
+fn a_strong_multi_move_drill_is_not_dragged_down_by_its_tone() {
+    // Terse chat wording a tone model fitted on policy debates rates low, with every move made.
+    let card = scorer().score(&drill(&[
+        (A, 0.0, "attn block ships thurs. +2.1 on evals. dont wanna hear abt p99"),
+        (C, 38.0, "+2.1 is huge ngl. we both want ppl getting smarter answers w/o the app feeling laggy"),
+        (A, 75.0, "sure. so ship it"),
+        (C, 112.0, "what would u need to see to believe the 40% is real?"),
+        (A, 146.0, "prod traffic on real hosts"),
+        (C, 181.0, "fair. if its mostly my single-host setup, i'll drop it"),
+        (C, 190.0, "replay tues peak on 4 prod hosts tmrw, then 5% canary thurs w/ auto-rollback if p99 > 180ms. we look at it together fri 10am?"),
+    ]));
+    assert!(card.flags.is_empty(), "{:?}", card.flags);
+    assert!(card.overall >= 75, "{}", card.overall);
+}
