@@ -772,10 +772,12 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
             denied.insert(hit.family);
             continue;
         }
-        // "My p50 number is meaningless" judges one's own work, not theirs; "if nobody reads
-        // them" judges a hypothetical.
-        if hit.family == Family::Dismissive
-            && (about_own_work(hit, hits, clause_breaks) || hypothetical(hit, hits, clause_breaks))
+        // "My p50 number is meaningless" and "my first pick was lazy" judge one's own work,
+        // not theirs; "if nobody reads them" judges a hypothetical.
+        let harsh = matches!(hit.family, Family::Dismissive | Family::Personal);
+        if harsh
+            && (about_own_work(hit, hits, clause_breaks)
+                || (hit.family == Family::Dismissive && hypothetical(hit, hits, clause_breaks)))
         {
             continue;
         }
@@ -841,7 +843,14 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
                 })
             });
     // "ok fair, it's probably worthless then" gives up one's own claim; it belittles nobody.
-    let own_claim = has(Family::Deference) && !has(Family::SecondPerson);
+    // The "you" of "you're right" is part of the giving in.
+    let own_claim = has(Family::Deference)
+        && !live.iter().any(|y| {
+            y.family == Family::SecondPerson
+                && !live
+                    .iter()
+                    .any(|d| d.family == Family::Deference && d.start <= y.start && y.end <= d.end)
+        });
     if (has(Family::Dismissive) || brushes_off || unnoticed) && !own_claim {
         out |= sig::DISMISSIVE;
     }
@@ -969,9 +978,16 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
                     v.family == Family::Attitude && v.start >= c.end && v.start - c.end <= 2
                 })
         });
+    // A decision rule names a threshold, a date or a second step ("if it regresses, we roll
+    // back the canary"); "I'd feel terrible if my replay numbers delayed it" is none of those.
+    let steps = live
+        .iter()
+        .filter(|h| h.family == Family::ProcessStep)
+        .count();
+    let rule = has(Family::Conditional) && (span.digit || has(Family::Schedule) || steps >= 2);
     if has(Family::ProcessStep)
         && (has(Family::Proposal)
-            || has(Family::Conditional)
+            || rule
             || (has(Family::Schedule) && !has(Family::PastReport))
             || fragment_plan
             || commits)
