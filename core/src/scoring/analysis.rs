@@ -38,6 +38,8 @@ pub(crate) mod sig {
     /// loop her in").
     pub const NAMES_AUTHORITY: u32 = 1 << 17;
     pub const ACTS_ON_THEM: u32 = 1 << 18;
+    /// Says the position stands, or that new evidence changed it: not giving in.
+    pub const HOLDS: u32 = 1 << 19;
     /// Moves that count as a genuine attempt to engage before any escalation: asking, saying
     /// what would change one's mind, proposing a test. Naming a shared goal alone is not one.
     pub const ATTEMPT: u32 = QUESTION | ASKS_OTHER | STATES_OWN | PROCESS;
@@ -73,6 +75,8 @@ pub(crate) struct Analysis {
     opening_terms: Counter,
     tokens: Tokens,
     hits: Vec<Hit>,
+    /// A sentence's hits that no negation or quotation cancelled, kept between sentences.
+    live: Vec<Hit>,
     /// Sentence ranges, and whether each holds a digit.
     ranges: Vec<(usize, usize, bool)>,
     clause_breaks: Vec<usize>,
@@ -453,6 +457,7 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
             },
             &a.hits[first..next],
             &a.clause_breaks,
+            &mut a.live,
         );
         if digit {
             sig |= sig::CITES_NUMBER;
@@ -574,11 +579,11 @@ fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
         hits.iter().any(|p| {
             p.family == Family::FirstPerson
                 && n.end < p.start
-                && p.end <= hit.start
-                && p.start != hit.start
-        }) && !hits
-            .iter()
-            .any(|v| v.family == Family::Attitude && n.end <= v.start && v.end <= hit.start)
+                && p.start <= hit.start
+                && !hits
+                    .iter()
+                    .any(|v| v.family == Family::Attitude && n.end <= v.start && v.end <= p.start)
+        })
     };
     hits.iter()
         .filter(|n| n.family == Family::Negation && n.end <= hit.start && !masked(n))
@@ -689,14 +694,29 @@ fn followed(hits: &[Hit], first: Family, then: Family, gap: usize, breaks: &[usi
 ///   budget decisions", "ask him to overrule it");
 /// - an authority, or a third party addressed by mention, asked or left to decide ("let the
 ///   director make the call", "@dana can you settle this", "it's up to the VP").
-fn escalation(has: &dyn Fn(Family) -> bool, hits: &[Hit], breaks: &[usize]) -> bool {
-    let of = |f: Family| hits.iter().filter(move |h| h.family == f);
+fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -> bool {
     let act_families = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::AskAct,
         Family::Decides,
     ];
+    if !act_families.iter().any(|&f| present(f)) {
+        return false;
+    }
+    // "... rather than take it to product leadership" says what the speaker is not doing.
+    let declined = |a: &Hit| {
+        act_families.contains(&a.family)
+            && all.iter().any(|r| {
+                r.family == Family::RatherThan
+                    && r.start <= a.start
+                    && same_clause(r.end.min(a.start), a.start, breaks, all)
+            })
+    };
+    let kept: Vec<Hit> = all.iter().filter(|h| !declined(h)).copied().collect();
+    let hits = kept.as_slice();
+    let has = |f: Family| present(f) && hits.iter().any(|h| h.family == f);
+    let of = |f: Family| hits.iter().filter(move |h| h.family == f);
     let Some(act) = hits
         .iter()
         .filter(|h| act_families.contains(&h.family))
@@ -741,7 +761,13 @@ fn escalation(has: &dyn Fn(Family) -> bool, hits: &[Hit], breaks: &[usize]) -> b
         || decider_decides
 }
 
-fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks: &[usize]) -> u32 {
+fn sentence_signals(
+    lexicon: &Lexicon,
+    span: &Span,
+    hits: &[Hit],
+    clause_breaks: &[usize],
+    scratch: &mut Vec<Hit>,
+) -> u32 {
     let (bytes, start, end) = (span.bytes, span.start, span.end);
     let mut present = FamilySet::default();
     let mut denied = FamilySet::default();
@@ -762,11 +788,14 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
     // a phrase turns "I'll stop pushing" into a stated falsifier.
     let conditioned = hits.iter().any(|c| {
         c.family == Family::Conditional
-            && !hits
-                .iter()
-                .any(|k| k.family == Family::Capitulation && k.start <= c.start && c.end <= k.end)
+            && !hits.iter().any(|k| {
+                matches!(k.family, Family::Capitulation | Family::IdleCondition)
+                    && k.start <= c.start
+                    && c.end <= k.end
+            })
     });
-    let mut live: Vec<Hit> = Vec::with_capacity(hits.len());
+    let live = &mut *scratch;
+    live.clear();
     for hit in hits {
         if lexicon.negatable.contains(hit.family) && negated(hit, hits, clause_breaks) {
             denied.insert(hit.family);
@@ -844,7 +873,8 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
             });
     // "ok fair, it's probably worthless then" gives up one's own claim; it belittles nobody.
     // The "you" of "you're right" is part of the giving in.
-    let own_claim = has(Family::Deference)
+    let own_claim = (has(Family::Retreat)
+        || (has(Family::Deference) && has(Family::Acknowledgement)))
         && !live.iter().any(|y| {
             y.family == Family::SecondPerson
                 && !live
@@ -881,6 +911,9 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
     }
     if has(Family::EscalationTarget) {
         out |= sig::NAMES_AUTHORITY;
+    }
+    if has(Family::Holds) || has(Family::ChangedByEvidence) {
+        out |= sig::HOLDS;
     }
     if has(Family::ActOnThem) && !has(Family::Joke) {
         out |= sig::ACTS_ON_THEM;
@@ -932,7 +965,8 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
     let shared = has(Family::SharedGoal)
         || followed(&live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
         || (has(Family::IWant) && has(Family::Too));
-    if shared && !hostile {
+    // "We'll find a way to live with it" gives the position up; it names no goal.
+    if shared && !hostile && out & sig::RETREATS == 0 {
         out |= sig::SHARED_GOAL;
     }
     let capitulates = out & sig::CAPITULATES != 0;
@@ -947,6 +981,21 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
             16,
             clause_breaks,
         );
+    // The speaker's own "I" accepting, not the team's "we expand": a falsifier, not a rule.
+    let i_accept_if = accepts_if && {
+        let mine: Vec<Hit> = live
+            .iter()
+            .filter(|h| h.family != Family::FirstPerson || matches!(bytes[h.start], b'i' | b'I'))
+            .copied()
+            .collect();
+        followed(
+            &mine,
+            Family::FirstPerson,
+            Family::Accept,
+            16,
+            clause_breaks,
+        )
+    };
     if !capitulates
         && (has(Family::OwnEvidence)
             || (has(Family::Conditional) && has(Family::OwnConcession))
@@ -954,12 +1003,18 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
     {
         out |= sig::STATES_OWN;
     }
+    // A decision rule names a threshold, a date or a second step ("if it regresses, we roll
+    // back the canary"); "I'd feel terrible if my replay numbers delayed it" is none of those.
+    let steps = live
+        .iter()
+        .filter(|h| h.family == Family::ProcessStep)
+        .count();
     // A concrete step proposed, made the outcome of a condition (a decision rule: "if p99
     // stays above 150 for ten minutes, the flag switches it off"), or given a date ("canary
     // on 5% monday, review wed").
     // A plan typed as a fragment that opens with its step ("A/B on 10% of ja+ko for 2 weeks",
-    // "canary 5% mon") proposes it as surely as "let's".
-    let fragment_plan = (span.digit || has(Family::Schedule))
+    // "staged rollout with a kill switch") proposes it as surely as "let's".
+    let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2)
         && !has(Family::PastReport)
         && !has(Family::Statement)
         && live.iter().any(|h| {
@@ -968,9 +1023,11 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
                 && bytes[h.start].is_ascii_alphabetic()
         });
     // The speaker committing to a step ("i'd prove it on a rater eval of long meetings");
-    // "i'd say the benchmark is flawed" is an opinion and "i'll drop the A/B" a retreat.
+    // "i'd say the benchmark is flawed" is an opinion, "i'll drop the A/B" a retreat and "i'd
+    // probably just retrain, i guess" a shrug.
     let commits = !has(Family::PastReport)
         && !has(Family::Retreat)
+        && !has(Family::Deference)
         && out & sig::ESCALATION == 0
         && live.iter().any(|c| {
             c.family == Family::Commit
@@ -978,13 +1035,12 @@ fn sentence_signals(lexicon: &Lexicon, span: &Span, hits: &[Hit], clause_breaks:
                     v.family == Family::Attitude && v.start >= c.end && v.start - c.end <= 2
                 })
         });
-    // A decision rule names a threshold, a date or a second step ("if it regresses, we roll
-    // back the canary"); "I'd feel terrible if my replay numbers delayed it" is none of those.
-    let steps = live
-        .iter()
-        .filter(|h| h.family == Family::ProcessStep)
-        .count();
-    let rule = has(Family::Conditional) && (span.digit || has(Family::Schedule) || steps >= 2);
+    // Said of the speaker's own acceptance ("if raters prefer it, I'd be comfortable shipping")
+    // it names what would change their mind rather than how to decide.
+    let rule = has(Family::Conditional)
+        && (span.digit || has(Family::Schedule) || steps >= 2)
+        && !i_accept_if
+        && !has(Family::OwnConcession);
     if has(Family::ProcessStep)
         && (has(Family::Proposal)
             || rule

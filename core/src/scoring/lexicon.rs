@@ -102,7 +102,6 @@ pub(crate) enum Family {
     Attitude,
     PastReport,
     Statement,
-    Determiner,
     NegationIdiom,
     Commit,
     YouKnow,
@@ -112,10 +111,12 @@ pub(crate) enum Family {
     ActOnThem,
     LongDuration,
     YesBut,
+    IdleCondition,
+    RatherThan,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 76] = [
+    pub(crate) const ALL: [Family; 77] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -182,7 +183,6 @@ impl Family {
         Family::Attitude,
         Family::PastReport,
         Family::Statement,
-        Family::Determiner,
         Family::NegationIdiom,
         Family::Commit,
         Family::YouKnow,
@@ -192,6 +192,8 @@ impl Family {
         Family::ActOnThem,
         Family::LongDuration,
         Family::YesBut,
+        Family::IdleCondition,
+        Family::RatherThan,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -262,7 +264,6 @@ impl Family {
             Family::Attitude => "attitude",
             Family::PastReport => "past_report",
             Family::Statement => "statement",
-            Family::Determiner => "determiner",
             Family::NegationIdiom => "negation_idiom",
             Family::Commit => "commit",
             Family::YouKnow => "you_know",
@@ -272,6 +273,8 @@ impl Family {
             Family::ActOnThem => "act_on_them",
             Family::LongDuration => "long_duration",
             Family::YesBut => "yes_but",
+            Family::IdleCondition => "idle_condition",
+            Family::RatherThan => "rather_than",
         }
     }
 }

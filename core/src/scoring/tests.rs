@@ -1287,3 +1287,24 @@ fn a_strong_multi_move_drill_is_not_dragged_down_by_its_tone() {
     assert!(card.flags.is_empty(), "{:?}", card.flags);
     assert!(card.overall >= 75, "{}", card.overall);
 }
+
+/// Whole drills written as strong, mixed and weak by an independent writer, measured when they
+/// arrived and then tuned on: `overall` keeps them where a coach would put them.
+#[test]
+fn overall_keeps_the_tuned_tier_drills_in_order() {
+    let cases = match eval::parse_tiers(include_str!("../../../eval/tiers-1.jsonl")) {
+        Ok(c) => c,
+        Err(e) => panic!("eval/tiers-1.jsonl must parse: {e}"),
+    };
+    let report = eval::tiers(scorer(), &cases);
+    assert!(report.strong_high() >= 0.9, "{report}");
+    assert!(report.weak_low() >= 0.9, "{report}");
+    assert!(
+        report.ordered(eval::Tier::Strong, eval::Tier::Mixed) >= 0.9,
+        "{report}"
+    );
+    assert!(
+        report.ordered(eval::Tier::Mixed, eval::Tier::Weak) >= 0.9,
+        "{report}"
+    );
+}
