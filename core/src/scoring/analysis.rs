@@ -823,7 +823,7 @@ fn sentence_signals(
         return out | sig::HIJACK;
     }
 
-    if escalation(&has, &live, clause_breaks) {
+    if escalation(&has, live, clause_breaks) {
         if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
@@ -905,7 +905,7 @@ fn sentence_signals(
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
     // "u know the market better", "you understand the field far better than I do".
-    if has(Family::Deference) || followed(&live, Family::YouKnow, Family::Better, 30, clause_breaks)
+    if has(Family::Deference) || followed(live, Family::YouKnow, Family::Better, 30, clause_breaks)
     {
         out |= sig::YIELDS;
     }
@@ -963,7 +963,7 @@ fn sentence_signals(
     }
     // A goal named as shared: the phrases, "we both (just) want", or "I want that too".
     let shared = has(Family::SharedGoal)
-        || followed(&live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
+        || followed(live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
         || (has(Family::IWant) && has(Family::Too));
     // "We'll find a way to live with it" gives the position up; it names no goal.
     if shared && !hostile && out & sig::RETREATS == 0 {
@@ -974,13 +974,7 @@ fn sentence_signals(
     // condition on "I'm (totally) fine with it" ("if the int8 build holds, im good w/ it").
     let accepts_if = conditioned
         && !has(Family::Ultimatum)
-        && followed(
-            &live,
-            Family::FirstPerson,
-            Family::Accept,
-            16,
-            clause_breaks,
-        );
+        && followed(live, Family::FirstPerson, Family::Accept, 16, clause_breaks);
     // The speaker's own "I" accepting, not the team's "we expand": a falsifier, not a rule.
     let i_accept_if = accepts_if && {
         let mine: Vec<Hit> = live
