@@ -834,18 +834,20 @@ fn sentence_signals(
     // attacked; appeals to process and tenure; denying a fault is one's own ("that wasn't on
     // me"); and turning the criticism back on their work ("not like yours are bulletproof
     // either").
-    let defends = has(Family::Defensive)
+    // "Yes, but before I answer, can I check I've understood?" is not a rebuttal: owning a
+    // fault or giving credit takes the phrases of excuse back, not a complaint of being
+    // attacked ("I'm being attacked" is not "I'm being difficult").
+    let excuses = (has(Family::Defensive) || has(Family::YesBut)) && !has(Family::Generous);
+    let defends = excuses
         || has(Family::Attacked)
         || has(Family::ProcessAppeal)
         || (has(Family::Tenure)
             && ((has(Family::Duration) && span.digit) || has(Family::LongDuration)))
-        || has(Family::YesBut)
         || denied.contains(Family::OwnFault)
         || (has(Family::TuQuoque)
             && has(Family::SecondPerson)
             && hits.iter().any(|h| h.family == Family::Negation));
-    // "Yes, but before I answer, can I check I've understood?" is not a rebuttal.
-    if defends && !has(Family::Generous) {
+    if defends {
         out |= sig::DEFENSIVE;
     }
     // A sentence that is nothing but a brush-off ("next.") waves the point away, and so does
@@ -918,8 +920,8 @@ fn sentence_signals(
     if has(Family::ActOnThem) && !has(Family::Joke) {
         out |= sig::ACTS_ON_THEM;
     }
-    // Backing a concrete step ("ok, I'll back the canary") is not backing off.
-    if has(Family::Retreat) || (has(Family::Support) && !has(Family::ProcessStep)) {
+    // Backing a test ("ok, I'll back the canary") is not backing off; backing their plan is.
+    if has(Family::Retreat) || (has(Family::Support) && !has(Family::Trial)) {
         // "If the replay holds, I'll drop the objection" names what would change one's mind.
         out |= if conditioned {
             sig::STATES_OWN
@@ -938,23 +940,31 @@ fn sentence_signals(
     // A question: a question mark after a question word, or a question's opening ("what's
     // pulling you to FT", "can u jump in here") among its first words, with or without the
     // mark; a statement's full stop says otherwise.
-    let opens_question = live
-        .iter()
-        .any(|h| h.family == Family::QuestionStart && span.words_before(h.start) <= 2);
+    let opens_question = live.iter().any(|h| {
+        (h.family == Family::QuestionStart && span.words_before(h.start) <= 2)
+            || (h.family == Family::WhRelative && span.words_before(h.start) == 0)
+    });
     let asks_question = (span.ends_with(b"?") && has(Family::QuestionOpener))
         || (opens_question && !span.ends_with(b".!"));
     // "Seriously?" as a sentence opens accuses; "take it seriously?" further in asks.
     let rhetorical = has(Family::Rhetorical)
-        || live
-            .iter()
-            .any(|h| h.family == Family::Incredulous && span.words_before(h.start) == 0);
+        || live.iter().any(|h| {
+            h.family == Family::Incredulous
+                && span.words_before(h.start) == 0
+                && word_count(bytes, span.tokens, start, end) <= 6
+        });
     if (asks_question || has(Family::Curiosity)) && !rhetorical && !hostile {
         out |= sig::QUESTION;
     }
     // What would change their mind, asked in any words: a question about what would move
     // them ("what would tell u eval can't spare her", "where would you get uncomfortable").
+    // A question word that opens the sentence asks, mark or not ("anything u'd want from me
+    // to trust this").
+    let opens_with_question_word = live
+        .iter()
+        .any(|h| h.family == Family::QuestionWord && span.words_before(h.start) == 0);
     let asks_other = has(Family::AsksOtherEvidence)
-        || (asks_question
+        || ((asks_question || opens_with_question_word)
             && has(Family::QuestionWord)
             && has(Family::WouldModal)
             && has(Family::SecondPerson));
@@ -964,7 +974,12 @@ fn sentence_signals(
     // A goal named as shared: the phrases, "we both (just) want", or "I want that too".
     let shared = has(Family::SharedGoal)
         || followed(live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
-        || (has(Family::IWant) && has(Family::Too));
+        || (has(Family::IWant) && has(Family::Too))
+        // "I'd love the gain to reach users": their win wanted for the people it serves.
+        || (has(Family::Audience)
+            && live
+                .iter()
+                .any(|w| w.family == Family::IWant && matches!(bytes[w.start], b'i' | b'I')));
     // "We'll find a way to live with it" gives the position up; it names no goal.
     if shared && !hostile && out & sig::RETREATS == 0 {
         out |= sig::SHARED_GOAL;
@@ -1021,6 +1036,7 @@ fn sentence_signals(
     // probably just retrain, i guess" a shrug.
     let commits = !has(Family::PastReport)
         && !has(Family::Retreat)
+        && !has(Family::Support)
         && !has(Family::Deference)
         && out & sig::ESCALATION == 0
         && live.iter().any(|c| {
@@ -1035,7 +1051,9 @@ fn sentence_signals(
         && (span.digit || has(Family::Schedule) || steps >= 2)
         && !i_accept_if
         && !has(Family::OwnConcession);
+    // Taking it upstairs alone is not a way to settle it together.
     if has(Family::ProcessStep)
+        && (out & sig::ESCALATION == 0 || has(Family::Joint))
         && (has(Family::Proposal)
             || rule
             || (has(Family::Schedule) && !has(Family::PastReport))

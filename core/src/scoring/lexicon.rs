@@ -113,10 +113,12 @@ pub(crate) enum Family {
     YesBut,
     IdleCondition,
     RatherThan,
+    WhRelative,
+    Trial,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 77] = [
+    pub(crate) const ALL: [Family; 79] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -194,6 +196,8 @@ impl Family {
         Family::YesBut,
         Family::IdleCondition,
         Family::RatherThan,
+        Family::WhRelative,
+        Family::Trial,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -275,6 +279,8 @@ impl Family {
             Family::YesBut => "yes_but",
             Family::IdleCondition => "idle_condition",
             Family::RatherThan => "rather_than",
+            Family::WhRelative => "wh_relative",
+            Family::Trial => "trial",
         }
     }
 }

@@ -471,6 +471,7 @@ impl Scorer {
         let mut analysis = Analysis::default();
         let mut text = String::new();
         let mut yielded = false;
+        let (mut stated_own, mut proposed, mut negotiated) = (false, false, false);
         for parts in moves(&transcript.turns) {
             text.clear();
             for (i, part) in parts.iter().enumerate() {
@@ -536,6 +537,16 @@ impl Scorer {
                 }
             }
             yielded = whole & sig::YIELDS != 0;
+            // Settling on their number after proposing a test and saying what would move you
+            // is how a negotiation ends, not giving in.
+            if negotiated {
+                for s in &mut analysis.sentences {
+                    s.sig &= !sig::CAPITULATES;
+                }
+            }
+            stated_own |= whole & sig::STATES_OWN != 0;
+            proposed |= whole & sig::PROCESS != 0;
+            negotiated = stated_own && proposed;
             candidate_turns += 1;
             receptiveness_sum += self.receptiveness_of(&analysis);
             let mut flagged = 0u32;

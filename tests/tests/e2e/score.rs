@@ -133,16 +133,18 @@ fn the_scorer_holds_on_cases_written_without_reading_it() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
-/// Sets written by independent writers in chat register (`chat-1`), formal register
-/// (`formal-1`) and as whole drills of three tiers (`tiers-1`, whose flags are labelled too),
-/// measured when they arrived and then tuned on with general rules; they keep those rules from
-/// slipping.
+/// Sets written by independent writers in chat register (`chat-1`, `chat-2`), formal register
+/// (`formal-1`, `formal-2`) and as whole drills of three tiers (`tiers-1`, whose flags are
+/// labelled too), measured when they arrived and then tuned on with general rules; they keep
+/// those rules from slipping.
 #[test]
 fn the_scorer_holds_on_the_independent_chat_and_formal_sets_it_was_tuned_on() {
     for set in [
         "eval/chat-1.jsonl",
         "eval/formal-1.jsonl",
         "eval/tiers-1.jsonl",
+        "eval/chat-2.jsonl",
+        "eval/formal-2.jsonl",
     ] {
         let cases = repo(set);
         let run = spar_with_env(
