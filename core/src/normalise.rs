@@ -162,41 +162,66 @@ impl Normalised {
     /// quote of that range shows. Both ends fall on character boundaries of the text typed.
     pub fn source(&self, range: Range<usize>) -> Range<usize> {
         let (s, e) = (range.start as u32, range.end as u32);
-        let start = {
+        // Markup dropped right at either end ("*congrats*") belongs to what was typed there.
+        let first_at = self.edits.partition_point(|d| d.at < s);
+        let dropped_before = self
+            .edits
+            .get(first_at)
+            .filter(|d| d.at == s && d.len == 0)
+            .map(|d| d.from);
+        let last_at = self.edits.partition_point(|d| d.at <= e);
+        let dropped_after = last_at
+            .checked_sub(1)
+            .map(|k| self.edits[k])
+            .filter(|d| d.at == e && d.len == 0 && e > s)
+            .map(|d| d.from + d.from_len);
+        let start = dropped_before.unwrap_or_else(|| {
             let i = self.edits.partition_point(|d| d.at <= s);
             match i.checked_sub(1).map(|k| self.edits[k]) {
                 None => s,
                 Some(d) if s < d.at + d.len => d.from,
                 Some(d) => s - (d.at + d.len) + d.from + d.from_len,
             }
-        };
-        let end = {
+        });
+        let end = dropped_after.unwrap_or_else(|| {
             let i = self.edits.partition_point(|d| d.at < e);
             match i.checked_sub(1).map(|k| self.edits[k]) {
                 None => e,
                 Some(d) if e <= d.at + d.len => d.from + d.from_len,
                 Some(d) => e - (d.at + d.len) + d.from + d.from_len,
             }
-        };
+        });
         start as usize..(end.max(start)) as usize
     }
 }
 
-/// Builds the text read and its edits.
+/// Builds the text read and its edits. The text is read left to right and whatever is not
+/// edited is copied as typed, in one piece per run between edits.
 struct Writer<'a> {
     src: &'a str,
     out: &'a mut Normalised,
+    /// The text typed up to here is in the output.
+    flushed: usize,
 }
 
 impl Writer<'_> {
+    /// `src[from..to]` reads as typed.
     fn keep(&mut self, from: usize, to: usize) {
-        self.out.text.push_str(&self.src[from..to]);
+        debug_assert!(from >= self.flushed && to >= from);
+    }
+
+    fn flush(&mut self, upto: usize) {
+        if upto > self.flushed {
+            self.out.text.push_str(&self.src[self.flushed..upto]);
+            self.flushed = upto;
+        }
     }
 
     fn put(&mut self, from: usize, to: usize, with: &str) {
         if &self.src[from..to] == with {
             return self.keep(from, to);
         }
+        self.flush(from);
         self.out.edits.push(Edit {
             at: self.out.text.len() as u32,
             len: with.len() as u32,
@@ -204,6 +229,7 @@ impl Writer<'_> {
             from_len: (to - from) as u32,
         });
         self.out.text.push_str(with);
+        self.flushed = to;
     }
 
     fn drop(&mut self, from: usize, to: usize) {
@@ -322,7 +348,11 @@ impl Normaliser {
     /// [`Normaliser::normalise`] into a buffer kept from an earlier text.
     pub fn normalise_into(&self, text: &str, out: &mut Normalised) {
         out.clear();
-        let mut w = Writer { src: text, out };
+        let mut w = Writer {
+            src: text,
+            out,
+            flushed: 0,
+        };
         let bytes = text.as_bytes();
         let n = bytes.len();
         let mut i = 0;
@@ -413,6 +443,7 @@ impl Normaliser {
         if quoting {
             w.put(n, n, "\"");
         }
+        w.flush(n);
     }
 
     /// Reads the word at `start` (and a link, a unit glued to a number, or a `w/`-style key),
@@ -899,13 +930,16 @@ mod tests {
                 "@user" => assert_eq!(shown, "<@U1>"),
                 "you" => assert_eq!(shown, "u"),
                 "can't" => assert_eq!(shown, "cant"),
-                "really" => assert_eq!(shown, "really"),
+                "really" => assert_eq!(shown, "*really*", "emphasis stays with its word"),
                 "mean that" => assert_eq!(shown, "mean that"),
                 _ => assert_eq!(shown, "lol"),
             }
         }
         let whole = n.source(0..text.len());
         assert_eq!(&typed[whole], typed);
+        let bold = "*congrats* on it";
+        let n = shared().normalise(bold);
+        assert_eq!(&bold[n.source(0.."congrats".len())], "*congrats*");
         assert!(shared().normalise("Nothing to change here.").is_unchanged());
     }
 

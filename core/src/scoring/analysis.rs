@@ -713,8 +713,13 @@ fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -
                     && same_clause(r.end.min(a.start), a.start, breaks, all)
             })
     };
-    let kept: Vec<Hit> = all.iter().filter(|h| !declined(h)).copied().collect();
-    let hits = kept.as_slice();
+    let kept: Vec<Hit>;
+    let hits = if all.iter().any(|r| r.family == Family::RatherThan) {
+        kept = all.iter().filter(|h| !declined(h)).copied().collect();
+        kept.as_slice()
+    } else {
+        all
+    };
     let has = |f: Family| present(f) && hits.iter().any(|h| h.family == f);
     let of = |f: Family| hits.iter().filter(move |h| h.family == f);
     let Some(act) = hits

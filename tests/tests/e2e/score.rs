@@ -285,3 +285,65 @@ fn a_receptiveness_fit_of_a_broken_file_exits_2() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("line 1"), "{}", run.stderr);
 }
+
+/// A drill typed in Discord and Slack: mentions, channels, links, emoji and shortcodes,
+/// emphasis, a quoted line, a zero-width space, shorthand and a run of short messages.
+const CHAT_DRILL: &str = r#"{"scenario":"latency-regression","turns":[
+  {"role":"antagonist","at_s":0,"text":"xattn-v3 ships thurs. pls dont start w/ the p99 thing"},
+  {"role":"candidate","at_s":25,"text":"*congrats* on the +3.1 :tada: we both want ppl getting smarter answers w/o the app feeling laggy, right?"},
+  {"role":"candidate","at_s":28,"text":"> dont start w/ the p99 thing\nnot trying to block u, i promise 🙏 what would it take for u to be ok w/ a smaller batch"},
+  {"role":"antagonist","at_s":70,"text":"a prod-traffic run on real hosts. not ur laptop"},
+  {"role":"candidate","at_s":110,"text":"fair. if the fused kernel holds p99 under 150 on that run im good w/ it shipping"},
+  {"role":"candidate","at_s":114,"text":"canary 5% thurs w/ auto\u200b-rollback if p99 > 150 for 10 min, we review fri 10am? <#C42|serving-oncall> has the dashboard: <https://dash.example.com/p99|p99 panel>"}]}"#;
+
+#[test]
+fn score_reads_a_chat_drill_as_a_person_would() {
+    let run = spar(&["score", "-", "--format", "json"], CHAT_DRILL);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let card: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON out");
+    // Every move was made, in chat shorthand: no missed move and nothing harmful.
+    assert_eq!(
+        card["flags"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        card["overall"].as_u64().is_some_and(|o| o >= 75),
+        "{}",
+        run.stdout
+    );
+    // Strengths quote the text as typed, markup and all.
+    let strengths = card["strengths"].to_string();
+    assert!(
+        strengths.contains("*congrats* on the +3.1 :tada:"),
+        "{strengths}"
+    );
+}
+
+#[test]
+fn score_finds_an_appeal_upwards_made_by_mention_and_quotes_it_as_typed() {
+    let drill = r#"{"scenario":"latency-regression","turns":[
+      {"role":"antagonist","at_s":0,"text":"xattn-v3 ships thurs. pls dont start w/ the p99 thing"},
+      {"role":"candidate","at_s":20,"text":"<@U03KMGR1> can u jump in here and make the call?"},
+      {"role":"candidate","at_s":23,"text":"im go\u200bing over ur head on this one tbh"}]}"#;
+    let run = spar(&["score", "-", "--format", "json"], drill);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let card: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON out");
+    let flag = card["flags"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["kind"] == "premature_escalation"))
+        .unwrap_or_else(|| panic!("flagged: {}", run.stdout));
+    assert_eq!(flag["turn"], 2);
+    assert_eq!(
+        flag["quote"],
+        "<@U03KMGR1> can u jump in here and make the call?"
+    );
+    // The two messages are one move: one flag, not two.
+    let count = card["flags"].as_array().map_or(0, |f| {
+        f.iter()
+            .filter(|f| f["kind"] == "premature_escalation")
+            .count()
+    });
+    assert_eq!(count, 1, "{}", run.stdout);
+}
