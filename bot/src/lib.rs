@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::Practice(args) => commands::practice::run(&settings, args),
         Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),
-        Command::Score { file, format } => commands::score::run(&file, format),
+        Command::Score { file, format } => commands::score::run(&settings, &file, format),
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench { megabytes, runs } => commands::bench::run(megabytes, runs),
         Command::Migrate => commands::migrate::run(&settings),

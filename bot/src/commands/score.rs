@@ -1,7 +1,9 @@
 //! `spar score FILE|-`: the debrief scorecard of a transcript, as JSON, text or markdown.
 
 use crate::cli::Format;
+use crate::config::Settings;
 use crate::failure::input_error;
+use crate::library;
 use anyhow::Context as _;
 use spar_core::Transcript;
 use spar_core::scoring::{Scorer, render};
@@ -35,7 +37,7 @@ pub fn read_input(path: &Path) -> anyhow::Result<String> {
     Ok(text)
 }
 
-pub fn run(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
+pub fn run(settings: &Settings, file: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let text = read_input(file)?;
     let name = if file == Path::new("-") {
         "standard input".to_string()
@@ -44,7 +46,12 @@ pub fn run(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
     };
     let transcript =
         Transcript::from_json(&text).map_err(|e| input_error(format!("{name}: {e}")))?;
-    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    // The scorer knows the people of the user's own scenarios too, so an appeal to someone a
+    // scenario names as above the candidate reads as escalation there as well.
+    let library = library::load(settings.scenarios.as_deref())?;
+    let scorer = Scorer::embedded()
+        .and_then(|s| s.with_scenarios(&library))
+        .context("the built-in scoring lexicon is invalid")?;
     let card = scorer.score(&transcript);
     let output = match format {
         Format::Json => {
