@@ -519,3 +519,23 @@ impl Lexicon {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_set_holds_every_family_however_many_there_are() {
+        assert!(Family::ALL.len() > 64, "the set must reach past one word");
+        let mut set = FamilySet::default();
+        for (i, family) in Family::ALL.into_iter().enumerate() {
+            assert_eq!(family as usize, i, "{} is out of order", family.name());
+            assert!(!set.contains(family));
+            set.insert(family);
+            assert!(set.contains(family));
+        }
+        let mut one = FamilySet::default();
+        one.insert(Family::Trial);
+        assert!(one.contains(Family::Trial) && !one.contains(Family::EscalationDirect));
+    }
+}

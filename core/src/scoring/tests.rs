@@ -1308,3 +1308,14 @@ fn overall_keeps_the_tuned_tier_drills_in_order() {
         "{report}"
     );
 }
+
+#[test]
+fn a_line_break_or_a_non_breaking_space_hides_no_phrase_from_the_scorer() {
+    for text in [
+        "Fine, I'll go over your\nhead.",
+        "Fine, I'll go over your\u{a0}head.",
+        "Fine, I'll go over your he\u{200b}ad.",
+    ] {
+        assert!(scorer().signals(text).escalation, "{text:?}");
+    }
+}
