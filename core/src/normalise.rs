@@ -464,8 +464,10 @@ impl Normaliser {
         let word = &bytes[start..end];
         // Links are read as a reference, not as the words in their address.
         let lower_is = |s: &[u8]| word.eq_ignore_ascii_case(s);
-        if (lower_is(b"http") || lower_is(b"https")) && bytes[end..].starts_with(b"://")
-            || lower_is(b"www") && bytes.get(end) == Some(&b'.')
+        let maybe_link = matches!(bytes.get(end), Some(b':' | b'.'));
+        if maybe_link
+            && ((lower_is(b"http") || lower_is(b"https")) && bytes[end..].starts_with(b"://")
+                || lower_is(b"www") && bytes.get(end) == Some(&b'.'))
         {
             let mut stop = end;
             while stop < n && !bytes[stop].is_ascii_whitespace() && bytes[stop] != b'>' {
