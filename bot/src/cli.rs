@@ -126,8 +126,8 @@ pub enum RoundsCommand {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Labelled drills (JSON lines with "turns" and "expect"), or with --receptiveness,
-    /// rows of {"id", "text", "receptive"}.
+    /// Labelled drills (JSON lines with "turns" and "expect"); with --receptiveness, rows of
+    /// {"id", "text", "receptive"}; with --tiers, drills with a "tier".
     pub file: PathBuf,
     /// Correlate `overall` with the human receptiveness ratings, even and odd ids apart.
     #[arg(long)]
@@ -135,6 +135,10 @@ pub struct EvalArgs {
     /// Refit the receptiveness model on even ids only and print how it was chosen.
     #[arg(long, conflicts_with = "receptiveness")]
     pub fit_receptiveness: bool,
+    /// Score whole drills written as strong, mixed or weak (a "tier" field) and show how
+    /// `overall` orders them: strong at 75 or above, weak at 35 or below, pairs in order.
+    #[arg(long, conflicts_with_all = ["receptiveness", "fit_receptiveness"])]
+    pub tiers: bool,
     /// With --fit-receptiveness, write the fitted model here (the scorer's
     /// prompts/scoring/receptiveness_model.toml).
     #[arg(long, value_name = "FILE", requires = "fit_receptiveness")]

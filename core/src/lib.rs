@@ -7,6 +7,7 @@ pub mod antagonist;
 pub mod drill;
 pub mod embedded;
 pub mod judge;
+pub mod normalise;
 pub mod peer;
 pub mod phrases;
 pub mod prompt;

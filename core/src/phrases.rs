@@ -479,8 +479,10 @@ impl<O: Copy> PhraseIndex<O> {
 }
 
 /// A list of phrases compiled once, to be looked for in many texts. Phrases match as the
-/// scorer's do (whole words, any case, `*` at a phrase's ends); in the text, whitespace of any
-/// kind, line breaks included, only separates words, so wrapping never hides a phrase.
+/// scorer's do (whole words, any case, `*` at a phrase's ends) in the text as the scorer reads
+/// it (see [`crate::normalise`]: markup resolved, shorthand read out, invisible characters
+/// gone); whitespace of any kind, line breaks included, only separates words, so wrapping
+/// never hides a phrase.
 #[derive(Clone)]
 pub struct PhraseSet {
     /// The phrases as given, in order; the index's owners are positions in this list.
@@ -520,19 +522,24 @@ impl PhraseSet {
         &self.phrases
     }
 
-    /// Whether any of the phrases occurs in `text`.
+    /// Whether any of the phrases occurs in `text`, read as [`crate::normalise`] reads it.
     pub fn is_match(&self, text: &str) -> bool {
         let mut found = false;
-        self.index.find(&self.tokens(text), |_, _, _| found = true);
+        let read = crate::normalise::shared().normalise(text);
+        self.index
+            .find(&self.tokens(read.as_str()), |_, _, _| found = true);
         found
     }
 
-    /// The phrases that occur in `text`, as given and in the order given, each once.
+    /// The phrases that occur in `text` (read as [`crate::normalise`] reads it), as given and
+    /// in the order given, each once.
     pub fn matches(&self, text: &str) -> Vec<&str> {
         let mut positions = Vec::new();
-        self.index.find(&self.tokens(text), |position, _, _| {
-            positions.push(position)
-        });
+        let read = crate::normalise::shared().normalise(text);
+        self.index
+            .find(&self.tokens(read.as_str()), |position, _, _| {
+                positions.push(position)
+            });
         positions.sort_unstable();
         positions.dedup();
         positions
@@ -662,6 +669,16 @@ mod tests {
             ("*ability", "Our abilities.", false),
         ];
         check(cases);
+    }
+
+    #[test]
+    fn text_is_read_as_people_type_it_before_phrases_are_found() {
+        let s = set(&["what would convince you", "go over your head", "don't"]);
+        assert!(s.is_match("ok what would convince u"));
+        assert!(s.is_match("i'll go over ur\u{200b} head"));
+        assert!(s.is_match("i'll go *over* your\nhead"));
+        assert!(s.is_match("dont"));
+        assert!(!s.is_match("what would convince them"));
     }
 
     #[test]

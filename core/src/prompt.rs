@@ -437,12 +437,10 @@ impl CharacterCheck {
     }
 }
 
-/// Lower case with runs of whitespace as one space, so line wrapping never hides a quote.
+/// The text as every check reads it (see [`crate::normalise`]), in lower case with runs of
+/// whitespace as one space, so neither wrapping nor markup hides a quote.
 fn normalise(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    crate::normalise::folded(text)
 }
 
 #[cfg(test)]

@@ -91,6 +91,18 @@ pub struct Persona {
     pub tactics: Vec<String>,
 }
 
+/// Someone the scenario names besides the persona: whose call a decision could be, or whom the
+/// candidate might bring in. The scorer reads an appeal to a person `above` the candidate
+/// ("let's get Arun to decide") as escalation, and one to a peer as nothing of the kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    /// Their job, as the scenario describes it ("VP of Applied AI").
+    pub role: String,
+    /// Senior to the candidate, or outside the conversation with authority over it.
+    pub above: bool,
+}
+
 /// A specific move or piece of evidence that would genuinely change the antagonist's mind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConcedeWhen {
@@ -141,6 +153,8 @@ pub struct Scenario {
     pub setting: String,
     pub goal: String,
     pub persona: Persona,
+    /// The other people the scenario names, from `people = [{ name, role, above }]`.
+    pub people: Vec<Person>,
     pub brief: Brief,
     pub difficulty: BTreeMap<Difficulty, DifficultyVariant>,
     pub time_limit_s: u32,
@@ -212,6 +226,8 @@ struct RawScenario {
     opening: Spanned<Vec<Spanned<String>>>,
     debrief: Spanned<String>,
     persona: RawPersona,
+    #[serde(default)]
+    people: Vec<RawPerson>,
     brief: RawBrief,
     difficulty: Spanned<BTreeMap<Spanned<String>, RawVariant>>,
     #[serde(default)]
@@ -226,6 +242,15 @@ struct RawPersona {
     stance: Spanned<String>,
     style: Spanned<String>,
     tactics: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPerson {
+    name: Spanned<String>,
+    role: Spanned<String>,
+    #[serde(default)]
+    above: bool,
 }
 
 #[derive(Deserialize)]
@@ -452,6 +477,41 @@ impl Scenario {
             tactics: c.non_empty_texts(raw.persona.tactics, "persona.tactics"),
         };
 
+        let mut people: Vec<Person> = Vec::new();
+        for (i, raw_person) in raw.people.into_iter().enumerate() {
+            let field = format!("people[{i}]");
+            let name_span = raw_person.name.span();
+            let name = c.text(raw_person.name, &format!("{field}.name"));
+            let role = c.text(raw_person.role, &format!("{field}.role"));
+            if name.is_empty() {
+                continue;
+            }
+            if name.eq_ignore_ascii_case(&persona.name) {
+                c.push(
+                    &name_span,
+                    &format!("{field}.name"),
+                    "names the persona, who is the other side of the conversation; list only the other people",
+                );
+            } else if people.iter().any(|p| p.name.eq_ignore_ascii_case(&name)) {
+                c.push(
+                    &name_span,
+                    &format!("{field}.name"),
+                    format!("{name:?} is listed twice"),
+                );
+            } else if !name.chars().any(char::is_alphanumeric) {
+                c.push(
+                    &name_span,
+                    &format!("{field}.name"),
+                    "must contain a letter",
+                );
+            }
+            people.push(Person {
+                name,
+                role,
+                above: raw_person.above,
+            });
+        }
+
         let concede_span = raw.brief.concede_when.span();
         let raw_concede = raw.brief.concede_when.into_inner();
         if raw_concede.is_empty() {
@@ -560,6 +620,7 @@ impl Scenario {
             setting,
             goal,
             persona,
+            people,
             brief,
             difficulty,
             time_limit_s,
@@ -725,6 +786,49 @@ mod tests {
                 "{}: needs at least 3 reveals",
                 s.id
             );
+        }
+    }
+
+    #[test]
+    fn a_scenario_names_its_people_and_who_is_above_the_candidate() {
+        let library = ScenarioLibrary::embedded().unwrap_or_else(|e| panic!("{e}"));
+        let talent = library.get("talent-allocation").expect("embedded");
+        let leila = talent.people.iter().find(|p| p.name == "Leila Haddad");
+        assert!(leila.is_some_and(|p| p.above), "{:?}", talent.people);
+        assert!(talent.people.iter().any(|p| p.name == "Ravi" && !p.above));
+        // A person is a peer unless the file says otherwise.
+        let text = latency().replacen(
+            "people = [",
+            "people = [\n  { name = \"Sam\", role = \"Staff engineer\" },",
+            1,
+        );
+        let parsed = Scenario::parse("people.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parsed.people.iter().any(|p| p.name == "Sam" && !p.above));
+    }
+
+    #[test]
+    fn a_person_without_a_role_or_named_twice_or_as_the_persona_is_rejected() {
+        let cases = [
+            (
+                "{ name = \"Sam\", role = \" \", above = true },",
+                "`people[0].role`: must not be empty",
+            ),
+            (
+                "{ name = \"Mehdi\", role = \"Engineer\" },",
+                "\"Mehdi\" is listed twice",
+            ),
+            (
+                "{ name = \"Dr. Priya Raman\", role = \"Research lead\" },",
+                "names the persona",
+            ),
+            ("{ name = \"Sam\" },", "missing field `role`"),
+        ];
+        for (entry, message) in cases {
+            let text = latency().replacen("people = [", &format!("people = [\n  {entry}"), 1);
+            let e = Scenario::parse("people.toml", &text)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(message), "{entry}: {e}");
         }
     }
 

@@ -1,5 +1,5 @@
-//! `spar eval`: measures the scorer against labelled drills, or against human
-//! receptiveness ratings, and prints the figures.
+//! `spar eval`: measures the scorer against labelled drills, against human receptiveness
+//! ratings, or against whole drills written to a tier, and prints the figures.
 
 use crate::cli::EvalArgs;
 use crate::commands::score::read_input;
@@ -37,6 +37,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::from(1));
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.tiers {
+        let cases = eval::parse_tiers(&text).map_err(|e| input_error(format!("{name}: {e}")))?;
+        let report = eval::tiers(&scorer, &cases);
+        super::emit(&format!("{} drills from {name}\n{report}", cases.len()))?;
         return Ok(ExitCode::SUCCESS);
     }
     let cases = eval::parse_cases(&text).map_err(|e| input_error(format!("{name}: {e}")))?;

@@ -56,7 +56,10 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
         None => Clock::paced(30.0),
     };
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    // The scorer reads the people of the user's own scenarios too.
+    let scorer = Scorer::embedded()
+        .and_then(|s| s.with_scenarios(&library))
+        .context("the built-in scoring lexicon is invalid")?;
     let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
     let scripted = Scripted::new(shared, scorer.clone(), "/end");
     let llm = LlmConfig::from_settings(&settings.llm)?;

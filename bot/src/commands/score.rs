@@ -47,11 +47,13 @@ pub fn run(settings: &Settings, file: &Path, format: Format) -> anyhow::Result<E
     let transcript =
         Transcript::from_json(&text).map_err(|e| input_error(format!("{name}: {e}")))?;
     // A transcript names its scenario so its debrief can be read against it; a name that
-    // matches none is a mistake in the file, not something to score past.
+    // matches none is a mistake in the file, not something to score past. The scorer knows
+    // the people of the user's own scenarios too, so an appeal to someone a scenario names
+    // as above the candidate reads as escalation there as well.
+    let library = library::load(settings.scenarios.as_deref())?;
     if let Some(id) = &transcript.scenario {
-        let scenarios = library::load(settings.scenarios.as_deref())?;
-        if scenarios.get(id).is_none() {
-            let closest = scenarios.closest(id);
+        if library.get(id).is_none() {
+            let closest = library.closest(id);
             let guess = if closest.is_empty() {
                 String::new()
             } else {
@@ -59,11 +61,13 @@ pub fn run(settings: &Settings, file: &Path, format: Format) -> anyhow::Result<E
             };
             return Err(input_error(format!(
                 "{name}: unknown scenario {id:?}; {guess}known scenarios: {}",
-                scenarios.ids().join(", ")
+                library.ids().join(", ")
             )));
         }
     }
-    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    let scorer = Scorer::embedded()
+        .and_then(|s| s.with_scenarios(&library))
+        .context("the built-in scoring lexicon is invalid")?;
     let card = scorer.score(&transcript);
     let output = match format {
         Format::Json => {

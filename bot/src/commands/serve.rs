@@ -29,7 +29,10 @@ pub fn run(settings: &Settings, _args: &ServeArgs) -> anyhow::Result<ExitCode> {
         ));
     };
     let library = library::load(settings.scenarios.as_deref())?;
-    let scorer = Scorer::embedded().context("the built-in scoring lexicon is invalid")?;
+    // The scorer reads the people of the user's own scenarios too.
+    let scorer = Scorer::embedded()
+        .and_then(|s| s.with_scenarios(&library))
+        .context("the built-in scoring lexicon is invalid")?;
     let shared = SharedLines::embedded().context("the built-in antagonist lines are invalid")?;
     let scripted = Scripted::new(shared, scorer.clone(), END_COMMAND);
     let llm = LlmConfig::from_settings(&settings.llm)?;

@@ -1,10 +1,14 @@
-//! Reads one utterance: splits it into sentences and clauses, finds its phrases once with the
-//! phrase index, and turns phrase hits into per-sentence signals with the rules that make cues
-//! generalise: negation within a clause, reported speech, conditions and joint framing, and
-//! question form.
+//! Reads one move: the text as people type it is first read as a person would
+//! ([`crate::normalise`]), then split into sentences and clauses; its phrases are found once
+//! with the phrase index, and phrase hits become per-sentence signals through rules about kinds
+//! of moves: who is addressed and who acts (a person above the candidate, a third party, the
+//! speaker), what is asked of them (to decide, to inform), negation within a clause, reported
+//! speech, jokes, conditions and joint framing, and question form with or without a question
+//! mark.
 
-use super::lexicon::{Family, Lexicon, Owner};
+use super::lexicon::{Family, FamilySet, Lexicon, Owner};
 use super::receptiveness::{ReplyFeatures, tfidf_dot};
+use crate::normalise::Normalised;
 use crate::phrases::{KEY_START, Tokens, is_word_byte, key_finish, key_step};
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
@@ -29,10 +33,20 @@ pub(crate) mod sig {
     /// turn they are giving in.
     pub const YIELDS: u32 = 1 << 15;
     pub const RETREATS: u32 = 1 << 16;
-    /// Moves that count as a genuine attempt to engage before any escalation.
-    pub const ATTEMPT: u32 = QUESTION | SHARED_GOAL | ASKS_OTHER | STATES_OWN | PROCESS;
+    /// Names an authority, and acts on "her", "him" or "them": together, across the
+    /// sentences of one move, they are an appeal upwards ("my manager decided the deck. can we
+    /// loop her in").
+    pub const NAMES_AUTHORITY: u32 = 1 << 17;
+    pub const ACTS_ON_THEM: u32 = 1 << 18;
+    /// Says the position stands, or that new evidence changed it: not giving in.
+    pub const HOLDS: u32 = 1 << 19;
+    /// Moves that count as a genuine attempt to engage before any escalation: asking, saying
+    /// what would change one's mind, proposing a test. Naming a shared goal alone is not one.
+    pub const ATTEMPT: u32 = QUESTION | ASKS_OTHER | STATES_OWN | PROCESS;
 }
 
+/// A sentence of the move, by byte range of the text as read; [`Analysis::source`] gives the
+/// range as typed, which is what a flag quotes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sentence {
     pub start: usize,
@@ -45,6 +59,8 @@ pub(crate) struct Sentence {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Analysis {
     pub sentences: Vec<Sentence>,
+    /// The move as read, with the way back to the text as typed.
+    read: Normalised,
     /// Receptiveness feature counts, in the lexicon's feature order; only `touched` are nonzero.
     counts: Vec<u32>,
     touched: Vec<u32>,
@@ -59,6 +75,8 @@ pub(crate) struct Analysis {
     opening_terms: Counter,
     tokens: Tokens,
     hits: Vec<Hit>,
+    /// A sentence's hits that no negation or quotation cancelled, kept between sentences.
+    live: Vec<Hit>,
     /// Sentence ranges, and whether each holds a digit.
     ranges: Vec<(usize, usize, bool)>,
     clause_breaks: Vec<usize>,
@@ -67,6 +85,11 @@ pub(crate) struct Analysis {
 impl Analysis {
     pub fn any(&self) -> u32 {
         self.sentences.iter().fold(0, |acc, s| acc | s.sig)
+    }
+
+    /// The byte range of the text as typed that a range of the text as read came from.
+    pub fn source(&self, start: usize, end: usize) -> std::ops::Range<usize> {
+        self.read.source(start..end)
     }
 
     /// What the receptiveness model reads from this reply.
@@ -80,7 +103,7 @@ impl Analysis {
             ],
             terms: self.terms.present().collect(),
             opening_terms: self.opening_terms.present().collect(),
-            opening: self.opening.0..self.opening.1,
+            opening: self.source(self.opening.0, self.opening.1),
         }
     }
 
@@ -204,6 +227,7 @@ static CLASS: [u8; 256] = {
 fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
     let index = &lexicon.phrases;
     let mut sentence_start = 0;
+    let mut line_start = 0;
     let mut digit = false;
     let close = |start: usize, end: usize, digit: bool, ranges: &mut Vec<(usize, usize, bool)>| {
         let (s, e) = trim(bytes, start, end);
@@ -251,10 +275,22 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
                 i += 1;
                 continue;
             }
-            b';' | b'\n' => {
+            b';' => {
                 close(sentence_start, i, digit, &mut a.ranges);
                 sentence_start = i + 1;
                 digit = false;
+            }
+            // A line break separates words as a space does, so a phrase can run across it; it
+            // ends a sentence unless it only wraps one (a long line running on in lower case).
+            b'\n' => {
+                if !wraps(bytes, line_start, i) {
+                    close(sentence_start, i, digit, &mut a.ranges);
+                    sentence_start = i + 1;
+                    digit = false;
+                }
+                line_start = i + 1;
+                i += 1;
+                continue;
             }
             b',' | b':' | b'(' | b')' => a.clause_breaks.push(i),
             0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0x94) => {
@@ -265,8 +301,7 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
             }
             _ => {}
         }
-        // A line break separates words as punctuation does; other spaces only end a word.
-        if b.is_ascii_whitespace() && b != b'\n' {
+        if b.is_ascii_whitespace() {
             i += 1;
             continue;
         }
@@ -283,6 +318,20 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
     close(sentence_start, n, digit, &mut a.ranges);
 }
 
+/// Whether the line break at `at` only wraps the line that started at `line_start`: a long line
+/// that stops mid-sentence, continued in lower case. Chat lines are short and each one a
+/// thought; a blank line always ends a sentence.
+fn wraps(bytes: &[u8], line_start: usize, at: usize) -> bool {
+    const WRAPPED_LINE: usize = 60;
+    let last = bytes[line_start..at]
+        .iter()
+        .rev()
+        .find(|b| !b.is_ascii_whitespace());
+    at - line_start >= WRAPPED_LINE
+        && last.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b',')
+        && bytes.get(at + 1).is_some_and(u8::is_ascii_lowercase)
+}
+
 fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     while start < end && bytes[start].is_ascii_whitespace() {
         start += 1;
@@ -293,15 +342,23 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// Reads one utterance into sentences with signals and the receptiveness features.
-pub(crate) fn analyze(lexicon: &Lexicon, text: &str) -> Analysis {
+/// Reads one move into sentences with signals and the receptiveness features. `scenario` is
+/// the drill's scenario, by position in the scorer's list, so its people are recognised.
+pub(crate) fn analyze(lexicon: &Lexicon, text: &str, scenario: Option<u32>) -> Analysis {
     let mut analysis = Analysis::default();
-    analyze_into(lexicon, text, &mut analysis);
+    analyze_into(lexicon, text, scenario, &mut analysis);
     analysis
 }
 
-/// [`analyze`] into buffers kept from an earlier turn.
-pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
+/// [`analyze`] into buffers kept from an earlier move.
+pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut Analysis) {
+    let mut read_buf = std::mem::take(&mut a.read);
+    crate::normalise::shared().normalise_into(text, &mut read_buf);
+    analyze_read(lexicon, read_buf.as_str(), scenario, a);
+    a.read = read_buf;
+}
+
+fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut Analysis) {
     let bytes = text.as_bytes();
     a.sentences.clear();
     a.tokens.clear();
@@ -367,6 +424,16 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
                     opening_terms.add(index)
                 }
             }
+            // Someone this drill's scenario names as above the candidate is an authority.
+            Owner::Person(index) => {
+                if lexicon.people.get(index as usize).copied() == scenario.map(|s| (s, true)) {
+                    hits.push(Hit {
+                        family: Family::EscalationTarget,
+                        start,
+                        end,
+                    })
+                }
+            }
         });
 
     // Hits come in order of where they start, which is how sentences claim them.
@@ -381,16 +448,43 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
         }
         let mut sig = sentence_signals(
             lexicon,
-            bytes,
-            start,
-            end,
+            &Span {
+                bytes,
+                start,
+                end,
+                tokens: &a.tokens,
+                digit,
+            },
             &a.hits[first..next],
             &a.clause_breaks,
+            &mut a.live,
         );
         if digit {
             sig |= sig::CITES_NUMBER;
         }
         a.sentences.push(Sentence { start, end, sig });
+    }
+    // "I'm taking this to the VP. Kidding." A short sentence that only marks a joke takes the
+    // appeal before it back.
+    for i in 1..a.sentences.len() {
+        let (start, end) = (a.sentences[i].start, a.sentences[i].end);
+        let words = word_count(bytes, &a.tokens, start, end);
+        let joke = a
+            .hits
+            .iter()
+            .any(|h| h.family == Family::Joke && start <= h.start && h.end <= end);
+        if joke && words <= 6 {
+            a.sentences[i - 1].sig &= !(sig::ESCALATION | sig::CONDITIONAL_JOINT);
+        }
+    }
+    // "My manager decided what went in the deck. Can we loop her in": an authority named in the
+    // move, then acted on by pronoun.
+    let mut named = false;
+    for s in &mut a.sentences {
+        named |= s.sig & sig::NAMES_AUTHORITY != 0;
+        if named && s.sig & sig::ACTS_ON_THEM != 0 {
+            s.sig |= sig::ESCALATION;
+        }
     }
     // Deferring in one sentence and backing off in another is one capitulation, quoted where
     // the position is given up.
@@ -415,26 +509,95 @@ pub(crate) fn analyze_into(lexicon: &Lexicon, text: &str, a: &mut Analysis) {
     }
 }
 
+/// The number of word tokens starting in `bytes[start..end]`.
+fn word_count(bytes: &[u8], tokens: &Tokens, start: usize, end: usize) -> usize {
+    let first = tokens.list.partition_point(|t| (t.start as usize) < start);
+    tokens.list[first..]
+        .iter()
+        .take_while(|t| (t.start as usize) < end)
+        .filter(|t| is_word_byte(bytes[t.start as usize]))
+        .count()
+}
+
+/// One sentence of the move as read.
+struct Span<'a> {
+    bytes: &'a [u8],
+    start: usize,
+    end: usize,
+    tokens: &'a Tokens,
+    digit: bool,
+}
+
+impl Span<'_> {
+    /// How many word tokens come before byte `at` in the sentence, not counting a list
+    /// number ("3)", "2.") that opens it.
+    fn words_before(&self, at: usize) -> usize {
+        let list = &self.tokens.list;
+        let first = list.partition_point(|t| (t.start as usize) < self.start);
+        let tokens = &list[first..];
+        let numbered = match tokens {
+            [n, mark, ..] => {
+                self.bytes[n.start as usize..n.end as usize]
+                    .iter()
+                    .all(u8::is_ascii_digit)
+                    && matches!(self.bytes[mark.start as usize], b')' | b'.' | b':')
+            }
+            _ => false,
+        };
+        let words = tokens
+            .iter()
+            .take_while(|t| (t.start as usize) < at)
+            .filter(|t| is_word_byte(self.bytes[t.start as usize]))
+            .count();
+        words.saturating_sub(usize::from(numbered && words > 0))
+    }
+
+    fn ends_with(&self, marks: &[u8]) -> bool {
+        self.bytes[self.start..self.end]
+            .iter()
+            .rev()
+            .find(|b| !matches!(b, b'"' | b'\'' | b')' | b' '))
+            .is_some_and(|b| marks.contains(b))
+    }
+}
+
 /// Whether a negation earlier in the same clause cancels `hit`. The "won't" of "if you won't
 /// budge" belongs to its ultimatum and the "don't" of "why don't we" to its proposal, not to
-/// what follows them.
+/// what follows them. Unpunctuated, a negation ends where a new subject starts ("i dont agree
+/// ill raise it"), unless its verb takes a clause ("i dont think ill raise it").
 fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
     let masked = |n: &Hit| {
         hits.iter().any(|u| {
-            matches!(u.family, Family::Ultimatum | Family::Proposal)
-                && u.start <= n.start
+            matches!(
+                u.family,
+                Family::Ultimatum | Family::Proposal | Family::NegationIdiom
+            ) && u.start <= n.start
                 && n.end <= u.end
+        })
+    };
+    let new_subject = |n: &Hit| {
+        hits.iter().any(|p| {
+            p.family == Family::FirstPerson
+                && n.end < p.start
+                && p.start <= hit.start
+                && !hits
+                    .iter()
+                    .any(|v| v.family == Family::Attitude && n.end <= v.start && v.end <= p.start)
         })
     };
     hits.iter()
         .filter(|n| n.family == Family::Negation && n.end <= hit.start && !masked(n))
-        .any(|n| same_clause(n.end, hit.start, clause_breaks))
+        .any(|n| same_clause(n.end, hit.start, clause_breaks, hits) && !new_subject(n))
 }
 
-/// Whether no clause break lies between byte `from` and byte `to`.
-fn same_clause(from: usize, to: usize, clause_breaks: &[usize]) -> bool {
+/// Whether no clause break lies between byte `from` and byte `to`: no comma, colon, dash or
+/// bracket, and no word that starts a new clause ("but", "though").
+fn same_clause(from: usize, to: usize, clause_breaks: &[usize], hits: &[Hit]) -> bool {
     let i = clause_breaks.partition_point(|&p| p < from);
     clause_breaks.get(i).is_none_or(|&p| p >= to)
+        && !hits
+            .iter()
+            .any(|h| h.family == Family::ClauseBreak && from <= h.start && h.start < to)
 }
 
 /// Byte ranges of quoted words in `bytes[start..end]`: from an opening quote mark after a space
@@ -495,21 +658,124 @@ fn about_own_work(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
             let addressed = hits.iter().any(|y| {
                 y.family == Family::SecondPerson && y.start >= o.end && y.end <= hit.start
             });
-            same_clause(o.end, hit.start, clause_breaks) && !addressed
+            same_clause(o.end, hit.start, clause_breaks, hits) && !addressed
         })
+}
+
+/// Whether a condition earlier in `hit`'s clause makes it a hypothetical.
+fn hypothetical(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
+    hits.iter()
+        .filter(|c| c.family == Family::Conditional)
+        .filter(|c| c.start <= hit.start)
+        .any(|c| c.start == hit.start || same_clause(c.end, hit.start, clause_breaks, hits))
+}
+
+/// Whether some hit of `first` is followed, within `gap` bytes and the same clause, by a hit of
+/// `then`: the shape of "we both (really) want", "i'm (totally) fine with", "classic phd".
+fn followed(hits: &[Hit], first: Family, then: Family, gap: usize, breaks: &[usize]) -> bool {
+    hits.iter().filter(|f| f.family == first).any(|f| {
+        hits.iter().any(|t| {
+            t.family == then
+                && f.end <= t.start
+                && t.start - f.end <= gap
+                && same_clause(f.end, t.start, breaks, hits)
+        })
+    })
+}
+
+/// Escalation as a structure: the speaker hands the decision to someone above or outside the
+/// conversation. Any one of these shapes, once negation, quotation, reported speech, jokes,
+/// requests for information and talk about what others might do are ruled out:
+/// - an act that needs no target ("escalate", "go over your head", "above my pay grade");
+/// - an act of involving someone (take it to, loop in, cc, ping, file with, put on the agenda
+///   of) with an authority: a role above (manager, VP, council, HR, the leads), or someone the
+///   scenario names as above the candidate; asking one ("I'll ask Leila to ...");
+/// - an act of involving someone that leaves them the decision ("loop in finance, they own the
+///   budget decisions", "ask him to overrule it");
+/// - an authority, or a third party addressed by mention, asked or left to decide ("let the
+///   director make the call", "@dana can you settle this", "it's up to the VP").
+fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -> bool {
+    let act_families = [
+        Family::EscalationDirect,
+        Family::EscalationAct,
+        Family::AskAct,
+        Family::Decides,
+    ];
+    if !act_families.iter().any(|&f| present(f)) {
+        return false;
+    }
+    // "... rather than take it to product leadership" says what the speaker is not doing.
+    let declined = |a: &Hit| {
+        act_families.contains(&a.family)
+            && all.iter().any(|r| {
+                r.family == Family::RatherThan
+                    && r.start <= a.start
+                    && same_clause(r.end.min(a.start), a.start, breaks, all)
+            })
+    };
+    let kept: Vec<Hit>;
+    let hits = if all.iter().any(|r| r.family == Family::RatherThan) {
+        kept = all.iter().filter(|h| !declined(h)).copied().collect();
+        kept.as_slice()
+    } else {
+        all
+    };
+    let has = |f: Family| present(f) && hits.iter().any(|h| h.family == f);
+    let of = |f: Family| hits.iter().filter(move |h| h.family == f);
+    let Some(act) = hits
+        .iter()
+        .filter(|h| act_families.contains(&h.family))
+        .min_by_key(|h| h.start)
+    else {
+        return false;
+    };
+    // "My manager asked me to ..." reports someone else's words.
+    let reported = of(Family::ReportedSpeech)
+        .any(|r| r.start <= act.start && same_clause(r.end, act.start, breaks, hits));
+    if reported || has(Family::Joke) {
+        return false;
+    }
+    // "In most orgs someone would escalate to a director": others, not the speaker.
+    let about_others = of(Family::OthersSubject).any(|o| {
+        o.start <= act.start
+            && !of(Family::FirstPerson).any(|p| o.end <= p.start && p.start <= act.start)
+    });
+    if about_others {
+        return false;
+    }
+    let authority = has(Family::EscalationTarget);
+    // "Let's ask the engineer who wrote it how it was configured" asks for facts, not a ruling.
+    let informs = has(Family::InfoRequest) && !has(Family::Decides);
+    // "I'll ask Leila to ..." asks the authority; "the committee ought to ask" is theirs.
+    let asks_authority =
+        of(Family::AskAct).any(|a| of(Family::EscalationTarget).any(|t| t.start >= a.end));
+    // The one who decides comes first ("let the VP decide", "@dana can you settle it") or
+    // right after ("up to the VP"); "pick whatever looks good at the VP review" hands nothing.
+    let decider_decides = of(Family::Decides).any(|d| {
+        of(Family::EscalationTarget)
+            .chain(of(Family::Mention))
+            .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
+    });
+    let involves_to_decide = of(Family::EscalationAct)
+        .chain(of(Family::AskAct))
+        .any(|a| of(Family::Decides).any(|d| d.start >= a.end));
+    has(Family::EscalationDirect)
+        || (has(Family::EscalationAct) && authority)
+        || (asks_authority && !informs)
+        || involves_to_decide
+        || decider_decides
 }
 
 fn sentence_signals(
     lexicon: &Lexicon,
-    bytes: &[u8],
-    start: usize,
-    end: usize,
+    span: &Span,
     hits: &[Hit],
     clause_breaks: &[usize],
+    scratch: &mut Vec<Hit>,
 ) -> u32 {
-    let mut present = 0u32;
-    let mut first_escalation = usize::MAX;
-    let mut first_reported = usize::MAX;
+    let (bytes, start, end) = (span.bytes, span.start, span.end);
+    let mut present = FamilySet::default();
+    let mut denied = FamilySet::default();
     // Words in quotation marks are someone else's ("I could say 'fine, ship it'"), not moves.
     let quoted = quoted_spans(bytes, start, end);
     let own_hits: Vec<Hit>;
@@ -527,29 +793,32 @@ fn sentence_signals(
     // a phrase turns "I'll stop pushing" into a stated falsifier.
     let conditioned = hits.iter().any(|c| {
         c.family == Family::Conditional
-            && !hits
-                .iter()
-                .any(|k| k.family == Family::Capitulation && k.start <= c.start && c.end <= k.end)
+            && !hits.iter().any(|k| {
+                matches!(k.family, Family::Capitulation | Family::IdleCondition)
+                    && k.start <= c.start
+                    && c.end <= k.end
+            })
     });
+    let live = &mut *scratch;
+    live.clear();
     for hit in hits {
-        let bit = hit.family.bit();
-        if lexicon.negatable & bit != 0 && negated(hit, hits, clause_breaks) {
+        if lexicon.negatable.contains(hit.family) && negated(hit, hits, clause_breaks) {
+            denied.insert(hit.family);
             continue;
         }
-        // "My p50 number is meaningless" judges one's own work, not theirs.
-        if hit.family == Family::Dismissive && about_own_work(hit, hits, clause_breaks) {
+        // "My p50 number is meaningless" and "my first pick was lazy" judge one's own work,
+        // not theirs; "if nobody reads them" judges a hypothetical.
+        let harsh = matches!(hit.family, Family::Dismissive | Family::Personal);
+        if harsh
+            && (about_own_work(hit, hits, clause_breaks)
+                || (hit.family == Family::Dismissive && hypothetical(hit, hits, clause_breaks)))
+        {
             continue;
         }
-        present |= bit;
-        match hit.family {
-            Family::EscalationDirect | Family::EscalationAct => {
-                first_escalation = first_escalation.min(hit.start)
-            }
-            Family::ReportedSpeech => first_reported = first_reported.min(hit.start),
-            _ => {}
-        }
+        present.insert(hit.family);
+        live.push(*hit);
     }
-    let has = |f: Family| present & f.bit() != 0;
+    let has = |f: Family| present.contains(f);
     let mut out = 0u32;
     // A line spoken to the grader is set aside whole: it earns and costs nothing.
     if has(Family::AddressesScorer) {
@@ -559,36 +828,105 @@ fn sentence_signals(
         return out | sig::HIJACK;
     }
 
-    // "My manager asked me to ..." reports someone else's words; it is not an appeal upwards.
-    let reported = first_reported < first_escalation;
-    let escalation_cue = !reported
-        && (has(Family::EscalationDirect)
-            || (has(Family::EscalationAct) && has(Family::EscalationTarget)));
-    if escalation_cue {
+    if escalation(&has, live, clause_breaks) {
         if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
             out |= sig::ESCALATION;
         }
     }
-    // "Yes, but before I answer, can I check I've understood?" is not a rebuttal.
-    if has(Family::Defensive) && !has(Family::Generous) {
+    // Defending oneself: the phrases of excuse, blame and "yes, but"; complaints of being
+    // attacked; appeals to process and tenure; denying a fault is one's own ("that wasn't on
+    // me"); and turning the criticism back on their work ("not like yours are bulletproof
+    // either").
+    // "Yes, but before I answer, can I check I've understood?" is not a rebuttal: owning a
+    // fault or giving credit takes the phrases of excuse back, not a complaint of being
+    // attacked ("I'm being attacked" is not "I'm being difficult").
+    let excuses = (has(Family::Defensive) || has(Family::YesBut)) && !has(Family::Generous);
+    let defends = excuses
+        || has(Family::Attacked)
+        || has(Family::ProcessAppeal)
+        || (has(Family::Tenure)
+            && ((has(Family::Duration) && span.digit) || has(Family::LongDuration)))
+        || denied.contains(Family::OwnFault)
+        || (has(Family::TuQuoque)
+            && has(Family::SecondPerson)
+            && hits.iter().any(|h| h.family == Family::Negation));
+    if defends {
         out |= sig::DEFENSIVE;
     }
-    if has(Family::Dismissive) {
+    // A sentence that is nothing but a brush-off ("next.") waves the point away, and so does
+    // denying that anyone would notice ("users don't feel your eval").
+    let brushes_off = has(Family::BrushOff)
+        && word_count(bytes, span.tokens, start, end) <= 2
+        && !has(Family::Acknowledgement);
+    // The negation is the perceiving's own ("don't feel", "won't notice"), or the audience is
+    // nobody ("no one watching will notice"); "I can't tell you whether users feel it" is not.
+    let unnoticed = !conditioned
+        && has(Family::Audience)
+        && hits
+            .iter()
+            .filter(|p| p.family == Family::Perceive)
+            .any(|p| {
+                hits.iter().any(|n| {
+                    n.family == Family::Negation
+                        && n.end <= p.start
+                        && (p.start - n.end <= 8
+                            || hits
+                                .iter()
+                                .any(|a| a.family == Family::Audience && a.start == n.start))
+                        && same_clause(n.end, p.start, clause_breaks, hits)
+                })
+            });
+    // "ok fair, it's probably worthless then" gives up one's own claim; it belittles nobody.
+    // The "you" of "you're right" is part of the giving in.
+    let own_claim = (has(Family::Retreat)
+        || (has(Family::Deference) && has(Family::Acknowledgement)))
+        && !live.iter().any(|y| {
+            y.family == Family::SecondPerson
+                && !live
+                    .iter()
+                    .any(|d| d.family == Family::Deference && d.start <= y.start && y.end <= d.end)
+        });
+    if (has(Family::Dismissive) || brushes_off || unnoticed) && !own_claim {
         out |= sig::DISMISSIVE;
     }
+    // About the person: character, motives ("you just want your name on the slide"), and
+    // their team or discipline as a type ("classic phd move", "researchers never ship").
+    let personal = has(Family::Personal)
+        || (has(Family::Motive) && has(Family::AccuseFrame))
+        || live.iter().any(|m| {
+            // "Classic phd move", "typical research team": a type named as the sentence opens;
+            // "a typical engineer" further in is a statistic.
+            m.family == Family::StereotypeMarker
+                && span.words_before(m.start) <= 1
+                && live.iter().any(|d| {
+                    d.family == Family::Discipline && m.end <= d.start && d.start - m.end <= 2
+                })
+        })
+        || (has(Family::DisciplinePeople) && has(Family::Generalisation));
     // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
     // ask the right question" praises; neither is about the other person's failings.
-    if has(Family::Personal) && !has(Family::Generous) {
+    if personal && !has(Family::Generous) {
         out |= sig::PERSONAL;
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
-    if has(Family::Deference) {
+    // "u know the market better", "you understand the field far better than I do".
+    if has(Family::Deference) || followed(live, Family::YouKnow, Family::Better, 30, clause_breaks)
+    {
         out |= sig::YIELDS;
     }
-    // Backing a concrete step ("ok, I'll back the canary") is not backing off.
-    if has(Family::Retreat) || (has(Family::Support) && !has(Family::ProcessStep)) {
+    if has(Family::EscalationTarget) {
+        out |= sig::NAMES_AUTHORITY;
+    }
+    if has(Family::Holds) || has(Family::ChangedByEvidence) {
+        out |= sig::HOLDS;
+    }
+    if has(Family::ActOnThem) && !has(Family::Joke) {
+        out |= sig::ACTS_ON_THEM;
+    }
+    // Backing a test ("ok, I'll back the canary") is not backing off; backing their plan is.
+    if has(Family::Retreat) || (has(Family::Support) && !has(Family::Trial)) {
         // "If the replay holds, I'll drop the objection" names what would change one's mind.
         out |= if conditioned {
             sig::STATES_OWN
@@ -604,27 +942,128 @@ fn sentence_signals(
         }
     }
 
-    let asks_question = ends_with_question(bytes, start, end) && has(Family::QuestionOpener);
-    if (asks_question || has(Family::Curiosity)) && !has(Family::Rhetorical) && !hostile {
+    // A question: a question mark after a question word, or a question's opening ("what's
+    // pulling you to FT", "can u jump in here") among its first words, with or without the
+    // mark; a statement's full stop says otherwise.
+    let opens_question = live.iter().any(|h| {
+        (h.family == Family::QuestionStart && span.words_before(h.start) <= 2)
+            || (h.family == Family::WhRelative && span.words_before(h.start) == 0)
+    });
+    let asks_question = (span.ends_with(b"?") && has(Family::QuestionOpener))
+        || (opens_question && !span.ends_with(b".!"));
+    // "Seriously?" as a sentence opens accuses; "take it seriously?" further in asks.
+    let rhetorical = has(Family::Rhetorical)
+        || live.iter().any(|h| {
+            h.family == Family::Incredulous
+                && span.words_before(h.start) == 0
+                && word_count(bytes, span.tokens, start, end) <= 6
+        });
+    if (asks_question || has(Family::Curiosity)) && !rhetorical && !hostile {
         out |= sig::QUESTION;
     }
-    if has(Family::AsksOtherEvidence) && !has(Family::Rhetorical) && !hostile {
+    // What would change their mind, asked in any words: a question about what would move
+    // them ("what would tell u eval can't spare her", "where would you get uncomfortable").
+    // A question word that opens the sentence asks, mark or not ("anything u'd want from me
+    // to trust this").
+    let opens_with_question_word = live
+        .iter()
+        .any(|h| h.family == Family::QuestionWord && span.words_before(h.start) == 0);
+    let asks_other = has(Family::AsksOtherEvidence)
+        || ((asks_question || opens_with_question_word)
+            && has(Family::QuestionWord)
+            && has(Family::WouldModal)
+            && has(Family::SecondPerson));
+    if asks_other && !rhetorical && !hostile {
         out |= sig::ASKS_OTHER | sig::QUESTION;
     }
-    if has(Family::SharedGoal) && !hostile {
+    // A goal named as shared: the phrases, "we both (just) want", or "I want that too".
+    let shared = has(Family::SharedGoal)
+        || followed(live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
+        || (has(Family::IWant) && has(Family::Too))
+        // "I'd love the gain to reach users": their win wanted for the people it serves.
+        || (has(Family::Audience)
+            && live
+                .iter()
+                .any(|w| w.family == Family::IWant && matches!(bytes[w.start], b'i' | b'I')));
+    // "We'll find a way to live with it" gives the position up; it names no goal.
+    if shared && !hostile && out & sig::RETREATS == 0 {
         out |= sig::SHARED_GOAL;
     }
     let capitulates = out & sig::CAPITULATES != 0;
+    // What would change one's own mind: the phrases, a concession under a condition, or a
+    // condition on "I'm (totally) fine with it" ("if the int8 build holds, im good w/ it").
+    let accepts_if = conditioned
+        && !has(Family::Ultimatum)
+        && followed(live, Family::FirstPerson, Family::Accept, 16, clause_breaks);
+    // The speaker's own "I" accepting, not the team's "we expand": a falsifier, not a rule.
+    let i_accept_if = accepts_if && {
+        let mine: Vec<Hit> = live
+            .iter()
+            .filter(|h| h.family != Family::FirstPerson || matches!(bytes[h.start], b'i' | b'I'))
+            .copied()
+            .collect();
+        followed(
+            &mine,
+            Family::FirstPerson,
+            Family::Accept,
+            16,
+            clause_breaks,
+        )
+    };
     if !capitulates
-        && (has(Family::OwnEvidence) || (has(Family::Conditional) && has(Family::OwnConcession)))
+        && (has(Family::OwnEvidence)
+            || (has(Family::Conditional) && has(Family::OwnConcession))
+            || accepts_if)
     {
         out |= sig::STATES_OWN;
     }
-    // A concrete step proposed, or made the outcome of a condition (a decision rule: "if p99
-    // stays above 150 for ten minutes, the flag switches it off").
+    // A decision rule names a threshold, a date or a second step ("if it regresses, we roll
+    // back the canary"); "I'd feel terrible if my replay numbers delayed it" is none of those.
+    let steps = live
+        .iter()
+        .filter(|h| h.family == Family::ProcessStep)
+        .count();
+    // A concrete step proposed, made the outcome of a condition (a decision rule: "if p99
+    // stays above 150 for ten minutes, the flag switches it off"), or given a date ("canary
+    // on 5% monday, review wed").
+    // A plan typed as a fragment that opens with its step ("A/B on 10% of ja+ko for 2 weeks",
+    // "staged rollout with a kill switch") proposes it as surely as "let's".
+    let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2)
+        && !has(Family::PastReport)
+        && !has(Family::Statement)
+        && live.iter().any(|h| {
+            h.family == Family::ProcessStep
+                && span.words_before(h.start) <= 3
+                && bytes[h.start].is_ascii_alphabetic()
+        });
+    // The speaker committing to a step ("i'd prove it on a rater eval of long meetings");
+    // "i'd say the benchmark is flawed" is an opinion, "i'll drop the A/B" a retreat and "i'd
+    // probably just retrain, i guess" a shrug.
+    let commits = !has(Family::PastReport)
+        && !has(Family::Retreat)
+        && !has(Family::Support)
+        && !has(Family::Deference)
+        && out & sig::ESCALATION == 0
+        && live.iter().any(|c| {
+            c.family == Family::Commit
+                && !live.iter().any(|v| {
+                    v.family == Family::Attitude && v.start >= c.end && v.start - c.end <= 2
+                })
+        });
+    // Said of the speaker's own acceptance ("if raters prefer it, I'd be comfortable shipping")
+    // it names what would change their mind rather than how to decide.
+    let rule = has(Family::Conditional)
+        && (span.digit || has(Family::Schedule) || steps >= 2)
+        && !i_accept_if
+        && !has(Family::OwnConcession);
+    // Taking it upstairs alone is not a way to settle it together.
     if has(Family::ProcessStep)
-        && (has(Family::Proposal) || has(Family::Conditional))
-        && !capitulates
+        && (out & sig::ESCALATION == 0 || has(Family::Joint))
+        && (has(Family::Proposal)
+            || rule
+            || (has(Family::Schedule) && !has(Family::PastReport))
+            || fragment_plan
+            || commits)
     {
         out |= sig::PROCESS;
     }
@@ -632,12 +1071,4 @@ fn sentence_signals(
         out |= sig::ACK;
     }
     out
-}
-
-fn ends_with_question(bytes: &[u8], start: usize, end: usize) -> bool {
-    bytes[start..end]
-        .iter()
-        .rev()
-        .find(|b| !matches!(b, b'"' | b'\'' | b')' | b' '))
-        .is_some_and(|&b| b == b'?')
 }

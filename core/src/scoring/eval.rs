@@ -326,3 +326,194 @@ pub fn spearman(xs: &[f64], ys: &[f64]) -> f64 {
     }
     pearson(&ranks(xs), &ranks(ys))
 }
+
+/// How good a whole drill is, as the person who wrote it meant it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    Weak,
+    Mixed,
+    Strong,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Strong, Tier::Mixed, Tier::Weak];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Strong => "strong",
+            Tier::Mixed => "mixed",
+            Tier::Weak => "weak",
+        }
+    }
+}
+
+/// A whole drill with the tier it was written to be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierCase {
+    pub id: String,
+    pub tier: Tier,
+    pub transcript: Transcript,
+}
+
+/// A strong drill should score at least this, and a weak one at most [`WEAK_AT_MOST`]: what a
+/// coach would say, as `overall` means it.
+pub const STRONG_AT_LEAST: u8 = 75;
+pub const WEAK_AT_MOST: u8 = 35;
+
+/// Reads whole drills with a `"tier": "strong" | "mixed" | "weak"`, one JSON object a line.
+pub fn parse_tiers(jsonl: &str) -> Result<Vec<TierCase>, EvalError> {
+    let mut cases = Vec::new();
+    for row in json_lines(jsonl) {
+        let (line, value) = row?;
+        let id = value
+            .get("id")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| line_error(line, "\"id\" must be a string"))?
+            .to_string();
+        let tier_text = value
+            .get("tier")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| line_error(line, format!("{id}: \"tier\" must be a string")))?;
+        let tier = Tier::ALL
+            .into_iter()
+            .find(|t| t.as_str() == tier_text)
+            .ok_or_else(|| {
+                line_error(
+                    line,
+                    format!("{id}: tier {tier_text:?} is not strong, mixed or weak"),
+                )
+            })?;
+        let transcript =
+            Transcript::from_value(&value).map_err(|e| line_error(line, format!("{id}: {e}")))?;
+        cases.push(TierCase {
+            id,
+            tier,
+            transcript,
+        });
+    }
+    if cases.is_empty() {
+        return Err(EvalError::Empty);
+    }
+    Ok(cases)
+}
+
+/// How `overall` orders whole drills of known tiers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TiersReport {
+    /// Each drill's id, tier and overall, in file order.
+    pub scored: Vec<(String, Tier, u8)>,
+}
+
+impl TiersReport {
+    fn of(&self, tier: Tier) -> Vec<u8> {
+        self.scored
+            .iter()
+            .filter(|(_, t, _)| *t == tier)
+            .map(|(_, _, o)| *o)
+            .collect()
+    }
+
+    /// The share of strong drills at or above [`STRONG_AT_LEAST`].
+    pub fn strong_high(&self) -> f64 {
+        let strong = self.of(Tier::Strong);
+        share(
+            strong.iter().filter(|&&o| o >= STRONG_AT_LEAST).count(),
+            strong.len(),
+        )
+    }
+
+    /// The share of weak drills at or below [`WEAK_AT_MOST`].
+    pub fn weak_low(&self) -> f64 {
+        let weak = self.of(Tier::Weak);
+        share(
+            weak.iter().filter(|&&o| o <= WEAK_AT_MOST).count(),
+            weak.len(),
+        )
+    }
+
+    /// The share of (higher, lower) pairs across two tiers where the higher tier's drill
+    /// scores strictly more; a tie is not an order.
+    pub fn ordered(&self, higher: Tier, lower: Tier) -> f64 {
+        let (high, low) = (self.of(higher), self.of(lower));
+        let right = high
+            .iter()
+            .map(|h| low.iter().filter(|l| h > l).count())
+            .sum::<usize>();
+        share(right, high.len() * low.len())
+    }
+
+    /// The median overall of a tier, or `None` when it has no drills.
+    pub fn median(&self, tier: Tier) -> Option<f64> {
+        let mut v = self.of(tier);
+        v.sort_unstable();
+        match v.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(f64::from(v[n / 2])),
+            n => Some((f64::from(v[n / 2 - 1]) + f64::from(v[n / 2])) / 2.0),
+        }
+    }
+}
+
+fn share(n: usize, d: usize) -> f64 {
+    if d == 0 { 1.0 } else { n as f64 / d as f64 }
+}
+
+pub fn tiers(scorer: &Scorer, cases: &[TierCase]) -> TiersReport {
+    TiersReport {
+        scored: cases
+            .iter()
+            .map(|c| (c.id.clone(), c.tier, scorer.score(&c.transcript).overall))
+            .collect(),
+    }
+}
+
+impl fmt::Display for TiersReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for tier in Tier::ALL {
+            let n = self.of(tier).len();
+            match self.median(tier) {
+                Some(m) => writeln!(
+                    f,
+                    "{:<7} {n:>3} drills, median overall {m:.1}",
+                    tier.as_str()
+                )?,
+                None => writeln!(f, "{:<7} {n:>3} drills", tier.as_str())?,
+            }
+        }
+        writeln!(
+            f,
+            "strong drills at {STRONG_AT_LEAST} or above: {:.3}",
+            self.strong_high()
+        )?;
+        writeln!(
+            f,
+            "weak drills at {WEAK_AT_MOST} or below: {:.3}",
+            self.weak_low()
+        )?;
+        writeln!(
+            f,
+            "strong/mixed pairs ordered: {:.3}",
+            self.ordered(Tier::Strong, Tier::Mixed)
+        )?;
+        writeln!(
+            f,
+            "mixed/weak pairs ordered: {:.3}",
+            self.ordered(Tier::Mixed, Tier::Weak)
+        )?;
+        for (id, tier, overall) in &self.scored {
+            let off = match tier {
+                Tier::Strong => *overall < STRONG_AT_LEAST,
+                Tier::Weak => *overall > WEAK_AT_MOST,
+                Tier::Mixed => false,
+            };
+            if off {
+                writeln!(
+                    f,
+                    "  off target: {id}: {} drill scored {overall}",
+                    tier.as_str()
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

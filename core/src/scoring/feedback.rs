@@ -24,6 +24,23 @@ pub(crate) struct DimensionText {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawOverall {
+    harmful_penalty: f64,
+    missed_penalty: f64,
+    weights: BTreeMap<String, f64>,
+}
+
+/// How `overall` is made from the dimensions and the flags.
+#[derive(Debug, Clone)]
+pub(crate) struct Overall {
+    pub harmful_penalty: f64,
+    pub missed_penalty: f64,
+    /// Indexed by `DimensionName as usize`.
+    pub weights: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Timing {
     pub early_escalation_s: f64,
 }
@@ -50,6 +67,8 @@ pub(crate) struct Band {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Summary {
+    /// How advice names the antagonist when the scenario is unknown.
+    pub them: String,
     pub bands: Vec<Band>,
     pub strongest: String,
     pub no_strength: String,
@@ -64,19 +83,31 @@ pub(crate) struct Notes {
     pub hijack: String,
 }
 
+/// What one scenario says differently.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    try_instead: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    overall: RawOverall,
     timing: Timing,
     flags: BTreeMap<String, FlagText>,
     dimensions: BTreeMap<String, DimensionText>,
     strengths: Strengths,
     summary: Summary,
     notes: Notes,
+    #[serde(default)]
+    scenarios: BTreeMap<String, RawScenario>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Feedback {
+    pub overall: Overall,
     pub timing: Timing,
     /// Indexed by `FlagKind as usize`.
     pub flags: Vec<FlagText>,
@@ -85,9 +116,21 @@ pub(crate) struct Feedback {
     pub strengths: Strengths,
     pub summary: Summary,
     pub notes: Notes,
+    /// Better phrasings for one scenario, by scenario id, then indexed by `FlagKind as usize`.
+    pub scenario_try_instead: BTreeMap<String, Vec<Option<String>>>,
 }
 
 impl Feedback {
+    /// The better phrasing shown for a flag in a drill of `scenario`: the scenario's own if
+    /// it has one, else the one every scenario shares, addressed to `them`.
+    pub(crate) fn try_instead(&self, kind: FlagKind, scenario: Option<&str>, them: &str) -> String {
+        let own = scenario
+            .and_then(|id| self.scenario_try_instead.get(id))
+            .and_then(|lines| lines[kind as usize].as_ref());
+        let line = own.unwrap_or(&self.flags[kind as usize].try_instead);
+        fill(line, &[("them", them)])
+    }
+
     pub(crate) fn load(text: &str) -> Result<Feedback, LexiconError> {
         let mut raw: Raw = toml::from_str(text).map_err(|e| LexiconError::Toml {
             file: FEEDBACK_FILE.to_string(),
@@ -137,7 +180,64 @@ impl Feedback {
                 "must be a number of seconds at or after 0",
             ));
         }
+        let mut weights = Vec::with_capacity(DimensionName::ALL.len());
+        for name in DimensionName::ALL {
+            let weight =
+                raw.overall.weights.remove(name.as_str()).ok_or_else(|| {
+                    field(format!("overall.weights.{}", name.as_str()), "missing")
+                })?;
+            if !weight.is_finite() || weight < 0.0 {
+                return Err(field(
+                    format!("overall.weights.{}", name.as_str()),
+                    "must be a number at or above 0",
+                ));
+            }
+            weights.push(weight);
+        }
+        if let Some(name) = raw.overall.weights.keys().next() {
+            return Err(field(
+                format!("overall.weights.{name}"),
+                "is not a dimension",
+            ));
+        }
+        if weights.iter().sum::<f64>() <= 0.0 {
+            return Err(field(
+                "overall.weights".to_string(),
+                "needs at least one weight above 0",
+            ));
+        }
+        for (name, value) in [
+            ("harmful_penalty", raw.overall.harmful_penalty),
+            ("missed_penalty", raw.overall.missed_penalty),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(field(
+                    format!("overall.{name}"),
+                    "must be a number of points at or above 0",
+                ));
+            }
+        }
+        let mut scenario_try_instead = BTreeMap::new();
+        for (id, scenario) in raw.scenarios {
+            let mut lines = vec![None; FlagKind::ALL.len()];
+            for (name, line) in scenario.try_instead {
+                let kind: FlagKind = name.parse().map_err(|_| {
+                    field(
+                        format!("scenarios.{id}.try_instead.{name}"),
+                        "is not a flag kind",
+                    )
+                })?;
+                lines[kind as usize] = Some(line);
+            }
+            scenario_try_instead.insert(id, lines);
+        }
         Ok(Feedback {
+            overall: Overall {
+                harmful_penalty: raw.overall.harmful_penalty,
+                missed_penalty: raw.overall.missed_penalty,
+                weights,
+            },
+            scenario_try_instead,
             timing: raw.timing,
             flags,
             dimensions,

@@ -22,6 +22,8 @@ pub enum LexiconError {
     MissingFile { file: String },
     #[error("{file}: {message}")]
     Toml { file: String, message: String },
+    #[error("the scenarios whose people the scorer reads: {message}")]
+    Scenarios { message: String },
     #[error("{file}: field `{field}`: {problem}")]
     Field {
         file: String,
@@ -66,10 +68,57 @@ pub(crate) enum Family {
     ChangedByEvidence,
     Hijack,
     AddressesScorer,
+    Decides,
+    Mention,
+    Joke,
+    InfoRequest,
+    OthersSubject,
+    FirstPerson,
+    ClauseBreak,
+    Attacked,
+    ProcessAppeal,
+    Tenure,
+    Duration,
+    OwnFault,
+    TuQuoque,
+    StereotypeMarker,
+    Discipline,
+    DisciplinePeople,
+    Generalisation,
+    Motive,
+    AccuseFrame,
+    Accept,
+    QuestionWord,
+    WouldModal,
+    WeBoth,
+    GoalVerb,
+    IWant,
+    Too,
+    Schedule,
+    QuestionStart,
+    AskAct,
+    BrushOff,
+    Incredulous,
+    Attitude,
+    PastReport,
+    Statement,
+    NegationIdiom,
+    Commit,
+    YouKnow,
+    Better,
+    Perceive,
+    Audience,
+    ActOnThem,
+    LongDuration,
+    YesBut,
+    IdleCondition,
+    RatherThan,
+    WhRelative,
+    Trial,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 32] = [
+    pub(crate) const ALL: [Family; 79] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -102,6 +151,53 @@ impl Family {
         Family::ChangedByEvidence,
         Family::Hijack,
         Family::AddressesScorer,
+        Family::Decides,
+        Family::Mention,
+        Family::Joke,
+        Family::InfoRequest,
+        Family::OthersSubject,
+        Family::FirstPerson,
+        Family::ClauseBreak,
+        Family::Attacked,
+        Family::ProcessAppeal,
+        Family::Tenure,
+        Family::Duration,
+        Family::OwnFault,
+        Family::TuQuoque,
+        Family::StereotypeMarker,
+        Family::Discipline,
+        Family::DisciplinePeople,
+        Family::Generalisation,
+        Family::Motive,
+        Family::AccuseFrame,
+        Family::Accept,
+        Family::QuestionWord,
+        Family::WouldModal,
+        Family::WeBoth,
+        Family::GoalVerb,
+        Family::IWant,
+        Family::Too,
+        Family::Schedule,
+        Family::QuestionStart,
+        Family::AskAct,
+        Family::BrushOff,
+        Family::Incredulous,
+        Family::Attitude,
+        Family::PastReport,
+        Family::Statement,
+        Family::NegationIdiom,
+        Family::Commit,
+        Family::YouKnow,
+        Family::Better,
+        Family::Perceive,
+        Family::Audience,
+        Family::ActOnThem,
+        Family::LongDuration,
+        Family::YesBut,
+        Family::IdleCondition,
+        Family::RatherThan,
+        Family::WhRelative,
+        Family::Trial,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -138,12 +234,74 @@ impl Family {
             Family::ChangedByEvidence => "changed_by_evidence",
             Family::Hijack => "hijack",
             Family::AddressesScorer => "addresses_scorer",
+            Family::Decides => "decides",
+            Family::Mention => "mention",
+            Family::Joke => "joke",
+            Family::InfoRequest => "info_request",
+            Family::OthersSubject => "others_subject",
+            Family::FirstPerson => "first_person",
+            Family::ClauseBreak => "clause_break",
+            Family::Attacked => "attacked",
+            Family::ProcessAppeal => "process_appeal",
+            Family::Tenure => "tenure",
+            Family::Duration => "duration",
+            Family::OwnFault => "own_fault",
+            Family::TuQuoque => "tu_quoque",
+            Family::StereotypeMarker => "stereotype_marker",
+            Family::Discipline => "discipline",
+            Family::DisciplinePeople => "discipline_people",
+            Family::Generalisation => "generalisation",
+            Family::Motive => "motive",
+            Family::AccuseFrame => "accuse_frame",
+            Family::Accept => "accept",
+            Family::QuestionWord => "question_word",
+            Family::WouldModal => "would_modal",
+            Family::WeBoth => "we_both",
+            Family::GoalVerb => "goal_verb",
+            Family::IWant => "i_want",
+            Family::Too => "too",
+            Family::Schedule => "schedule",
+            Family::QuestionStart => "question_start",
+            Family::AskAct => "ask_act",
+            Family::BrushOff => "brush_off",
+            Family::Incredulous => "incredulous",
+            Family::Attitude => "attitude",
+            Family::PastReport => "past_report",
+            Family::Statement => "statement",
+            Family::NegationIdiom => "negation_idiom",
+            Family::Commit => "commit",
+            Family::YouKnow => "you_know",
+            Family::Better => "better",
+            Family::Perceive => "perceive",
+            Family::Audience => "audience",
+            Family::ActOnThem => "act_on_them",
+            Family::LongDuration => "long_duration",
+            Family::YesBut => "yes_but",
+            Family::IdleCondition => "idle_condition",
+            Family::RatherThan => "rather_than",
+            Family::WhRelative => "wh_relative",
+            Family::Trial => "trial",
         }
     }
+}
 
-    /// One bit per family; a `u32` holds all 32 of them, so a new family needs a wider set.
-    pub(crate) fn bit(self) -> u32 {
-        1 << (self as u32)
+/// Words of [`FamilySet`]: as many 64-bit words as the families need, so adding a family
+/// never runs out of room.
+const SET_WORDS: usize = Family::ALL.len().div_ceil(64);
+
+/// A set of families, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FamilySet([u64; SET_WORDS]);
+
+impl FamilySet {
+    pub(crate) fn insert(&mut self, family: Family) {
+        let i = family as usize;
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    pub(crate) fn contains(&self, family: Family) -> bool {
+        let i = family as usize;
+        self.0[i / 64] & (1 << (i % 64)) != 0
     }
 }
 
@@ -178,14 +336,26 @@ pub(crate) enum Owner {
     Feature(usize),
     Term(usize),
     OpeningTerm(usize),
+    /// A person a scenario names, by index in [`Lexicon::people`].
+    Person(u32),
+}
+
+/// A person a scenario names, as the scorer looks for them: the phrases that name them (the
+/// name, its parts, the role) and whether appealing to them is appealing upwards.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NamedPerson {
+    /// The scenario's position in the scorer's scenario list.
+    pub scenario: u32,
+    pub phrases: Vec<String>,
+    pub above: bool,
 }
 
 /// The compiled phrase data: one index, and what each of its phrases means.
 #[derive(Debug, Clone)]
 pub(crate) struct Lexicon {
     pub(crate) phrases: PhraseIndex<Owner>,
-    /// Bit set of the families whose cues a preceding negation cancels.
-    pub(crate) negatable: u32,
+    /// The families whose cues a preceding negation cancels.
+    pub(crate) negatable: FamilySet,
     /// Names of all receptiveness features, built-ins first, in weight order.
     pub(crate) feature_names: Vec<String>,
     /// Weights of the features for each span, in [`Span::ALL`] order.
@@ -195,6 +365,8 @@ pub(crate) struct Lexicon {
     pub(crate) opening_terms: Vec<(f64, f64)>,
     pub(crate) intercept: f64,
     pub(crate) overall_share: f64,
+    /// `(scenario, above)` of each named person, by owner index.
+    pub(crate) people: Vec<(u32, bool)>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, LexiconError> {
@@ -211,6 +383,7 @@ impl Lexicon {
         lexicon: &str,
         receptiveness: &str,
         model: &ReceptivenessModel,
+        named: &[NamedPerson],
     ) -> Result<Lexicon, LexiconError> {
         let families: BTreeMap<String, FamilyDef> = parse(LEXICON_FILE, lexicon)?;
         let recep: ReceptivenessDef = parse(RECEPTIVENESS_FILE, receptiveness)?;
@@ -231,7 +404,7 @@ impl Lexicon {
             }
         }
         let mut set = PhraseIndexBuilder::new();
-        let mut negatable = 0u32;
+        let mut negatable = FamilySet::default();
         for family in Family::ALL {
             let def = families.get(family.name()).ok_or_else(|| {
                 field_error(
@@ -248,7 +421,7 @@ impl Lexicon {
                 ));
             }
             if def.negatable {
-                negatable |= family.bit();
+                negatable.insert(family);
             }
             let field = format!("{}.phrases", family.name());
             for phrase in &def.phrases {
@@ -323,6 +496,15 @@ impl Lexicon {
         };
         let terms = compile(&model.terms, "whole", Owner::Term)?;
         let opening_terms = compile(&model.opening_terms, "opening", Owner::OpeningTerm)?;
+        let mut people = Vec::with_capacity(named.len());
+        for (index, person) in named.iter().enumerate() {
+            for phrase in &person.phrases {
+                // A name that cannot be a phrase ("*") cannot be looked for; nothing else depends
+                // on it, so it is left out rather than failing the whole scorer.
+                let _ = set.add(phrase, Owner::Person(index as u32));
+            }
+            people.push((person.scenario, person.above));
+        }
 
         Ok(Lexicon {
             phrases: set.build(),
@@ -333,6 +515,27 @@ impl Lexicon {
             opening_terms,
             intercept: model.intercept,
             overall_share: model.overall_share,
+            people,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_set_holds_every_family_however_many_there_are() {
+        assert!(Family::ALL.len() > 64, "the set must reach past one word");
+        let mut set = FamilySet::default();
+        for (i, family) in Family::ALL.into_iter().enumerate() {
+            assert_eq!(family as usize, i, "{} is out of order", family.name());
+            assert!(!set.contains(family));
+            set.insert(family);
+            assert!(set.contains(family));
+        }
+        let mut one = FamilySet::default();
+        one.insert(Family::Trial);
+        assert!(one.contains(Family::Trial) && !one.contains(Family::EscalationDirect));
     }
 }

@@ -13,13 +13,14 @@ pub mod render;
 #[cfg(test)]
 mod tests;
 
-use crate::transcript::{Transcript, clock};
+use crate::scenario::ScenarioLibrary;
+use crate::transcript::{Role, Transcript, Turn, clock};
 use analysis::{Analysis, analyze, analyze_into, sig};
 use feedback::{Feedback, fill};
-use lexicon::Lexicon;
 pub use lexicon::{
     FEEDBACK_FILE, LEXICON_FILE, LexiconError, RECEPTIVENESS_FILE, RECEPTIVENESS_MODEL_FILE,
 };
+use lexicon::{Lexicon, NamedPerson};
 use receptiveness::{ReceptivenessModel, ReplyFeatures};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -234,19 +235,77 @@ pub struct Scorer {
     lexicon: Lexicon,
     feedback: Feedback,
     /// The phrase data it was built from, so a fit can rebuild it with another model.
-    sources: std::sync::Arc<(String, String)>,
+    sources: std::sync::Arc<Sources>,
+    /// The scenarios it knows the people of, in the order [`NamedPerson::scenario`] counts.
+    scenarios: std::sync::Arc<Vec<ScenarioRef>>,
+}
+
+#[derive(Debug)]
+struct Sources {
+    lexicon: String,
+    receptiveness: String,
+    model: ReceptivenessModel,
+    people: Vec<NamedPerson>,
+}
+
+/// What the debrief needs of a scenario: its id, and who the antagonist is.
+#[derive(Debug, Clone)]
+struct ScenarioRef {
+    id: String,
+    /// The persona's first name, as advice addresses them ("Ask Priya: ...").
+    persona: String,
+}
+
+/// Titles a name can start with, which nobody is called by alone.
+const TITLES: [&str; 6] = ["dr", "dr.", "prof", "prof.", "mr", "ms"];
+
+/// The phrases that name a person: the name, and each part of a personal name.
+fn person_phrases(name: &str) -> Vec<String> {
+    let mut phrases = vec![name.to_string()];
+    let parts: Vec<&str> = name
+        .split_whitespace()
+        .filter(|p| !TITLES.contains(&p.to_ascii_lowercase().as_str()))
+        .collect();
+    // "Marcus Okafor" is also "Marcus"; "launch committee" is not also "launch".
+    if parts.len() > 1
+        && parts
+            .iter()
+            .all(|p| p.chars().next().is_some_and(char::is_uppercase))
+    {
+        phrases.extend(parts.iter().filter(|p| p.len() >= 3).map(|p| p.to_string()));
+    }
+    phrases
+}
+
+fn first_name(name: &str) -> String {
+    name.split_whitespace()
+        .find(|p| !TITLES.contains(&p.to_ascii_lowercase().as_str()))
+        .unwrap_or(name)
+        .to_string()
 }
 
 /// Longest quote kept from one sentence, in bytes; a debrief quotes, it does not reprint.
 const MAX_QUOTE_BYTES: usize = 280;
 /// Evidence quotes kept per dimension.
 const MAX_EVIDENCE: usize = 3;
-/// Points taken off `overall` for each harmful moment flagged, whatever the tone.
-const FLAG_PENALTY: f64 = 6.0;
+/// Candidate messages with no antagonist turn between them and at most this many seconds apart
+/// are one move: people in chat send a thought as a run of short messages.
+const BURST_GAP_S: f64 = 60.0;
+/// What joins the messages of one move: a blank line, which always ends a sentence.
+const MESSAGE_BREAK: &str = "\n\n";
 
 impl Scorer {
-    /// The scorer built from the data compiled into the binary.
+    /// The scorer built from the data compiled into the binary, knowing the people of the
+    /// embedded scenarios.
     pub fn embedded() -> Result<Scorer, LexiconError> {
+        let library = ScenarioLibrary::embedded().map_err(|e| LexiconError::Scenarios {
+            message: e.to_string(),
+        })?;
+        Scorer::embedded_data()?.with_scenarios(&library)
+    }
+
+    /// The scorer built from the data compiled into the binary, knowing no scenario.
+    fn embedded_data() -> Result<Scorer, LexiconError> {
         let mut sources = Vec::new();
         for file in [
             LEXICON_FILE,
@@ -277,19 +336,76 @@ impl Scorer {
         };
         let (lexicon_text, recep_text) = (find(LEXICON_FILE)?, find(RECEPTIVENESS_FILE)?);
         let model = ReceptivenessModel::from_toml(find(RECEPTIVENESS_MODEL_FILE)?)?;
-        let lexicon = Lexicon::load(lexicon_text, recep_text, &model)?;
+        let lexicon = Lexicon::load(lexicon_text, recep_text, &model, &[])?;
         let feedback = Feedback::load(find(FEEDBACK_FILE)?)?;
         Ok(Scorer {
             lexicon,
             feedback,
-            sources: std::sync::Arc::new((lexicon_text.to_string(), recep_text.to_string())),
+            sources: std::sync::Arc::new(Sources {
+                lexicon: lexicon_text.to_string(),
+                receptiveness: recep_text.to_string(),
+                model,
+                people: Vec::new(),
+            }),
+            scenarios: std::sync::Arc::new(Vec::new()),
         })
     }
 
     /// The same scorer with another receptiveness model, as a fit tries them.
     pub fn with_model(&self, model: &ReceptivenessModel) -> Result<Scorer, LexiconError> {
         let mut scorer = self.clone();
-        scorer.lexicon = Lexicon::load(&self.sources.0, &self.sources.1, model)?;
+        let sources = &self.sources;
+        scorer.lexicon = Lexicon::load(
+            &sources.lexicon,
+            &sources.receptiveness,
+            model,
+            &sources.people,
+        )?;
+        scorer.sources = std::sync::Arc::new(Sources {
+            lexicon: sources.lexicon.clone(),
+            receptiveness: sources.receptiveness.clone(),
+            model: model.clone(),
+            people: sources.people.clone(),
+        });
+        Ok(scorer)
+    }
+
+    /// The same scorer knowing the people of `library`'s scenarios, so that in a drill of one
+    /// of them an appeal to someone it names as above the candidate reads as escalation, and
+    /// its advice addresses the persona by name.
+    pub fn with_scenarios(&self, library: &ScenarioLibrary) -> Result<Scorer, LexiconError> {
+        let mut scenarios = Vec::new();
+        let mut people = Vec::new();
+        for (index, scenario) in library.iter().enumerate() {
+            scenarios.push(ScenarioRef {
+                id: scenario.id.clone(),
+                persona: first_name(&scenario.persona.name),
+            });
+            for person in &scenario.people {
+                people.push(NamedPerson {
+                    scenario: index as u32,
+                    phrases: person_phrases(&person.name),
+                    above: person.above,
+                });
+            }
+        }
+        let mut scorer = self.clone();
+        let sources = &self.sources;
+        scorer.lexicon = Lexicon::load(
+            &sources.lexicon,
+            &sources.receptiveness,
+            &sources.model,
+            &people,
+        )?;
+        // A fit may have set another share of `overall` than the model file says.
+        scorer.lexicon.overall_share = self.lexicon.overall_share;
+        scorer.sources = std::sync::Arc::new(Sources {
+            lexicon: sources.lexicon.clone(),
+            receptiveness: sources.receptiveness.clone(),
+            model: sources.model.clone(),
+            people,
+        });
+        scorer.scenarios = std::sync::Arc::new(scenarios);
         Ok(scorer)
     }
 
@@ -302,12 +418,25 @@ impl Scorer {
 
     /// What one utterance does, read on its own without the drill's timing.
     pub fn signals(&self, text: &str) -> Signals {
-        Signals::from_bits(analyze(&self.lexicon, text).any())
+        Signals::from_bits(analyze(&self.lexicon, text, None).any())
+    }
+
+    /// What one utterance does in a drill of `scenario`, whose people it knows.
+    pub fn signals_in(&self, text: &str, scenario: &str) -> Signals {
+        Signals::from_bits(analyze(&self.lexicon, text, self.scenario_index(Some(scenario))).any())
+    }
+
+    fn scenario_index(&self, id: Option<&str>) -> Option<u32> {
+        let id = id?;
+        self.scenarios
+            .iter()
+            .position(|s| s.id == id)
+            .map(|i| i as u32)
     }
 
     /// What the receptiveness model reads from one reply.
     pub fn reply_features(&self, text: &str) -> ReplyFeatures {
-        analyze(&self.lexicon, text).features()
+        analyze(&self.lexicon, text, None).features()
     }
 
     /// The receptiveness phrase features' names, built-ins first, in the order of
@@ -318,7 +447,7 @@ impl Scorer {
 
     /// How receptive one reply sounds, from 0 to 1.
     pub fn receptiveness(&self, text: &str) -> f64 {
-        self.receptiveness_of(&analyze(&self.lexicon, text))
+        self.receptiveness_of(&analyze(&self.lexicon, text, None))
     }
 
     fn receptiveness_of(&self, analysis: &Analysis) -> f64 {
@@ -328,43 +457,109 @@ impl Scorer {
 
     /// Grades a drill. Pure and deterministic: the same transcript always gets the same card.
     pub fn score(&self, transcript: &Transcript) -> Scorecard {
-        let mut draft = Draft::default();
+        let scenario = self.scenario_index(transcript.scenario.as_deref());
+        let mut draft = Draft {
+            scenario: transcript.scenario.clone(),
+            them: scenario
+                .and_then(|i| self.scenarios.get(i as usize))
+                .map_or_else(|| self.feedback.summary.them.clone(), |s| s.persona.clone()),
+            ..Draft::default()
+        };
         let mut attempted = false;
         let mut receptiveness_sum = 0.0;
         let mut candidate_turns = 0usize;
         let mut analysis = Analysis::default();
-        for (n, turn) in transcript.candidate_turns() {
-            analyze_into(&self.lexicon, &turn.text, &mut analysis);
+        let mut text = String::new();
+        let mut yielded = false;
+        let (mut stated_own, mut proposed, mut negotiated) = (false, false, false);
+        for parts in moves(&transcript.turns) {
+            text.clear();
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(MESSAGE_BREAK);
+                }
+                text.push_str(&part.turn.text);
+            }
+            analyze_into(&self.lexicon, &text, scenario, &mut analysis);
+            // Lines spoken to the scorer or meant to take the antagonist out of the role are
+            // noted and then read as if never said: they change no flag, dimension or tone.
+            let set_aside: Vec<std::ops::Range<usize>> = analysis
+                .sentences
+                .iter()
+                .filter(|s| s.sig & (sig::ADDRESSES_SCORER | sig::HIJACK) != 0)
+                .map(|s| analysis.source(s.start, s.end))
+                .collect();
+            let mut noted = 0u32;
+            for sentence in &analysis.sentences {
+                let s = sentence.sig;
+                if s & (sig::ADDRESSES_SCORER | sig::HIJACK) == 0 {
+                    continue;
+                }
+                let (part, quote) = quote_in(&parts, analysis.source(sentence.start, sentence.end));
+                let (bit, template) = if s & sig::ADDRESSES_SCORER != 0 {
+                    (sig::ADDRESSES_SCORER, &self.feedback.notes.addresses_scorer)
+                } else {
+                    (sig::HIJACK, &self.feedback.notes.hijack)
+                };
+                if noted & bit == 0 {
+                    noted |= bit;
+                    let turn_text = part.number.to_string();
+                    draft.notes.push(fill(
+                        template,
+                        &[("turn", turn_text.as_str()), ("quote", quote)],
+                    ));
+                }
+            }
+            if !set_aside.is_empty() {
+                let mut kept = text.clone().into_bytes();
+                for range in &set_aside {
+                    kept[range.clone()].fill(b' ');
+                }
+                // Ranges of the text as typed fall on character boundaries, and spaces are
+                // one byte each, so the text stays valid UTF-8 with every offset in place.
+                text = String::from_utf8(kept).unwrap_or_default();
+                analyze_into(&self.lexicon, &text, scenario, &mut analysis);
+                if text.trim().is_empty() {
+                    continue;
+                }
+            }
+            // Deferring in one move and backing off in the next, with nothing learnt between,
+            // is giving in over two turns.
+            let whole = analysis.any();
+            let settled = sig::CAPITULATES | sig::PROCESS | sig::STATES_OWN | sig::HOLDS;
+            if yielded && whole & sig::RETREATS != 0 && whole & settled == 0 {
+                if let Some(s) = analysis
+                    .sentences
+                    .iter_mut()
+                    .find(|s| s.sig & sig::RETREATS != 0)
+                {
+                    s.sig |= sig::CAPITULATES;
+                }
+            }
+            yielded = whole & sig::YIELDS != 0;
+            // Settling on their number after proposing a test and saying what would move you
+            // is how a negotiation ends, not giving in.
+            if negotiated {
+                for s in &mut analysis.sentences {
+                    s.sig &= !sig::CAPITULATES;
+                }
+            }
+            stated_own |= whole & sig::STATES_OWN != 0;
+            proposed |= whole & sig::PROCESS != 0;
+            negotiated = stated_own && proposed;
             candidate_turns += 1;
             receptiveness_sum += self.receptiveness_of(&analysis);
             let mut flagged = 0u32;
-            let mut noted = 0u32;
-            let moment = Moment {
-                turn: n,
-                at_s: turn.at_s,
-            };
             for sentence in &analysis.sentences {
-                let quote = quote_of(&turn.text, sentence.start, sentence.end);
+                let (part, quote) = quote_in(&parts, analysis.source(sentence.start, sentence.end));
+                let moment = Moment {
+                    turn: part.number,
+                    at_s: part.turn.at_s,
+                };
                 let s = sentence.sig;
-                if s & (sig::ADDRESSES_SCORER | sig::HIJACK) != 0 {
-                    let (bit, template) = if s & sig::ADDRESSES_SCORER != 0 {
-                        (sig::ADDRESSES_SCORER, &self.feedback.notes.addresses_scorer)
-                    } else {
-                        (sig::HIJACK, &self.feedback.notes.hijack)
-                    };
-                    if noted & bit == 0 {
-                        noted |= bit;
-                        let turn_text = n.to_string();
-                        draft.notes.push(fill(
-                            template,
-                            &[("turn", turn_text.as_str()), ("quote", quote)],
-                        ));
-                    }
-                    continue;
-                }
                 if s & (sig::ESCALATION | sig::CONDITIONAL_JOINT) != 0 {
                     let premature = if s & sig::ESCALATION != 0 {
-                        turn.at_s < self.feedback.timing.early_escalation_s || !attempted
+                        moment.at_s < self.feedback.timing.early_escalation_s || !attempted
                     } else {
                         !attempted
                     };
@@ -458,24 +653,40 @@ impl Scorer {
                     at_s: None,
                     quote: None,
                     why: text.why.clone(),
-                    try_instead: text.try_instead.clone(),
+                    try_instead: self.feedback.try_instead(
+                        kind,
+                        draft.scenario.as_deref(),
+                        &draft.them,
+                    ),
                 });
             }
         }
 
         let dimensions = self.dimensions(&mut draft, candidate_turns);
+        let missed_moves = draft.flags.len() - harmful;
         let overall = if candidate_turns == 0 {
             0
         } else {
-            let total: u32 = dimensions.iter().map(|d| u32::from(d.score)).sum();
-            let max = 4.0 * DimensionName::ALL.len() as f64;
-            let drill = f64::from(total) / max * 100.0;
+            let rule = &self.feedback.overall;
+            let weighted: f64 = dimensions
+                .iter()
+                .zip(&rule.weights)
+                .map(|(d, w)| f64::from(d.score) * w)
+                .sum();
+            let drill = weighted / (4.0 * rule.weights.iter().sum::<f64>()) * 100.0;
             let receptive = receptiveness_sum / candidate_turns as f64 * 100.0;
-            // Tone is most of what a single reply shows; over a longer drill the moves made
-            // and missed say more, so receptiveness's share shrinks with each candidate turn.
-            let share = self.lexicon.overall_share / candidate_turns as f64;
+            // Tone is most of what a single reply shows. Over a drill of several moves, the
+            // moves made and missed are what a coach would grade; a tone model fitted on
+            // policy debates has no say there.
+            let share = if candidate_turns == 1 {
+                self.lexicon.overall_share
+            } else {
+                0.0
+            };
             let mixed = (1.0 - share) * drill + share * receptive;
-            (mixed - FLAG_PENALTY * harmful as f64)
+            (mixed
+                - rule.harmful_penalty * harmful as f64
+                - rule.missed_penalty * missed_moves as f64)
                 .round()
                 .clamp(0.0, 100.0) as u8
         };
@@ -491,7 +702,8 @@ impl Scorer {
     }
 
     fn flag(&self, draft: &mut Draft, flagged: &mut u32, kind: FlagKind, at: Moment, quote: &str) {
-        // One flag of a kind per turn: a turn is one move, however many sentences it has.
+        // One flag of a kind per move: a move is one thought, however many sentences or
+        // messages it has.
         let bit = 1u32 << (kind as u32);
         if *flagged & bit != 0 {
             return;
@@ -504,7 +716,9 @@ impl Scorer {
             at_s: Some(at.at_s),
             quote: Some(quote.to_string()),
             why: text.why.clone(),
-            try_instead: text.try_instead.clone(),
+            try_instead: self
+                .feedback
+                .try_instead(kind, draft.scenario.as_deref(), &draft.them),
         });
     }
 
@@ -625,6 +839,9 @@ struct Moment {
 /// What the scorer has seen so far in a drill.
 #[derive(Default)]
 struct Draft {
+    /// The drill's scenario id, and how advice names the antagonist.
+    scenario: Option<String>,
+    them: String,
     flags: Vec<Flag>,
     notes: Vec<String>,
     /// Strengths with their label, one per label.
@@ -658,12 +875,72 @@ impl Draft {
     }
 }
 
-/// The sentence as written, cut at a character boundary if it is very long, so it is always
-/// a substring of the turn.
-fn quote_of(text: &str, start: usize, end: usize) -> &str {
-    let mut end = end.min(start + MAX_QUOTE_BYTES);
-    while end > start && !text.is_char_boundary(end) {
+/// One candidate message of a move: the turn, and its number counting every turn from 1.
+struct Part<'a> {
+    number: usize,
+    turn: &'a Turn,
+}
+
+/// The candidate's moves, in order: each a run of candidate messages with no antagonist turn
+/// between them and no long pause. Observers' turns are kept in the transcript but neither
+/// scored nor a reply, and so is a line the input cut off before it was sent.
+fn moves(turns: &[Turn]) -> Vec<Vec<Part<'_>>> {
+    let mut out: Vec<Vec<Part<'_>>> = Vec::new();
+    let mut open = false;
+    for (i, turn) in turns.iter().enumerate() {
+        match turn.role {
+            Role::Antagonist => open = false,
+            Role::Observer => {}
+            Role::Candidate if turn.cut_off => {}
+            Role::Candidate => {
+                let part = Part {
+                    number: i + 1,
+                    turn,
+                };
+                match out.last_mut() {
+                    Some(current)
+                        if open
+                            && current
+                                .last()
+                                .is_some_and(|p| turn.at_s - p.turn.at_s <= BURST_GAP_S) =>
+                    {
+                        current.push(part)
+                    }
+                    _ => out.push(vec![part]),
+                }
+                open = true;
+            }
+        }
+    }
+    out
+}
+
+/// The message a range of a move's text lies in, and the range as written in it, cut at a
+/// character boundary if very long, so a quote is always a substring of its turn.
+fn quote_in<'a, 'p>(
+    parts: &'p [Part<'a>],
+    range: std::ops::Range<usize>,
+) -> (&'p Part<'a>, &'a str) {
+    let mut offset = 0;
+    let mut found = 0;
+    for (i, part) in parts.iter().enumerate() {
+        if range.start >= offset {
+            found = i;
+        }
+        offset += part.turn.text.len() + MESSAGE_BREAK.len();
+    }
+    let part = &parts[found];
+    let base: usize = parts[..found]
+        .iter()
+        .map(|p| p.turn.text.len() + MESSAGE_BREAK.len())
+        .sum();
+    let own = &part.turn.text;
+    let start = range.start.saturating_sub(base).min(own.len());
+    let mut end = range.end.saturating_sub(base).clamp(start, own.len());
+    end = end.min(start + MAX_QUOTE_BYTES);
+    while end > start && !own.is_char_boundary(end) {
         end -= 1;
     }
-    text.get(start..end).unwrap_or("")
+    let quote = own.get(start..end).unwrap_or("");
+    (part, quote)
 }

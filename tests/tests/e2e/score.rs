@@ -133,6 +133,42 @@ fn the_scorer_holds_on_cases_written_without_reading_it() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
+/// Sets written by independent writers in chat register (`chat-1`, `chat-2`), formal register
+/// (`formal-1`, `formal-2`) and as whole drills of three tiers (`tiers-1`, whose flags are
+/// labelled too), measured when they arrived and then tuned on with general rules; they keep
+/// those rules from slipping.
+#[test]
+fn the_scorer_holds_on_the_independent_chat_and_formal_sets_it_was_tuned_on() {
+    for set in [
+        "eval/chat-1.jsonl",
+        "eval/formal-1.jsonl",
+        "eval/tiers-1.jsonl",
+        "eval/chat-2.jsonl",
+        "eval/formal-2.jsonl",
+    ] {
+        let cases = repo(set);
+        let run = spar_with_env(
+            &["eval", cases.to_str().unwrap(), "--min-f1", "0.95"],
+            "",
+            &[],
+        );
+        assert_eq!(run.code, 0, "{set}: {}{}", run.stdout, run.stderr);
+    }
+}
+
+#[test]
+fn the_scorer_meets_its_f1_target_on_the_shared_chat_dev_set() {
+    let Some(dev) = shared("chat_dev.jsonl") else {
+        return;
+    };
+    let run = spar_with_env(
+        &["eval", dev.to_str().unwrap(), "--min-f1", "0.95"],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
 /// Cases written from the flag definitions alone and never used to tune the scorer: how it
 /// does on phrasings nobody wrote its patterns for. 0.849 when they were added; the floor keeps
 /// later changes from trading generality away.
@@ -248,4 +284,66 @@ fn a_receptiveness_fit_of_a_broken_file_exits_2() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("line 1"), "{}", run.stderr);
+}
+
+/// A drill typed in Discord and Slack: mentions, channels, links, emoji and shortcodes,
+/// emphasis, a quoted line, a zero-width space, shorthand and a run of short messages.
+const CHAT_DRILL: &str = r#"{"scenario":"latency-regression","turns":[
+  {"role":"antagonist","at_s":0,"text":"xattn-v3 ships thurs. pls dont start w/ the p99 thing"},
+  {"role":"candidate","at_s":25,"text":"*congrats* on the +3.1 :tada: we both want ppl getting smarter answers w/o the app feeling laggy, right?"},
+  {"role":"candidate","at_s":28,"text":"> dont start w/ the p99 thing\nnot trying to block u, i promise 🙏 what would it take for u to be ok w/ a smaller batch"},
+  {"role":"antagonist","at_s":70,"text":"a prod-traffic run on real hosts. not ur laptop"},
+  {"role":"candidate","at_s":110,"text":"fair. if the fused kernel holds p99 under 150 on that run im good w/ it shipping"},
+  {"role":"candidate","at_s":114,"text":"canary 5% thurs w/ auto\u200b-rollback if p99 > 150 for 10 min, we review fri 10am? <#C42|serving-oncall> has the dashboard: <https://dash.example.com/p99|p99 panel>"}]}"#;
+
+#[test]
+fn score_reads_a_chat_drill_as_a_person_would() {
+    let run = spar(&["score", "-", "--format", "json"], CHAT_DRILL);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let card: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON out");
+    // Every move was made, in chat shorthand: no missed move and nothing harmful.
+    assert_eq!(
+        card["flags"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        card["overall"].as_u64().is_some_and(|o| o >= 75),
+        "{}",
+        run.stdout
+    );
+    // Strengths quote the text as typed, markup and all.
+    let strengths = card["strengths"].to_string();
+    assert!(
+        strengths.contains("*congrats* on the +3.1 :tada:"),
+        "{strengths}"
+    );
+}
+
+#[test]
+fn score_finds_an_appeal_upwards_made_by_mention_and_quotes_it_as_typed() {
+    let drill = r#"{"scenario":"latency-regression","turns":[
+      {"role":"antagonist","at_s":0,"text":"xattn-v3 ships thurs. pls dont start w/ the p99 thing"},
+      {"role":"candidate","at_s":20,"text":"<@U03KMGR1> can u jump in here and make the call?"},
+      {"role":"candidate","at_s":23,"text":"im go\u200bing over ur head on this one tbh"}]}"#;
+    let run = spar(&["score", "-", "--format", "json"], drill);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let card: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON out");
+    let flag = card["flags"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["kind"] == "premature_escalation"))
+        .unwrap_or_else(|| panic!("flagged: {}", run.stdout));
+    assert_eq!(flag["turn"], 2);
+    assert_eq!(
+        flag["quote"],
+        "<@U03KMGR1> can u jump in here and make the call?"
+    );
+    // The two messages are one move: one flag, not two.
+    let count = card["flags"].as_array().map_or(0, |f| {
+        f.iter()
+            .filter(|f| f["kind"] == "premature_escalation")
+            .count()
+    });
+    assert_eq!(count, 1, "{}", run.stdout);
 }
