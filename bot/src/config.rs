@@ -85,6 +85,8 @@ pub struct Settings {
     pub drill_time_limit_s: Option<u32>,
     /// A tracing filter such as `info` or `spar=debug`.
     pub log: Option<String>,
+    /// `text` (default) or `json`, one object per line, for log shippers.
+    pub log_format: Option<String>,
     /// Who is at the terminal: the person whose drills `practice` saves and `history`
     /// shows. Default: the OS user name (`$USER`).
     pub terminal_user: String,
@@ -99,6 +101,7 @@ impl Default for Settings {
             discord: DiscordSettings::default(),
             drill_time_limit_s: None,
             log: None,
+            log_format: None,
             terminal_user: "terminal".into(),
         }
     }
@@ -156,6 +159,11 @@ impl Settings {
             .merge(Env::raw().only(&["SPAR_LOG"]).map(|_| "log".into()))
             .merge(
                 Env::raw()
+                    .only(&["SPAR_LOG_FORMAT"])
+                    .map(|_| "log_format".into()),
+            )
+            .merge(
+                Env::raw()
                     .only(&["SPAR_TERMINAL_USER"])
                     .map(|_| "terminal_user".into()),
             );
@@ -176,37 +184,67 @@ impl Settings {
 /// Where log lines go. Never onto a drill's screen: to `spar.log` in the data directory,
 /// unless `SPAR_LOG` (the `log` setting) asks for more, and then to stderr, which a
 /// person asking for it is reading. Colour only when stderr is a terminal.
-pub fn init_tracing(settings: &Settings) {
+pub fn init_tracing(settings: &Settings, serving: bool) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let (filter, file) = match &settings.log {
-        Some(filter) => (filter.clone(), None),
-        None => ("warn".to_string(), log_file()),
+    // A server logs to stderr, where its supervisor collects it, at info by default; a
+    // command at a person's screen logs its warnings to a file unless asked otherwise.
+    let (filter, file) = match (&settings.log, serving) {
+        (Some(filter), _) => (filter.clone(), None),
+        (None, true) => ("info".to_string(), None),
+        (None, false) => ("warn".to_string(), log_file()),
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| {
+        crate::failure::input_error(format!(
+            "SPAR_LOG {filter:?} is not a log filter ({e}); try e.g. info or spar=debug"
+        ))
+    })?;
+    let json = match settings.log_format.as_deref().map(str::trim) {
+        None | Some("" | "text") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(crate::failure::input_error(format!(
+                "SPAR_LOG_FORMAT {other:?} must be text or json"
+            )));
+        }
+    };
     let registry = tracing_subscriber::registry()
         .with(filter)
         .with(WarningSeen);
-    let _ = match file {
+    let (writer, ansi): (tracing_subscriber::fmt::writer::BoxMakeWriter, bool) = match file {
         Some((path, file)) => {
             let _ = LOG_PATH.set(path);
-            registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .with_ansi(false)
-                        .with_writer(std::sync::Mutex::new(file)),
-                )
-                .try_init()
+            (
+                tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file)),
+                false,
+            )
         }
-        None => registry
+        None => (
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+            std::io::stderr().is_terminal(),
+        ),
+    };
+    let _ = if json {
+        registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .with_ansi(std::io::stderr().is_terminal())
-                    .with_writer(std::io::stderr),
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(true)
+                    .with_writer(writer),
             )
-            .try_init(),
+            .try_init()
+    } else {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(writer),
+            )
+            .try_init()
     };
+    Ok(())
 }
 
 /// `spar.log` in the data directory, opened to append; `None` (logs to stderr) when it

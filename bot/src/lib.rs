@@ -30,7 +30,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(s) => s,
         Err(e) => return failure::report(&e),
     };
-    config::init_tracing(&settings);
+    if let Err(e) = config::init_tracing(&settings, matches!(cli.command, Command::Serve(_))) {
+        return failure::report(&e);
+    }
     let outcome = match cli.command {
         Command::Practice(args) => commands::practice::run(&settings, args),
         Command::Scenarios(cmd) => commands::scenarios::run(&settings, cmd),

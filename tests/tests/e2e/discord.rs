@@ -13,14 +13,14 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(30);
 
 /// A running `spar serve`, stopped when dropped; its log is printed if a test fails.
-struct Served {
+pub struct Served {
     child: Child,
-    log: std::path::PathBuf,
+    pub log: std::path::PathBuf,
     _home: tempfile::TempDir,
 }
 
 impl Served {
-    fn start(fake: &FakeDiscord, database_url: &str, extra: &[(&str, &str)]) -> Served {
+    pub fn start(fake: &FakeDiscord, database_url: &str, extra: &[(&str, &str)]) -> Served {
         let token = fake.token();
         let api = fake.base_url();
         let guild = fake.guild_id().to_string();
@@ -64,7 +64,7 @@ impl Drop for Served {
     }
 }
 
-fn sqlite_url(dir: &tempfile::TempDir) -> String {
+pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
     spar::store::sqlite_url(&dir.path().join("spar.db"))
 }
 
@@ -119,7 +119,7 @@ async fn wait_for_post(
 }
 
 /// Waits until the bot is connected and its commands are registered in the guild.
-async fn connected(fake: &FakeDiscord, instances: usize) {
+pub async fn connected(fake: &FakeDiscord, instances: usize) {
     fake.wait_identified(instances, WAIT).await;
     let path = format!(
         "/applications/{}/guilds/{}/commands",

@@ -10,6 +10,7 @@ mod fake_slack;
 mod fakes;
 mod llm;
 mod load;
+mod ops;
 mod output;
 mod practice;
 mod rounds;

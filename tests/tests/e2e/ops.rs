@@ -1,0 +1,59 @@
+//! What an operator relies on when running `spar serve`: logs a shipper can read, and a
+//! bad logging setting refused at start rather than silently ignored.
+
+use crate::cli::spar_with_env;
+use crate::discord::{Served, connected, sqlite_url};
+use crate::fake_discord::FakeDiscord;
+
+#[test]
+fn an_invalid_log_filter_or_format_is_refused_at_start() {
+    let run = spar_with_env(&["scenarios", "list"], "", &[("SPAR_LOG", "spar=[")]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("SPAR_LOG \"spar=[\" is not a log filter"),
+        "{}",
+        run.stderr
+    );
+    let run = spar_with_env(&["scenarios", "list"], "", &[("SPAR_LOG_FORMAT", "xml")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("SPAR_LOG_FORMAT \"xml\" must be text or json"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_one_json_object_a_line_when_asked() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(
+        &fake,
+        &sqlite_url(&dir),
+        &[("SPAR_LOG_FORMAT", "json"), ("SPAR_LOG", "spar=info")],
+    );
+    connected(&fake, 1).await;
+    // Registration is logged just after the PUT the fake saw; give the line a moment to
+    // reach the file by waiting on the file itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let lines = loop {
+        let log = std::fs::read_to_string(&served.log).unwrap_or_default();
+        if log.contains("connected to Discord") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        tokio::task::yield_now().await;
+    };
+    let parsed: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        parsed
+            .iter()
+            .any(|l| l["fields"]["message"] == "connected to Discord" && l["level"] == "INFO"),
+        "{lines}"
+    );
+    assert!(!lines.contains(&fake.token()), "no token in the logs");
+}
