@@ -70,6 +70,9 @@ pub struct DiscordSettings {
     pub api_url: Option<String>,
     /// A guild id: register the commands there only, which takes effect at once.
     pub dev_guild: Option<u64>,
+    /// The gateway shards this process runs, `FIRST-LAST/TOTAL`; without it, all of a
+    /// small bot's one shard.
+    pub shards: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

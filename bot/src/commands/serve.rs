@@ -105,9 +105,17 @@ fn discord_config(settings: &Settings) -> anyhow::Result<Option<DiscordConfig>> 
             "SPAR_DISCORD_API_URL {api_url:?} must start with http:// or https://"
         )));
     }
+    let shards = discord
+        .shards
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(discord::Shards::parse)
+        .transpose()
+        .map_err(input_error)?;
     Ok(Some(DiscordConfig {
         token: crate::config::Secret::new(discord.token.expose().trim()),
         api_url,
         dev_guild: discord.dev_guild,
+        shards,
     }))
 }

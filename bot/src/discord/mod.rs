@@ -56,6 +56,44 @@ pub struct DiscordConfig {
     pub api_url: String,
     /// Register the commands in this guild only: instant, for development.
     pub dev_guild: Option<u64>,
+    /// The gateway shards this process runs, when several processes share a big bot.
+    pub shards: Option<Shards>,
+}
+
+/// A range of gateway shards out of a total: Discord sends each guild's events to one
+/// shard, so processes running disjoint ranges split the guilds between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shards {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl Shards {
+    /// `FIRST-LAST/TOTAL` (e.g. `0-3/8`), or `N/TOTAL` for one shard.
+    pub fn parse(text: &str) -> Result<Shards, String> {
+        let bad = || {
+            format!(
+                "SPAR_DISCORD_SHARDS {text:?} must be FIRST-LAST/TOTAL (e.g. 0-3/8) or N/TOTAL, with LAST below TOTAL"
+            )
+        };
+        let (range, total) = text.trim().split_once('/').ok_or_else(bad)?;
+        let total: u32 = total.trim().parse().map_err(|_| bad())?;
+        let (first, last) = match range.split_once('-') {
+            Some((a, b)) => (
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            ),
+            None => {
+                let n: u32 = range.trim().parse().map_err(|_| bad())?;
+                (n, n)
+            }
+        };
+        if total == 0 || first > last || last >= total {
+            return Err(bad());
+        }
+        Ok(Shards { first, last, total })
+    }
 }
 
 /// The REST client. Pointed anywhere but Discord itself (a proxy, a test), serenity's own
@@ -82,6 +120,7 @@ pub struct Data {
 pub struct Discord {
     client: serenity::Client,
     runtime: Arc<OnceLock<Arc<Runtime>>>,
+    shards: Option<Shards>,
 }
 
 impl Discord {
@@ -128,7 +167,11 @@ impl Discord {
             .framework(framework)
             .await
             .context("setting up the Discord client")?;
-        Ok(Discord { client, runtime })
+        Ok(Discord {
+            client,
+            runtime,
+            shards: config.shards.clone(),
+        })
     }
 
     /// The surface the runtime posts through, sharing the client's REST connection.
@@ -136,13 +179,25 @@ impl Discord {
         Arc::new(DiscordSurface::new(self.client.http.clone()))
     }
 
-    /// Connects to the gateway and serves until the connection ends for good.
+    /// Connects to the gateway (this process's shards, or the one shard of a small bot)
+    /// and serves until the connection ends for good.
     pub async fn serve(mut self, runtime: Arc<Runtime>) -> anyhow::Result<()> {
         let _ = self.runtime.set(runtime);
-        self.client
-            .start()
-            .await
-            .context("the Discord gateway connection ended")
+        let started = match self.shards.clone() {
+            Some(s) => {
+                tracing::info!(
+                    first = s.first,
+                    last = s.last,
+                    total = s.total,
+                    "running a range of shards"
+                );
+                self.client
+                    .start_shard_range(s.first..s.last + 1, s.total)
+                    .await
+            }
+            None => self.client.start().await,
+        };
+        started.context("the Discord gateway connection ended")
     }
 }
 
@@ -524,6 +579,34 @@ fn already_acknowledged(error: &Error) -> bool {
         Some(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)))
             if r.error.code == ALREADY_ACKNOWLEDGED
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shards;
+
+    #[test]
+    fn a_shard_range_reads_as_first_last_and_total() {
+        assert_eq!(
+            Shards::parse("0-3/8"),
+            Ok(Shards {
+                first: 0,
+                last: 3,
+                total: 8
+            })
+        );
+        assert_eq!(
+            Shards::parse(" 5/8 "),
+            Ok(Shards {
+                first: 5,
+                last: 5,
+                total: 8
+            })
+        );
+        for bad in ["", "3", "4-2/8", "0-8/8", "x-1/2", "0/0"] {
+            assert!(Shards::parse(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {

@@ -57,3 +57,40 @@ async fn serve_logs_one_json_object_a_line_when_asked() {
     );
     assert!(!lines.contains(&fake.token()), "no token in the logs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_runs_the_shard_range_it_is_given() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let _served = Served::start(
+        &fake,
+        &sqlite_url(&dir),
+        &[("SPAR_DISCORD_SHARDS", "2-3/4")],
+    );
+    fake.wait_identified(2, std::time::Duration::from_secs(30))
+        .await;
+    let mut shards: Vec<serde_json::Value> = fake
+        .identifies()
+        .iter()
+        .map(|identify| identify["shard"].clone())
+        .collect();
+    shards.sort_by_key(|s| s[0].as_u64());
+    assert_eq!(
+        shards,
+        vec![serde_json::json!([2, 4]), serde_json::json!([3, 4])]
+    );
+}
+
+#[test]
+fn a_malformed_shard_range_is_refused_with_its_form() {
+    let run = spar_with_env(
+        &["serve"],
+        "",
+        &[
+            ("SPAR_DISCORD_TOKEN", "t"),
+            ("SPAR_DISCORD_SHARDS", "4-2/8"),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("FIRST-LAST/TOTAL"), "{}", run.stderr);
+}
