@@ -581,6 +581,31 @@ fn already_acknowledged(error: &Error) -> bool {
     )
 }
 
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, .. } if already_acknowledged(&error) => {
+            tracing::debug!("another instance answered this interaction");
+        }
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, error = %error, "a command failed");
+            let _ = ctx
+                .send(
+                    poise::CreateReply::default()
+                        .content(
+                            "Something went wrong on Spar's side; please try again in a moment.",
+                        )
+                        .ephemeral(true),
+                )
+                .await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "could not report an error to Discord");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Shards;
@@ -605,31 +630,6 @@ mod tests {
         );
         for bad in ["", "3", "4-2/8", "0-8/8", "x-1/2", "0/0"] {
             assert!(Shards::parse(bad).is_err(), "{bad}");
-        }
-    }
-}
-
-async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
-    match error {
-        poise::FrameworkError::Command { error, .. } if already_acknowledged(&error) => {
-            tracing::debug!("another instance answered this interaction");
-        }
-        poise::FrameworkError::Command { error, ctx, .. } => {
-            tracing::error!(command = %ctx.command().qualified_name, error = %error, "a command failed");
-            let _ = ctx
-                .send(
-                    poise::CreateReply::default()
-                        .content(
-                            "Something went wrong on Spar's side; please try again in a moment.",
-                        )
-                        .ephemeral(true),
-                )
-                .await;
-        }
-        other => {
-            if let Err(e) = poise::builtins::on_error(other).await {
-                tracing::error!(error = %e, "could not report an error to Discord");
-            }
         }
     }
 }
