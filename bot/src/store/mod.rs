@@ -2,6 +2,7 @@
 //! over sqlx. `open` picks one by URL, applies the embedded migrations, and turns any
 //! failure to reach or read the database into one sentence naming the URL.
 
+mod peer;
 mod postgres;
 mod queries;
 mod sqlite;

@@ -1145,10 +1145,41 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
         )
         .await
         .expect("feedback");
-    store
-        .enqueue(&WorkspaceRef::terminal(), &person("alice"), None, T0)
-        .await
-        .expect("queue");
+    let peer = store.peer();
+    peer.join_queue(
+        &WorkspaceRef::terminal(),
+        "C1",
+        &person("alice"),
+        &spar_core::peer::Entry::peer("alice"),
+        T0,
+    )
+    .await
+    .expect("queue");
+    peer.record_pairing(
+        &WorkspaceRef::terminal(),
+        "C0",
+        &[spar_core::peer::Group::new(
+            "bob".into(),
+            Some("alice".into()),
+            None,
+        )],
+        false,
+        T0,
+    )
+    .await
+    .expect("history");
+    peer.save_rating(
+        &his,
+        &StoredRating {
+            rater: person("alice"),
+            role: Role::Observer,
+            scores: vec![("composure".into(), 3)],
+            sentence: None,
+            at: T0,
+        },
+    )
+    .await
+    .expect("rating");
     let alice_id = store.ensure_person(&person("alice")).await.expect("id");
 
     let forgotten = store
@@ -1160,7 +1191,7 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
     assert_eq!(forgotten.turns_redacted, 1);
 
     let id = alice_id.to_string();
-    let checks: [(&'static str, &str); 12] = [
+    let checks: [(&'static str, &str); 14] = [
         (
             "SELECT COUNT(*) FROM people WHERE platform_user_id = $1",
             "alice",
@@ -1182,7 +1213,15 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
             &id,
         ),
         (
-            "SELECT COUNT(*) FROM queue_entries WHERE CAST(person_id AS TEXT) = $1",
+            "SELECT COUNT(*) FROM peer_queue WHERE CAST(person_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM peer_pairing_groups WHERE CAST(antagonist_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM peer_ratings WHERE CAST(rater_id AS TEXT) = $1",
             &id,
         ),
         ("SELECT COUNT(*) FROM drills WHERE id = $1", hers.as_str()),
