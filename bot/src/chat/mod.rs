@@ -13,6 +13,8 @@ mod stream;
 pub mod text;
 
 #[cfg(test)]
+mod peer_tests;
+#[cfg(test)]
 mod tests;
 
 pub use commands::{

@@ -1216,7 +1216,8 @@ impl Runtime {
             let now = self.clock.now();
             let mut round = record.round.clone();
             let effects = round.handle(event.clone(), utc(now), &roster);
-            if effects.is_empty() {
+            // A post changes the state (who is there) without asking for anything.
+            if effects.is_empty() && round == record.round {
                 return Ok(());
             }
             let armed = effects.iter().rev().find_map(|e| match e {
