@@ -10,17 +10,17 @@ use serde_json::Value;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// A running `spar serve`, stopped when dropped; its log is printed if a test fails.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     log: std::path::PathBuf,
     _home: tempfile::TempDir,
 }
 
 impl Served {
-    fn start(fake: &FakeDiscord, database_url: &str, extra: &[(&str, &str)]) -> Served {
+    pub(crate) fn start(fake: &FakeDiscord, database_url: &str, extra: &[(&str, &str)]) -> Served {
         let token = fake.token();
         let api = fake.base_url();
         let guild = fake.guild_id().to_string();
@@ -64,17 +64,17 @@ impl Drop for Served {
     }
 }
 
-fn sqlite_url(dir: &tempfile::TempDir) -> String {
+pub(crate) fn sqlite_url(dir: &tempfile::TempDir) -> String {
     spar::store::sqlite_url(&dir.path().join("spar.db"))
 }
 
 /// The messages the bot posted in `channel`, in order.
-fn posts(fake: &FakeDiscord, channel: u64) -> Vec<Value> {
+pub(crate) fn posts(fake: &FakeDiscord, channel: u64) -> Vec<Value> {
     posts_in(&fake.calls(), channel)
 }
 
 /// The same, from calls already in hand (inside `wait_for`, which holds the fake's lock).
-fn posts_in(calls: &[DiscordCall], channel: u64) -> Vec<Value> {
+pub(crate) fn posts_in(calls: &[DiscordCall], channel: u64) -> Vec<Value> {
     let path = format!("/channels/{channel}/messages");
     calls
         .iter()
@@ -92,11 +92,11 @@ async fn wait_for_lines(fake: &FakeDiscord, thread: u64, n: usize) {
     .await;
 }
 
-fn text(post: &Value) -> &str {
+pub(crate) fn text(post: &Value) -> &str {
     post["content"].as_str().unwrap_or_default()
 }
 
-async fn wait_for_post(
+pub(crate) async fn wait_for_post(
     fake: &FakeDiscord,
     channel: u64,
     what: &str,
@@ -119,7 +119,7 @@ async fn wait_for_post(
 }
 
 /// Waits until the bot is connected and its commands are registered in the guild.
-async fn connected(fake: &FakeDiscord, instances: usize) {
+pub(crate) async fn connected(fake: &FakeDiscord, instances: usize) {
     fake.wait_identified(instances, WAIT).await;
     let path = format!(
         "/applications/{}/guilds/{}/commands",

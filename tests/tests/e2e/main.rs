@@ -9,6 +9,7 @@ mod fake_slack;
 mod fakes;
 mod llm;
 mod output;
+mod peer;
 mod practice;
 mod rounds;
 mod score;
