@@ -18,8 +18,10 @@ use tokio::sync::Barrier;
 
 mod chat;
 mod interleave;
+mod peer;
 use chat::*;
 use interleave::Interleaved;
+use peer::*;
 
 const T0: i64 = 1_800_000_000_000;
 const S: i64 = 1000;
@@ -191,6 +193,12 @@ on_both_backends!(
     a_person_cannot_speak_for_the_engines_antagonist,
     an_instance_takes_on_only_the_drills_of_the_platforms_it_serves,
     a_drill_failing_in_a_sweep_costs_the_others_nothing,
+    a_channels_queue_keeps_join_order_wishes_and_leavers,
+    a_pairing_takes_its_members_from_the_queue_at_once_or_not_at_all,
+    schedules_keep_opt_ins_and_one_round_per_start,
+    two_instances_claiming_due_rounds_fire_each_once,
+    a_restart_mid_round_loses_nobody,
+    ratings_are_kept_one_per_rater_and_replaced,
 );
 
 /// The platforms the store tests' drills are on.
