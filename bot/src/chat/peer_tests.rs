@@ -673,3 +673,108 @@ async fn a_paused_round_opens_nothing_until_resumed_and_a_deleted_one_is_gone() 
         .await;
     assert!(gone.text.contains("There is no round 1"), "{gone:?}");
 }
+
+#[tokio::test]
+async fn members_whose_partners_did_not_come_are_paired_together_in_a_new_thread() {
+    let w = world().await;
+    let mut admin = invocation("c1", "ana", CHANNEL);
+    admin.admin = true;
+    w.command(
+        &admin,
+        Command::Rounds(RoundsCommand::Create {
+            weekday: "friday".into(),
+            time: "12:00".into(),
+            zone: "Asia/Kolkata".into(),
+            drill_minutes: None,
+            pool: None,
+        }),
+    )
+    .await;
+    for who in ["ana", "bo", "cy", "di"] {
+        w.command(
+            &invocation(&format!("o{who}"), who, CHANNEL),
+            Command::Rounds(RoundsCommand::OptIn { id: None }),
+        )
+        .await;
+    }
+    let round = w.store.peer().rounds_of(1).await.expect("rounds")[0].clone();
+    let start = round.round.start().timestamp_millis();
+    w.clock.set(start);
+    w.runtime.fire_rounds().await;
+    let opened = w.threads();
+    assert_eq!(opened.len(), 2);
+    // Only each pair's candidate turns up.
+    let mut present = Vec::new();
+    for (i, thread) in opened.iter().enumerate() {
+        let candidate = w.playing(thread, Role::Candidate).await;
+        w.clock.set(start + (30 + i as i64) * S);
+        w.runtime
+            .message(
+                "discord",
+                said(&format!("p{i}"), &candidate, thread, "I'm here."),
+            )
+            .await;
+        present.push(candidate);
+    }
+    w.clock.set(start + 10 * 60 * S);
+    w.runtime.fire_rounds().await;
+    let threads = w.threads();
+    assert_eq!(threads.len(), 3, "one new thread for the re-matched pair");
+    let new = w.live_in(&threads[2]).await;
+    let mut together: Vec<String> = new
+        .participants
+        .iter()
+        .map(|m| m.person.platform_user_id.clone())
+        .collect();
+    together.sort();
+    present.sort();
+    assert_eq!(together, present);
+    for who in &present {
+        assert!(
+            w.told(who)
+                .iter()
+                .any(|t| t.contains("you are now paired with")),
+            "{who}: {:?}",
+            w.told(who)
+        );
+    }
+    for thread in &opened {
+        assert!(
+            w.store
+                .live_drill_in("discord", thread, None)
+                .await
+                .expect("lookup")
+                .is_none(),
+            "the broken pairs' drills are over"
+        );
+    }
+    assert_eq!(
+        w.store
+            .peer()
+            .round_drills(round.id)
+            .await
+            .expect("drills")
+            .len(),
+        3
+    );
+    let history = w
+        .store
+        .peer()
+        .pairing_history(&guild(), CHANNEL)
+        .await
+        .expect("history");
+    assert_eq!(history, vec![vec![new_group(&new)]]);
+}
+
+fn new_group(loaded: &spar_core::store::LoadedDrill) -> spar_core::peer::Group {
+    let id = |role: Role| {
+        loaded
+            .member(role)
+            .map(|m| m.person.platform_user_id.clone())
+    };
+    spar_core::peer::Group::new(
+        id(Role::Candidate).expect("a candidate"),
+        id(Role::Antagonist),
+        None,
+    )
+}
