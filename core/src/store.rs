@@ -3,6 +3,7 @@
 //! live here, so the core stays free of any database or async runtime crate.
 
 use crate::drill::{DrillSettings, Phase};
+use crate::peer::{Entry, Group, Schedule, ScheduledRound};
 use crate::transcript::{Role, Turn};
 use std::fmt;
 use std::future::Future;
@@ -378,6 +379,197 @@ pub struct Forgotten {
     pub turns_redacted: u64,
 }
 
+/// A member waiting in a channel's queue, or opted in to a schedule's rounds. The entry's
+/// `member` is the person's platform user id, which pairing works with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiting {
+    pub person: PersonRef,
+    pub entry: Entry,
+    pub since: EpochMillis,
+}
+
+/// A schedule of weekly peer rounds in one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleRecord {
+    pub id: i64,
+    pub workspace: WorkspaceRef,
+    pub channel: String,
+    pub schedule: Schedule,
+    /// A paused schedule opens no rounds until it is resumed.
+    pub paused: bool,
+    pub created_at: EpochMillis,
+}
+
+/// One stored occurrence of a schedule, with its state machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundRecord {
+    pub id: i64,
+    pub schedule_id: i64,
+    pub round: ScheduledRound,
+    pub next_due_at: Option<EpochMillis>,
+    /// Bumped on every change, like a drill's.
+    pub version: i64,
+}
+
+/// A participant's rating of a peer drill's candidate, as stored. Scores are by dimension
+/// name; the core's `Rating` checks them when the debrief is put together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRating {
+    pub rater: PersonRef,
+    pub role: Role,
+    pub scores: Vec<(String, u8)>,
+    pub sentence: Option<String>,
+    pub at: EpochMillis,
+}
+
+/// What peer drills keep: a queue per channel, the pairing history, weekly schedules with
+/// their opt-ins and rounds, and ratings. Every method is one transaction.
+pub trait PeerStore: Send + Sync {
+    /// Puts a person in a channel's queue, or updates their wishes and keeps their place;
+    /// true when they were added.
+    fn join_queue<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        channel: &'a str,
+        person: &'a PersonRef,
+        entry: &'a Entry,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool>;
+
+    /// Takes a person out of a channel's queue; true when they were in it.
+    fn leave_queue<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        channel: &'a str,
+        person: &'a PersonRef,
+    ) -> StoreFuture<'a, bool>;
+
+    /// A channel's queue, in the order members joined.
+    fn queue<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        channel: &'a str,
+    ) -> StoreFuture<'a, Vec<Waiting>>;
+
+    /// Records one pairing's groups (members by platform user id) in the channel's
+    /// history. With `from_queue`, every grouped member also leaves the queue in the same
+    /// transaction, and one who is no longer queued (paired meanwhile by someone else) is
+    /// a `Conflict` that records nothing.
+    fn record_pairing<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        channel: &'a str,
+        groups: &'a [Group],
+        from_queue: bool,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Every pairing recorded in a channel, oldest first: replayed through
+    /// `History::record`, they rebuild the channel's history.
+    fn pairing_history<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        channel: &'a str,
+    ) -> StoreFuture<'a, Vec<Vec<Group>>>;
+
+    fn create_schedule<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        channel: &'a str,
+        schedule: &'a Schedule,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, ScheduleRecord>;
+
+    /// The workspace's schedules, oldest first.
+    fn schedules<'a>(&'a self, workspace: &'a WorkspaceRef)
+    -> StoreFuture<'a, Vec<ScheduleRecord>>;
+
+    /// Every unpaused schedule on one of `platforms`, for the round scheduler.
+    fn active_schedules<'a>(
+        &'a self,
+        platforms: &'a [String],
+    ) -> StoreFuture<'a, Vec<ScheduleRecord>>;
+
+    fn schedule<'a>(&'a self, id: i64) -> StoreFuture<'a, ScheduleRecord>;
+
+    /// Pauses or resumes a schedule; false when there is none with this id.
+    fn set_schedule_paused<'a>(&'a self, id: i64, paused: bool) -> StoreFuture<'a, bool>;
+
+    /// Deletes a schedule with its opt-ins and rounds; drills its rounds opened are kept.
+    fn delete_schedule<'a>(&'a self, id: i64) -> StoreFuture<'a, bool>;
+
+    /// Opts a person in to a schedule's rounds, or updates their wishes; true when new.
+    fn opt_in<'a>(
+        &'a self,
+        schedule: i64,
+        person: &'a PersonRef,
+        entry: &'a Entry,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool>;
+
+    fn opt_out<'a>(&'a self, schedule: i64, person: &'a PersonRef) -> StoreFuture<'a, bool>;
+
+    /// Who is opted in, in the order they opted in.
+    fn opted_in<'a>(&'a self, schedule: i64) -> StoreFuture<'a, Vec<Waiting>>;
+
+    /// Stores a round unless the schedule already has one at the same start, and returns
+    /// the stored one: instances setting up the next round together make one.
+    fn add_round<'a>(
+        &'a self,
+        schedule: i64,
+        round: &'a ScheduledRound,
+        next_due_at: Option<EpochMillis>,
+    ) -> StoreFuture<'a, RoundRecord>;
+
+    /// Saves a round's new state if it is still at `expected_version`, releasing any claim
+    /// on its timer; returns the new version. `Conflict` when it moved.
+    fn update_round<'a>(
+        &'a self,
+        id: i64,
+        expected_version: i64,
+        round: &'a ScheduledRound,
+        next_due_at: Option<EpochMillis>,
+    ) -> StoreFuture<'a, i64>;
+
+    /// Claims up to `limit` rounds of unpaused schedules on `platforms` whose timer is
+    /// due and not claimed by a live owner, until `now + lease_ms`.
+    fn claim_due_rounds<'a>(
+        &'a self,
+        owner: &'a str,
+        platforms: &'a [String],
+        now: EpochMillis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreFuture<'a, Vec<RoundRecord>>;
+
+    /// Gives up this owner's claim on a round's timer.
+    fn release_round<'a>(&'a self, id: i64, owner: &'a str) -> StoreFuture<'a, ()>;
+
+    fn round<'a>(&'a self, id: i64) -> StoreFuture<'a, RoundRecord>;
+
+    /// A schedule's rounds, latest start first.
+    fn rounds_of<'a>(&'a self, schedule: i64) -> StoreFuture<'a, Vec<RoundRecord>>;
+
+    /// Notes that a round opened this drill.
+    fn link_round_drill<'a>(&'a self, round: i64, drill: &'a DrillId) -> StoreFuture<'a, ()>;
+
+    /// The round that opened a drill, if one did.
+    fn round_of_drill<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, Option<RoundRecord>>;
+
+    /// The drills a round opened, oldest first.
+    fn round_drills<'a>(&'a self, round: i64) -> StoreFuture<'a, Vec<DrillId>>;
+
+    /// Stores a rating, replacing the rater's earlier one for the same drill.
+    fn save_rating<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        rating: &'a StoredRating,
+    ) -> StoreFuture<'a, ()>;
+
+    /// A drill's ratings, in the order they were first given.
+    fn ratings<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, Vec<StoredRating>>;
+}
+
 /// Durable storage for drills. Every method is one transaction. Implementations must be
 /// safe to share between tasks and between processes on one database.
 pub trait Store: Send + Sync {
@@ -545,21 +737,8 @@ pub trait Store: Send + Sync {
         at: EpochMillis,
     ) -> StoreFuture<'a, ()>;
 
-    /// Puts a person in a workspace's pairing queue; a second join keeps the first.
-    fn enqueue<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        person: &'a PersonRef,
-        scenario_id: Option<&'a str>,
-        at: EpochMillis,
-    ) -> StoreFuture<'a, ()>;
-
-    /// Takes a person out of the queue; true when they were in it.
-    fn dequeue<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        person: &'a PersonRef,
-    ) -> StoreFuture<'a, bool>;
+    /// Peer drills' storage: queues, pairing history, schedules, rounds and ratings.
+    fn peer(&self) -> &dyn PeerStore;
 }
 
 #[cfg(test)]

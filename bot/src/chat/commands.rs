@@ -38,6 +38,53 @@ pub enum Command {
     Forget,
     Help,
     Config(ConfigChange),
+    /// Wait in this channel's queue for a peer drill.
+    Join {
+        scenario: Option<String>,
+        difficulty: Option<String>,
+        /// A solo drill against the engine rather than waiting, if nobody else is there.
+        solo_if_alone: bool,
+    },
+    Leave,
+    /// Pair everyone waiting in this channel's queue and open their threads.
+    Pair,
+    Rounds(RoundsCommand),
+}
+
+/// `/spar rounds`: weekly peer rounds. Creating, pausing, deleting and previewing need the
+/// right to manage the server; anyone opts in or out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundsCommand {
+    Create {
+        weekday: String,
+        /// `HH:MM` on a 24-hour clock, in `zone`.
+        time: String,
+        /// An IANA time zone, such as `Europe/Berlin`.
+        zone: String,
+        drill_minutes: Option<u32>,
+        /// Scenario ids separated by commas; none means any scenario.
+        pool: Option<String>,
+    },
+    List,
+    Pause {
+        id: i64,
+    },
+    Resume {
+        id: i64,
+    },
+    Delete {
+        id: i64,
+    },
+    /// The next round's groups, without opening anything. `None`: the channel's schedule.
+    Preview {
+        id: Option<i64>,
+    },
+    OptIn {
+        id: Option<i64>,
+    },
+    OptOut {
+        id: Option<i64>,
+    },
 }
 
 /// What `/spar config` changes; fields left `None` keep their value.
@@ -60,6 +107,12 @@ pub enum Action {
     DrillAgain(DrillId),
     /// Yes, delete my drills.
     ForgetConfirmed,
+    /// Rate a peer drill's candidate: a surface shows its form and calls `Runtime::rate`.
+    Rate(DrillId),
+    /// Start the mirror drill of a peer drill: the same group with roles swapped.
+    SwapRoles(DrillId),
+    /// Show the antagonist player their hidden brief again, privately.
+    Brief(DrillId),
 }
 
 const ACTION_PREFIX: &str = "spar";
@@ -71,6 +124,9 @@ impl Action {
             Action::Transcript(drill) => format!("{ACTION_PREFIX}:transcript:{drill}"),
             Action::DrillAgain(drill) => format!("{ACTION_PREFIX}:again:{drill}"),
             Action::ForgetConfirmed => format!("{ACTION_PREFIX}:forget"),
+            Action::Rate(drill) => format!("{ACTION_PREFIX}:rate:{drill}"),
+            Action::SwapRoles(drill) => format!("{ACTION_PREFIX}:swap:{drill}"),
+            Action::Brief(drill) => format!("{ACTION_PREFIX}:brief:{drill}"),
         }
     }
 
@@ -88,6 +144,15 @@ impl Action {
                 Some(Action::DrillAgain(DrillId(drill.to_string())))
             }
             ("forget", None) => Some(Action::ForgetConfirmed),
+            ("rate", Some(drill)) if !drill.is_empty() => {
+                Some(Action::Rate(DrillId(drill.to_string())))
+            }
+            ("swap", Some(drill)) if !drill.is_empty() => {
+                Some(Action::SwapRoles(DrillId(drill.to_string())))
+            }
+            ("brief", Some(drill)) if !drill.is_empty() => {
+                Some(Action::Brief(DrillId(drill.to_string())))
+            }
             _ => None,
         }
     }
@@ -153,7 +218,55 @@ pub const SUBCOMMANDS: &[(&str, &str)] = &[
         "config",
         "Server settings: drill channel, thread privacy, default difficulty, daily limit (Manage Server)",
     ),
+    (
+        "join",
+        "Wait in this channel's queue for a peer drill (optionally a solo drill if nobody comes)",
+    ),
+    ("leave", "Leave this channel's peer queue"),
+    (
+        "pair",
+        "Pair everyone waiting in this channel and open a private thread per group",
+    ),
+    (
+        "rounds",
+        "Weekly peer rounds: opt in or out; admins create, list, pause, delete, preview",
+    ),
 ];
+
+/// The `/spar rounds` subcommands and what each does.
+pub const ROUNDS_SUBCOMMANDS: &[(&str, &str)] = &[
+    (
+        "create",
+        "Set up a weekly round in this channel: weekday, time, time zone (Manage Server)",
+    ),
+    ("list", "This server's rounds, with the next start of each"),
+    (
+        "pause",
+        "Pause a round's schedule; nothing opens until resumed (Manage Server)",
+    ),
+    ("resume", "Resume a paused round's schedule (Manage Server)"),
+    (
+        "delete",
+        "Delete a round's schedule and its opt-ins (Manage Server)",
+    ),
+    (
+        "preview",
+        "Show the next round's groups without opening anything (Manage Server)",
+    ),
+    (
+        "optin",
+        "Take part in a round: you are paired when it starts",
+    ),
+    ("optout", "Stop taking part in a round"),
+];
+
+/// What a `/spar rounds` subcommand does, from `ROUNDS_SUBCOMMANDS`.
+pub fn describe_rounds(subcommand: &str) -> Option<&'static str> {
+    ROUNDS_SUBCOMMANDS
+        .iter()
+        .find(|(name, _)| *name == subcommand)
+        .map(|(_, what)| *what)
+}
 
 /// What a subcommand does, from `SUBCOMMANDS`.
 pub fn describe(subcommand: &str) -> Option<&'static str> {
@@ -170,6 +283,9 @@ pub fn help() -> String {
     );
     for (name, what) in SUBCOMMANDS {
         out.push_str(&format!("`/spar {name}`: {what}.\n"));
+    }
+    for (name, what) in ROUNDS_SUBCOMMANDS {
+        out.push_str(&format!("`/spar rounds {name}`: {what}.\n"));
     }
     out
 }
@@ -189,6 +305,9 @@ mod tests {
             Action::Transcript(DrillId("d-1".into())),
             Action::DrillAgain(DrillId("d-2".into())),
             Action::ForgetConfirmed,
+            Action::Rate(DrillId("d-3".into())),
+            Action::SwapRoles(DrillId("d-4".into())),
+            Action::Brief(DrillId("d-5".into())),
         ] {
             assert_eq!(Action::parse(&action.id()), Some(action));
         }
@@ -212,6 +331,10 @@ mod tests {
                 describe(name).is_some_and(|d| d.len() <= 100),
                 "Discord caps descriptions at 100"
             );
+        }
+        for (name, _) in ROUNDS_SUBCOMMANDS {
+            assert!(help.contains(&format!("/spar rounds {name}")));
+            assert!(describe_rounds(name).is_some_and(|d| d.len() <= 100));
         }
     }
 }

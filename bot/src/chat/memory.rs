@@ -3,7 +3,8 @@
 //! be told to fail the way platforms do: a missing permission, a thread that is gone.
 
 use super::{
-    BriefView, ChatSurface, MessageRef, Opened, ScorecardView, SurfaceError, SurfaceFuture,
+    Action, BriefView, Button, ChatSurface, MessageRef, Opened, ScorecardView, SurfaceError,
+    SurfaceFuture,
 };
 use spar_core::store::{ChatPlace, PersonRef};
 use std::collections::HashSet;
@@ -52,6 +53,10 @@ struct State {
     next_id: u64,
     gone: HashSet<String>,
     missing_permission: Option<String>,
+    /// The buttons under posted messages, by message.
+    buttons: Vec<(MessageRef, Vec<Action>)>,
+    /// What was told to one person only through `tell_secret`: never part of a thread.
+    secrets: Vec<(String, String)>,
     /// Only counts are kept, for long runs where keeping every message would skew
     /// the memory measured.
     counting_only: bool,
@@ -101,6 +106,22 @@ impl MemorySurface {
 
     pub fn counts(&self) -> Counts {
         self.state.lock().map(|s| s.counts).unwrap_or_default()
+    }
+
+    /// The buttons under each message that has some, in order.
+    pub fn buttons(&self) -> Vec<(MessageRef, Vec<Action>)> {
+        self.state
+            .lock()
+            .map(|s| s.buttons.clone())
+            .unwrap_or_default()
+    }
+
+    /// What each person was told through `tell_secret`: (user id, text).
+    pub fn secrets(&self) -> Vec<(String, String)> {
+        self.state
+            .lock()
+            .map(|s| s.secrets.clone())
+            .unwrap_or_default()
     }
 
     /// Everything shown in one thread, in order.
@@ -316,6 +337,44 @@ impl ChatSurface for MemorySurface {
                 thread: place.thread.clone(),
                 text: text.to_string(),
             })
+        })
+    }
+
+    fn post_buttons<'a>(
+        &'a self,
+        place: &'a ChatPlace,
+        text: &'a str,
+        buttons: &'a [Button],
+    ) -> SurfaceFuture<'a, MessageRef> {
+        Box::pin(async move {
+            let message = self.post(place, text).await?;
+            if let Ok(mut state) = self.state.lock() {
+                state.buttons.push((
+                    message.clone(),
+                    buttons.iter().map(|b| b.action.clone()).collect(),
+                ));
+            }
+            Ok(message)
+        })
+    }
+
+    fn tell_secret<'a>(
+        &'a self,
+        person: &'a PersonRef,
+        _place: &'a ChatPlace,
+        text: &'a str,
+    ) -> SurfaceFuture<'a, ()> {
+        Box::pin(async move {
+            let mut state = self
+                .state
+                .lock()
+                .map_err(|_| SurfaceError::Other("the in-memory surface is poisoned".into()))?;
+            state
+                .secrets
+                .push((person.platform_user_id.clone(), text.to_string()));
+            drop(state);
+            self.changed.notify_waiters();
+            Ok(())
         })
     }
 }

@@ -7,14 +7,19 @@
 
 pub mod commands;
 mod memory;
+mod peer;
 pub mod runtime;
 mod stream;
 pub mod text;
 
 #[cfg(test)]
+mod peer_tests;
+#[cfg(test)]
 mod tests;
 
-pub use commands::{Action, Attachment, Button, Command, ConfigChange, Invocation, Reply};
+pub use commands::{
+    Action, Attachment, Button, Command, ConfigChange, Invocation, Reply, RoundsCommand,
+};
 pub use memory::{MemorySurface, Shown};
 pub use runtime::{Clock, Handled, Pending, Runtime, RuntimeOptions, WallClock};
 
@@ -126,4 +131,30 @@ pub trait ChatSurface: Send + Sync {
         place: &'a ChatPlace,
         text: &'a str,
     ) -> SurfaceFuture<'a, ()>;
+
+    /// Posts a message with buttons under it (a peer drill's rating request and "Swap
+    /// roles", the antagonist player's brief). The default posts the text alone, for a
+    /// surface that cannot put buttons in a thread.
+    fn post_buttons<'a>(
+        &'a self,
+        place: &'a ChatPlace,
+        text: &'a str,
+        buttons: &'a [Button],
+    ) -> SurfaceFuture<'a, MessageRef> {
+        let _ = buttons;
+        self.post(place, text)
+    }
+
+    /// Tells one person something only they may ever read, such as the antagonist
+    /// player's hidden brief: unlike `tell`, it must fail rather than fall back to showing
+    /// it in the thread. The default is `tell`, for surfaces whose `tell` is always
+    /// private (an ephemeral message).
+    fn tell_secret<'a>(
+        &'a self,
+        person: &'a PersonRef,
+        place: &'a ChatPlace,
+        text: &'a str,
+    ) -> SurfaceFuture<'a, ()> {
+        self.tell(person, place, text)
+    }
 }

@@ -101,14 +101,14 @@ pub struct Handled {
 }
 
 impl Handled {
-    fn reply(reply: Reply) -> Handled {
+    pub(super) fn reply(reply: Reply) -> Handled {
         Handled { reply, then: None }
     }
 }
 
 /// Why an effect could not be performed.
 #[derive(Debug, thiserror::Error)]
-enum Failure {
+pub(super) enum Failure {
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
@@ -120,15 +120,17 @@ enum Failure {
 }
 
 pub struct Runtime {
-    engine: Engine,
-    surfaces: Vec<Arc<dyn ChatSurface>>,
-    library: ScenarioLibrary,
+    pub(super) engine: Engine,
+    pub(super) surfaces: Vec<Arc<dyn ChatSurface>>,
+    pub(super) library: ScenarioLibrary,
     cast: Cast,
-    debriefer: Debriefer,
-    clock: Arc<dyn Clock>,
-    options: RuntimeOptions,
+    pub(super) debriefer: Debriefer,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) options: RuntimeOptions,
     /// What the cast remembers of each drill this instance answers.
     plays: Mutex<HashMap<DrillId, Play>>,
+    /// The words of peer drills, loaded on first use.
+    pub(super) peer_text: std::sync::OnceLock<spar_core::peer::PeerText>,
 }
 
 impl Runtime {
@@ -151,6 +153,7 @@ impl Runtime {
             clock,
             options,
             plays: Mutex::new(HashMap::new()),
+            peer_text: std::sync::OnceLock::new(),
         }
     }
 
@@ -162,7 +165,7 @@ impl Runtime {
         &self.library
     }
 
-    fn surface(&self, platform: &str) -> Option<&Arc<dyn ChatSurface>> {
+    pub(super) fn surface(&self, platform: &str) -> Option<&Arc<dyn ChatSurface>> {
         self.surfaces.iter().find(|s| s.platform() == platform)
     }
 
@@ -209,6 +212,9 @@ impl Runtime {
             {
                 Ok(effects) => {
                     tracing::debug!(effects = effects.len(), "the message was applied");
+                    if drill.settings.mode == Mode::Peer {
+                        self.posted_in_round(&drill.id, &message.author).await;
+                    }
                     self.perform(Pending {
                         drill,
                         effects,
@@ -270,6 +276,22 @@ impl Runtime {
                 Command::Forget => self.forget(invocation).await,
                 Command::Help => Ok(Handled::reply(Reply::private(super::commands::help()))),
                 Command::Config(change) => self.config(invocation, change).await,
+                Command::Join {
+                    scenario,
+                    difficulty,
+                    solo_if_alone,
+                } => {
+                    self.join(
+                        invocation,
+                        scenario.as_deref(),
+                        difficulty.as_deref(),
+                        solo_if_alone,
+                    )
+                    .await
+                }
+                Command::Leave => self.leave(invocation).await,
+                Command::Pair => self.pair(invocation).await,
+                Command::Rounds(rounds) => self.rounds(invocation, rounds).await,
             };
             self.answer_failure(outcome)
         }
@@ -283,11 +305,14 @@ impl Runtime {
             Action::Transcript(drill) => self.transcript(invocation, &drill).await,
             Action::DrillAgain(drill) => self.drill_again(invocation, &drill).await,
             Action::ForgetConfirmed => self.forget_confirmed(invocation).await,
+            Action::Rate(drill) => self.rating_help(invocation, &drill).await,
+            Action::SwapRoles(drill) => self.swap_roles(invocation, &drill).await,
+            Action::Brief(drill) => self.show_brief(invocation, &drill).await,
         };
         self.answer_failure(outcome)
     }
 
-    fn answer_failure(&self, outcome: Result<Handled, Failure>) -> Handled {
+    pub(super) fn answer_failure(&self, outcome: Result<Handled, Failure>) -> Handled {
         outcome.unwrap_or_else(|e| {
             tracing::error!(error = %e, "a command failed");
             Handled::reply(Reply::private(
@@ -453,7 +478,7 @@ impl Runtime {
     }
 
     /// Records a command's id, so a platform retrying it does not open a second drill.
-    async fn first_time(&self, inv: &Invocation) -> Result<bool, StoreError> {
+    pub(super) async fn first_time(&self, inv: &Invocation) -> Result<bool, StoreError> {
         self.engine
             .store()
             .mark_event_processed(
@@ -950,7 +975,7 @@ impl Runtime {
                 },
             )
             .await?;
-        Ok(self
+        let effects = self
             .engine
             .handle(
                 &drill.id,
@@ -959,10 +984,14 @@ impl Runtime {
                 Event::Debriefed,
                 self.clock.now(),
             )
-            .await?)
+            .await?;
+        if loaded.record.settings.mode == Mode::Peer {
+            self.request_ratings(surface, &loaded, place).await?;
+        }
+        Ok(effects)
     }
 
-    async fn abandon(&self, drill: &DrillRecord) {
+    pub(super) async fn abandon(&self, drill: &DrillRecord) {
         if let Err(e) = self
             .engine
             .handle(
@@ -989,7 +1018,7 @@ impl Runtime {
             .unwrap_or_default()
     }
 
-    fn scenario_of(&self, drill: &DrillRecord) -> Result<&Scenario, Failure> {
+    pub(super) fn scenario_of(&self, drill: &DrillRecord) -> Result<&Scenario, Failure> {
         self.library
             .get(&drill.settings.scenario_id)
             .ok_or_else(|| {
@@ -1062,6 +1091,7 @@ impl Runtime {
                 next_recovery = std::time::Instant::now() + self.options.recover_interval;
             }
             work.extend(self.fire_timers().await);
+            self.fire_rounds().await;
             for pending in work {
                 let runtime = self.clone();
                 tokio::spawn(async move { runtime.perform(pending).await });
@@ -1071,7 +1101,7 @@ impl Runtime {
 }
 
 /// A thread's name: the scenario and whose drill it is, within Discord's 100 characters.
-fn thread_title(scenario: &str, person: &str) -> String {
+pub(super) fn thread_title(scenario: &str, person: &str) -> String {
     let title = format!("Spar · {scenario} · {person}");
     title.chars().take(100).collect()
 }
@@ -1082,7 +1112,7 @@ fn short(drill: &DrillId) -> &str {
 }
 
 /// An unknown scenario id, with the known ids closest to it.
-fn unknown_scenario(id: &str, library: &ScenarioLibrary) -> String {
+pub(super) fn unknown_scenario(id: &str, library: &ScenarioLibrary) -> String {
     let close = library.closest(id);
     if close.is_empty() {
         format!(

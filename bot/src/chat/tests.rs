@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-const T0: EpochMillis = 1_800_000_000_000;
-const S: EpochMillis = 1000;
+pub(super) const T0: EpochMillis = 1_800_000_000_000;
+pub(super) const S: EpochMillis = 1000;
 
-struct ManualClock(AtomicI64);
+pub(super) struct ManualClock(pub(super) AtomicI64);
 
 impl Clock for ManualClock {
     fn now(&self) -> EpochMillis {
@@ -26,20 +26,20 @@ impl Clock for ManualClock {
 }
 
 impl ManualClock {
-    fn set(&self, at: EpochMillis) {
+    pub(super) fn set(&self, at: EpochMillis) {
         self.0.store(at, Ordering::SeqCst);
     }
 }
 
-struct World {
-    runtime: Runtime,
-    surface: Arc<MemorySurface>,
-    clock: Arc<ManualClock>,
-    store: Arc<dyn Store>,
+pub(super) struct World {
+    pub(super) runtime: Runtime,
+    pub(super) surface: Arc<MemorySurface>,
+    pub(super) clock: Arc<ManualClock>,
+    pub(super) store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
 
-async fn world() -> World {
+pub(super) async fn world() -> World {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = crate::store::sqlite_url(&dir.path().join("spar.db"));
     let store = crate::store::open(Some(&url)).await.expect("the store");
@@ -73,7 +73,7 @@ fn runtime(store: Arc<dyn Store>, surface: Arc<MemorySurface>, clock: Arc<Manual
 
 use spar_core::scenario::ScenarioLibrary;
 
-fn member(id: &str) -> PersonRef {
+pub(super) fn member(id: &str) -> PersonRef {
     PersonRef {
         platform: "discord".into(),
         platform_user_id: id.into(),
@@ -81,7 +81,7 @@ fn member(id: &str) -> PersonRef {
     }
 }
 
-fn guild() -> WorkspaceRef {
+pub(super) fn guild() -> WorkspaceRef {
     WorkspaceRef {
         platform: "discord".into(),
         external_id: "G1".into(),
@@ -89,7 +89,7 @@ fn guild() -> WorkspaceRef {
     }
 }
 
-fn invocation(id: &str, who: &str, channel: &str) -> Invocation {
+pub(super) fn invocation(id: &str, who: &str, channel: &str) -> Invocation {
     Invocation {
         event_id: id.into(),
         person: member(who),
@@ -108,7 +108,7 @@ fn solo(scenario: &str) -> Command {
     }
 }
 
-fn said(id: &str, who: &str, thread: &str, text: &str) -> runtime::Message {
+pub(super) fn said(id: &str, who: &str, thread: &str, text: &str) -> runtime::Message {
     runtime::Message {
         event_id: id.into(),
         author: member(who),
@@ -121,7 +121,7 @@ fn said(id: &str, who: &str, thread: &str, text: &str) -> runtime::Message {
 
 impl World {
     /// Runs a command and performs what it set going; returns the reply's text.
-    async fn command(&self, inv: &Invocation, command: Command) -> Reply {
+    pub(super) async fn command(&self, inv: &Invocation, command: Command) -> Reply {
         let handled = self.runtime.command(inv, command).await;
         if let Some(then) = handled.then {
             self.runtime.perform(then).await;
@@ -129,7 +129,7 @@ impl World {
         handled.reply
     }
 
-    async fn at(&self, at: EpochMillis) {
+    pub(super) async fn at(&self, at: EpochMillis) {
         self.clock.set(at);
         for pending in self.runtime.fire_timers().await {
             self.runtime.perform(pending).await;
@@ -147,7 +147,7 @@ impl World {
             .expect("a thread was opened")
     }
 
-    fn posts(&self, thread: &str) -> Vec<String> {
+    pub(super) fn posts(&self, thread: &str) -> Vec<String> {
         self.surface
             .in_thread(thread)
             .into_iter()

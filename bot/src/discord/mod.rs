@@ -2,12 +2,15 @@
 //! the gateway events a drill needs. It translates between Discord and the chat runtime
 //! and holds no drill logic: every decision is `chat::Runtime`'s.
 
+pub mod rating;
 pub mod render;
 mod surface;
 
 pub use surface::DiscordSurface;
 
-use crate::chat::{Action, Command, ConfigChange, Handled, Invocation, Pending, Reply, Runtime};
+use crate::chat::{
+    Action, Command, ConfigChange, Handled, Invocation, Pending, Reply, RoundsCommand, Runtime,
+};
 use crate::config::Secret;
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
@@ -209,6 +212,11 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
         if let Some(text) = crate::chat::commands::describe(&sub.name) {
             sub.description = Some(text.into());
         }
+        for nested in &mut sub.subcommands {
+            if let Some(text) = crate::chat::commands::describe_rounds(&nested.name) {
+                nested.description = Some(text.into());
+            }
+        }
     }
     vec![spar]
 }
@@ -225,7 +233,11 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
         "stats",
         "forget",
         "help",
-        "config"
+        "config",
+        "join",
+        "leave",
+        "pair",
+        "rounds"
     ),
     subcommand_required
 )]
@@ -362,6 +374,151 @@ async fn config(
     run_command(ctx, Command::Config(change)).await
 }
 
+/// Wait in this channel's peer queue
+#[poise::command(slash_command, guild_only)]
+async fn join(
+    ctx: Context<'_>,
+    #[description = "The scenario you want to practise (default: your group's choice)"]
+    #[autocomplete = "scenario_choices"]
+    scenario: Option<String>,
+    #[description = "How hard the antagonist pushes"] difficulty: Option<DifficultyChoice>,
+    #[description = "A solo drill against the engine if nobody else is waiting"]
+    solo_if_alone: Option<bool>,
+) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let command = Command::Join {
+        scenario,
+        difficulty: difficulty.map(|d| d.as_str().to_string()),
+        solo_if_alone: solo_if_alone.unwrap_or(false),
+    };
+    run_command(ctx, command).await
+}
+
+/// Leave this channel's peer queue
+#[poise::command(slash_command, guild_only)]
+async fn leave(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    run_command(ctx, Command::Leave).await
+}
+
+/// Pair everyone waiting here
+#[poise::command(slash_command, guild_only)]
+async fn pair(ctx: Context<'_>) -> Result<(), Error> {
+    // A thread, a brief and a clock per group: well past Discord's three seconds.
+    ctx.defer_ephemeral().await?;
+    run_command(ctx, Command::Pair).await
+}
+
+/// Weekly peer rounds
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands(
+        "rounds_create",
+        "rounds_list",
+        "rounds_pause",
+        "rounds_resume",
+        "rounds_delete",
+        "rounds_preview",
+        "rounds_optin",
+        "rounds_optout"
+    ),
+    subcommand_required
+)]
+async fn rounds(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+async fn run_rounds(ctx: Context<'_>, command: RoundsCommand) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    run_command(ctx, Command::Rounds(command)).await
+}
+
+/// Set up a weekly round here
+#[poise::command(slash_command, guild_only, rename = "create")]
+async fn rounds_create(
+    ctx: Context<'_>,
+    #[description = "The weekday: monday … sunday"] weekday: String,
+    #[description = "The time, HH:MM on a 24-hour clock"] time: String,
+    #[description = "The time zone, such as Europe/Berlin"] zone: String,
+    #[description = "How long each drill lasts, in minutes (default 15)"]
+    #[min = 1]
+    #[max = 120]
+    drill_minutes: Option<u32>,
+    #[description = "Scenario ids to draw from, separated by commas (default: any)"] pool: Option<
+        String,
+    >,
+) -> Result<(), Error> {
+    let command = RoundsCommand::Create {
+        weekday,
+        time,
+        zone,
+        drill_minutes,
+        pool,
+    };
+    run_rounds(ctx, command).await
+}
+
+/// This server's rounds
+#[poise::command(slash_command, guild_only, rename = "list")]
+async fn rounds_list(ctx: Context<'_>) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::List).await
+}
+
+/// Pause a round
+#[poise::command(slash_command, guild_only, rename = "pause")]
+async fn rounds_pause(
+    ctx: Context<'_>,
+    #[description = "The round's id, from /spar rounds list"] id: i64,
+) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::Pause { id }).await
+}
+
+/// Resume a round
+#[poise::command(slash_command, guild_only, rename = "resume")]
+async fn rounds_resume(
+    ctx: Context<'_>,
+    #[description = "The round's id, from /spar rounds list"] id: i64,
+) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::Resume { id }).await
+}
+
+/// Delete a round
+#[poise::command(slash_command, guild_only, rename = "delete")]
+async fn rounds_delete(
+    ctx: Context<'_>,
+    #[description = "The round's id, from /spar rounds list"] id: i64,
+) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::Delete { id }).await
+}
+
+/// Preview the next round's groups
+#[poise::command(slash_command, guild_only, rename = "preview")]
+async fn rounds_preview(
+    ctx: Context<'_>,
+    #[description = "The round's id (default: the one meeting in this channel)"] id: Option<i64>,
+) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::Preview { id }).await
+}
+
+/// Take part in a round
+#[poise::command(slash_command, guild_only, rename = "optin")]
+async fn rounds_optin(
+    ctx: Context<'_>,
+    #[description = "The round's id (default: the one meeting in this channel)"] id: Option<i64>,
+) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::OptIn { id }).await
+}
+
+/// Stop taking part in a round
+#[poise::command(slash_command, guild_only, rename = "optout")]
+async fn rounds_optout(
+    ctx: Context<'_>,
+    #[description = "The round's id (default: the one meeting in this channel)"] id: Option<i64>,
+) -> Result<(), Error> {
+    run_rounds(ctx, RoundsCommand::OptOut { id }).await
+}
+
 /// Who asked, from where, as the runtime reads it.
 async fn invocation(ctx: Context<'_>) -> Result<Invocation, Error> {
     let poise::Context::Application(app) = ctx else {
@@ -447,20 +604,7 @@ async fn send(ctx: Context<'_>, reply: Reply) -> Result<(), Error> {
 }
 
 fn buttons(buttons: &[crate::chat::Button]) -> serenity::CreateActionRow {
-    serenity::CreateActionRow::Buttons(
-        buttons
-            .iter()
-            .map(|b| {
-                serenity::CreateButton::new(b.action.id())
-                    .label(&b.label)
-                    .style(if b.danger {
-                        serenity::ButtonStyle::Danger
-                    } else {
-                        serenity::ButtonStyle::Primary
-                    })
-            })
-            .collect(),
-    )
+    render::buttons(buttons)
 }
 
 async fn on_event(
@@ -498,6 +642,12 @@ async fn on_event(
             let http = framework.serenity_context.http.clone();
             on_click(runtime, http, click.clone()).await?;
         }
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Modal(submit),
+        } => {
+            let http = framework.serenity_context.http.clone();
+            on_modal(runtime, http, submit.clone()).await?;
+        }
         _ => {}
     }
     Ok(())
@@ -509,9 +659,24 @@ async fn on_click(
     http: Arc<serenity::Http>,
     click: serenity::ComponentInteraction,
 ) -> Result<(), Error> {
+    // The rating form opens as a modal, in two steps (see `rating`).
+    if let Some((drill, first)) = rating::parse_continue(&click.data.custom_id) {
+        let modal = rating::modal(&drill, Some(&first));
+        click
+            .create_response(&*http, serenity::CreateInteractionResponse::Modal(modal))
+            .await?;
+        return Ok(());
+    }
     let Some(action) = Action::parse(&click.data.custom_id) else {
         return Ok(());
     };
+    if let Action::Rate(drill) = &action {
+        let modal = rating::modal(drill, None);
+        click
+            .create_response(&*http, serenity::CreateInteractionResponse::Modal(modal))
+            .await?;
+        return Ok(());
+    }
     let invocation = invocation_of(
         click.id.get(),
         &click.user,
@@ -521,7 +686,10 @@ async fn on_click(
         click.channel.as_ref(),
     )?;
     let confirming = action == Action::ForgetConfirmed;
-    let slow = matches!(action, Action::DrillAgain(_) | Action::Transcript(_));
+    let slow = matches!(
+        action,
+        Action::DrillAgain(_) | Action::Transcript(_) | Action::SwapRoles(_)
+    );
     if slow {
         click
             .create_response(
@@ -566,6 +734,102 @@ async fn on_click(
             .await?;
     }
     perform_later(runtime, then);
+    Ok(())
+}
+
+/// A submitted step of the rating form: the first asks for the second, the second rates.
+async fn on_modal(
+    runtime: Arc<Runtime>,
+    http: Arc<serenity::Http>,
+    submit: serenity::ModalInteraction,
+) -> Result<(), Error> {
+    let Some(step) = rating::parse_modal(&submit.data.custom_id) else {
+        return Ok(());
+    };
+    let inputs = rating::inputs(&submit.data.components);
+    let ephemeral = |content: String| {
+        serenity::CreateInteractionResponseMessage::new()
+            .content(render::clip(&content, render::MESSAGE_LIMIT))
+            .ephemeral(true)
+    };
+    match step {
+        rating::Step::First(drill) => {
+            let message = match rating::scores(&inputs, rating::dimensions(false)) {
+                Ok(first) => ephemeral("Three more, and a sentence if you like.".into())
+                    .components(vec![serenity::CreateActionRow::Buttons(vec![
+                        serenity::CreateButton::new(rating::continue_id(&drill, &first))
+                            .label("Continue (2 of 2)")
+                            .style(serenity::ButtonStyle::Primary),
+                    ])]),
+                Err(why) => ephemeral(why).components(vec![buttons(&[crate::chat::Button {
+                    label: "Rate again".into(),
+                    action: Action::Rate(drill),
+                    danger: false,
+                }])]),
+            };
+            submit
+                .create_response(
+                    &*http,
+                    serenity::CreateInteractionResponse::Message(message),
+                )
+                .await?;
+        }
+        rating::Step::Second(drill, first) => {
+            let second = match rating::scores(&inputs, rating::dimensions(true)) {
+                Ok(second) => second,
+                Err(why) => {
+                    let retry = crate::chat::Button {
+                        label: "Rate again".into(),
+                        action: Action::Rate(drill),
+                        danger: false,
+                    };
+                    submit
+                        .create_response(
+                            &*http,
+                            serenity::CreateInteractionResponse::Message(
+                                ephemeral(why).components(vec![buttons(&[retry])]),
+                            ),
+                        )
+                        .await?;
+                    return Ok(());
+                }
+            };
+            // The last rating posts the combined debrief: more than three seconds' work.
+            submit
+                .create_response(
+                    &*http,
+                    serenity::CreateInteractionResponse::Defer(
+                        serenity::CreateInteractionResponseMessage::new().ephemeral(true),
+                    ),
+                )
+                .await?;
+            let invocation = invocation_of(
+                submit.id.get(),
+                &submit.user,
+                submit.member.as_ref(),
+                submit.guild_id,
+                submit.channel_id,
+                submit.channel.as_ref(),
+            )?;
+            let sentence = rating::sentence(&inputs);
+            let handled = runtime
+                .rate(
+                    &invocation,
+                    &drill,
+                    &rating::named(&first, &second),
+                    sentence.as_deref(),
+                )
+                .await;
+            submit
+                .create_followup(
+                    &*http,
+                    serenity::CreateInteractionResponseFollowup::new()
+                        .content(render::clip(&handled.reply.text, render::MESSAGE_LIMIT))
+                        .ephemeral(true),
+                )
+                .await?;
+        }
+    }
     Ok(())
 }
 

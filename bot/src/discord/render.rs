@@ -301,6 +301,24 @@ pub fn scorecard_buttons(view: &ScorecardView<'_>) -> serenity::CreateActionRow 
     ])
 }
 
+/// A row of Spar's buttons, each carrying its action's id.
+pub fn buttons(buttons: &[crate::chat::Button]) -> serenity::CreateActionRow {
+    serenity::CreateActionRow::Buttons(
+        buttons
+            .iter()
+            .map(|b| {
+                serenity::CreateButton::new(b.action.id())
+                    .label(clip(&b.label, 80))
+                    .style(if b.danger {
+                        serenity::ButtonStyle::Danger
+                    } else {
+                        serenity::ButtonStyle::Primary
+                    })
+            })
+            .collect(),
+    )
+}
+
 /// Who a Discord user is to Spar: their server nickname, else their display name.
 pub fn person(user: &serenity::User, nick: Option<&str>) -> PersonRef {
     let name = nick

@@ -4,7 +4,7 @@
 
 use super::render;
 use crate::chat::{
-    BriefView, ChatSurface, MessageRef, Opened, ScorecardView, SurfaceError, SurfaceFuture,
+    BriefView, Button, ChatSurface, MessageRef, Opened, ScorecardView, SurfaceError, SurfaceFuture,
 };
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -307,6 +307,60 @@ impl ChatSurface for DiscordSurface {
                     Ok(())
                 }
             }
+        })
+    }
+
+    fn post_buttons<'a>(
+        &'a self,
+        place: &'a ChatPlace,
+        text: &'a str,
+        buttons: &'a [Button],
+    ) -> SurfaceFuture<'a, MessageRef> {
+        Box::pin(async move {
+            let thread = channel(&place.thread)?;
+            let sent = thread
+                .send_message(
+                    &*self.http,
+                    CreateMessage::new()
+                        .content(render::clip(text, render::MESSAGE_LIMIT))
+                        .components(vec![render::buttons(buttons)])
+                        .allowed_mentions(quiet()),
+                )
+                .await
+                .map_err(|e| surface_error(e, "Send Messages in Threads"))?;
+            Ok(MessageRef {
+                channel: place.thread.clone(),
+                id: sent.id.get().to_string(),
+            })
+        })
+    }
+
+    /// A direct message and nothing else: a member whose direct messages are closed reads
+    /// it through the button under the roles, which answers only them.
+    fn tell_secret<'a>(
+        &'a self,
+        person: &'a PersonRef,
+        _place: &'a ChatPlace,
+        text: &'a str,
+    ) -> SurfaceFuture<'a, ()> {
+        Box::pin(async move {
+            let id = user(person)?;
+            let dm = id
+                .create_dm_channel(&*self.http)
+                .await
+                .map_err(|e| surface_error(e, "Send Messages"))?;
+            for piece in crate::chat::text::split(text, render::MESSAGE_LIMIT) {
+                dm.id
+                    .send_message(
+                        &*self.http,
+                        CreateMessage::new()
+                            .content(piece)
+                            .allowed_mentions(quiet()),
+                    )
+                    .await
+                    .map_err(|e| surface_error(e, "Send Messages"))?;
+            }
+            Ok(())
         })
     }
 }

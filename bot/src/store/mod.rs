@@ -3,6 +3,7 @@
 //! failure to reach or read the database into one sentence naming the URL.
 
 mod observed;
+mod peer;
 mod postgres;
 mod queries;
 mod sqlite;

@@ -309,24 +309,9 @@ impl<O: Observer> Store for Observed<O> {
         )
     }
 
-    fn enqueue<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        person: &'a PersonRef,
-        scenario_id: Option<&'a str>,
-        at: EpochMillis,
-    ) -> StoreFuture<'a, ()> {
-        self.observe(
-            "enqueue",
-            self.inner.enqueue(workspace, person, scenario_id, at),
-        )
-    }
-
-    fn dequeue<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        person: &'a PersonRef,
-    ) -> StoreFuture<'a, bool> {
-        self.observe("dequeue", self.inner.dequeue(workspace, person))
+    /// Peer-drill storage is reached through the store beneath, unobserved: its
+    /// operations are not on a drill's turn path.
+    fn peer(&self) -> &dyn PeerStore {
+        self.inner.peer()
     }
 }

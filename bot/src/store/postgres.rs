@@ -57,3 +57,8 @@ super::queries::impl_store! {
     backend: "postgres",
     claim_sql: CLAIM_SQL,
 }
+
+super::peer::impl_peer_store! {
+    store: PgStore,
+    row: sqlx::postgres::PgRow,
+}

@@ -109,10 +109,10 @@ macro_rules! impl_store {
             use sqlx::types::Json;
             use sqlx::{AssertSqlSafe, Row};
 
-            type R<T> = Result<T, Failure>;
+            pub(super) type R<T> = Result<T, Failure>;
 
             /// Fixes an operation's error type, so `?` inside it knows what to convert to.
-            fn typed<T>(run: impl std::future::Future<Output = R<T>>) -> impl std::future::Future<Output = R<T>> {
+            pub(super) fn typed<T>(run: impl std::future::Future<Output = R<T>>) -> impl std::future::Future<Output = R<T>> {
                 run
             }
 
@@ -155,7 +155,7 @@ macro_rules! impl_store {
                 })
             }
 
-            async fn person_id(conn: &mut $conn, person: &PersonRef) -> R<i64> {
+            pub(super) async fn person_id(conn: &mut $conn, person: &PersonRef) -> R<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO people (platform, platform_user_id, display_name, created_at) \
                      VALUES ($1, $2, $3, $4) \
@@ -172,7 +172,7 @@ macro_rules! impl_store {
                 Ok(id)
             }
 
-            async fn workspace_id(conn: &mut $conn, workspace: &WorkspaceRef) -> R<i64> {
+            pub(super) async fn workspace_id(conn: &mut $conn, workspace: &WorkspaceRef) -> R<i64> {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO workspaces (platform, external_id, name, created_at) \
                      VALUES ($1, $2, $3, $4) \
@@ -933,6 +933,8 @@ macro_rules! impl_store {
                                     "turns",
                                     "participants",
                                     "peer_feedback",
+                                    "peer_ratings",
+                                    "peer_round_drills",
                                     "llm_usage",
                                 ] {
                                     sqlx::query(AssertSqlSafe(format!(
@@ -959,7 +961,11 @@ macro_rules! impl_store {
                             .rows_affected();
                             for statement in [
                                 "DELETE FROM peer_feedback WHERE from_person_id = $1 OR to_person_id = $1",
-                                "DELETE FROM queue_entries WHERE person_id = $1",
+                                "DELETE FROM peer_queue WHERE person_id = $1",
+                                "DELETE FROM peer_opt_ins WHERE person_id = $1",
+                                "DELETE FROM peer_ratings WHERE rater_id = $1",
+                                "DELETE FROM peer_pairing_groups WHERE candidate_id = $1 \
+                                 OR antagonist_id = $1 OR observer_id = $1",
                                 "DELETE FROM participants WHERE person_id = $1",
                                 "DELETE FROM people WHERE id = $1",
                             ] {
@@ -1184,57 +1190,8 @@ macro_rules! impl_store {
                     })
                 }
 
-                fn enqueue<'a>(
-                    &'a self,
-                    workspace: &'a WorkspaceRef,
-                    person: &'a PersonRef,
-                    scenario_id: Option<&'a str>,
-                    at: EpochMillis,
-                ) -> StoreFuture<'a, ()> {
-                    Box::pin(async move {
-                        let run = typed(async {
-                            let mut tx = self.write_tx().await?;
-                            let workspace = workspace_id(&mut tx, workspace).await?;
-                            let person = person_id(&mut tx, person).await?;
-                            sqlx::query(
-                                "INSERT INTO queue_entries (workspace_id, person_id, scenario_id, enqueued_at) \
-                                 VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, person_id) DO NOTHING",
-                            )
-                            .bind(workspace)
-                            .bind(person)
-                            .bind(scenario_id)
-                            .bind(at)
-                            .execute(&mut *tx)
-                            .await?;
-                            tx.commit().await?;
-                            Ok(())
-                        });
-                        run.await.map_err(StoreError::from)
-                    })
-                }
-
-                fn dequeue<'a>(
-                    &'a self,
-                    workspace: &'a WorkspaceRef,
-                    person: &'a PersonRef,
-                ) -> StoreFuture<'a, bool> {
-                    Box::pin(async move {
-                        let run = typed(async {
-                            let done = sqlx::query(
-                                "DELETE FROM queue_entries WHERE \
-                                 workspace_id = (SELECT id FROM workspaces WHERE platform = $1 AND external_id = $2) \
-                                 AND person_id = (SELECT id FROM people WHERE platform = $3 AND platform_user_id = $4)",
-                            )
-                            .bind(&workspace.platform)
-                            .bind(&workspace.external_id)
-                            .bind(&person.platform)
-                            .bind(&person.platform_user_id)
-                            .execute(&self.pool)
-                            .await?;
-                            Ok(done.rows_affected() > 0)
-                        });
-                        run.await.map_err(StoreError::from)
-                    })
+                fn peer(&self) -> &dyn PeerStore {
+                    self
                 }
             }
         }

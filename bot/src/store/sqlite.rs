@@ -105,3 +105,8 @@ super::queries::impl_store! {
     backend: "sqlite",
     claim_sql: CLAIM_SQL,
 }
+
+super::peer::impl_peer_store! {
+    store: SqliteStore,
+    row: sqlx::sqlite::SqliteRow,
+}

@@ -22,4 +22,4 @@ pub use ratings::{CombinedDebrief, Disagreement, Evidence, Rating, RatingError};
 pub use round::{Roster, RoundEffect, RoundEvent, RoundPhase, ScheduledRound};
 pub use schedule::{Schedule, ScheduleError};
 pub use seeded::round_seed;
-pub use text::{PeerText, PeerTextError};
+pub use text::{AntagonistBrief, PeerText, PeerTextError};

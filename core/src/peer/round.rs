@@ -134,6 +134,19 @@ impl ScheduledRound {
         &self.groups
     }
 
+    /// The schedule as it stood when the round was set up.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// The groups the round would open if it opened now with this roster, scenarios
+    /// included, without changing anything: what an admin's preview shows.
+    pub fn preview(&self, roster: &Roster) -> Pairing {
+        let mut pairing = pair(roster.opted_in, roster.history, self.seed, OddOneOut::Trio);
+        self.choose_scenarios(&mut pairing.groups, 0);
+        pairing
+    }
+
     /// When members who have not posted count as no-shows (once the round is open).
     pub fn no_show_at(&self) -> Option<DateTime<Utc>> {
         self.opened_at.map(|at| at + self.no_show_after())
@@ -656,6 +669,28 @@ mod tests {
             .find(|g| g.members().any(|m| m == "ann"))
             .expect("ann is grouped");
         assert_eq!(asked.scenario.as_deref(), Some("product-priority"));
+    }
+
+    #[test]
+    fn a_preview_shows_the_groups_the_round_then_opens() {
+        let mut schedule = Schedule::parse("thursday", "18:30", "Europe/Berlin").expect("valid");
+        schedule.scenario_pool = vec!["latency-regression".into()];
+        let start = schedule.next_start(utc("2025-01-06T12:00:00Z"));
+        let mut round = ScheduledRound::new(&schedule, start, 11);
+        let members = peers(&["ann", "bo", "cy", "di", "ed"]);
+        let history = History::new();
+        let roster = Roster {
+            opted_in: &members,
+            history: &history,
+        };
+        let preview = round.preview(&roster);
+        assert_eq!(
+            round.phase(),
+            RoundPhase::Waiting,
+            "a preview changes nothing"
+        );
+        let effects = round.handle(RoundEvent::Tick, start, &roster);
+        assert!(effects.contains(&RoundEffect::Open(preview)));
     }
 
     #[test]

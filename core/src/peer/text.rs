@@ -7,6 +7,16 @@ use crate::prompt::fill;
 use crate::transcript::Role;
 use serde::Deserialize;
 
+/// Prose as scenario files wrap it, on one line per paragraph.
+fn reflow(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 pub const NOTICES_FILE: &str = "peer/notices.toml";
 pub const DEBRIEF_FILE: &str = "peer/debrief.toml";
 
@@ -45,10 +55,33 @@ struct Rounds {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct DrillText {
+    roles: String,
+    observer: String,
+    brief_button: String,
+    antagonist_brief: String,
+    rate_request: String,
+    rate_button: String,
+    swap_button: String,
+    combined: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Notices {
     simulate: Simulate,
     left_out: LeftOutText,
     rounds: Rounds,
+    drill: DrillText,
+}
+
+/// What the antagonist player's private brief is made of, from the scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct AntagonistBrief<'a> {
+    pub scenario: &'a crate::Scenario,
+    pub difficulty: crate::Difficulty,
+    /// The display name of the member practising against them.
+    pub candidate: &'a str,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +224,104 @@ impl PeerText {
         fill(&self.notices.rounds.solo_offer, &[])
     }
 
+    /// Who plays what in a peer drill's thread; `observer` is a trio's third member.
+    pub fn roles(
+        &self,
+        candidate: &str,
+        antagonist: &str,
+        persona: &str,
+        observer: Option<&str>,
+    ) -> String {
+        let d = &self.notices.drill;
+        let mut text = fill(
+            &d.roles,
+            &[
+                ("candidate", candidate),
+                ("antagonist", antagonist),
+                ("persona", persona),
+            ],
+        );
+        if let Some(observer) = observer {
+            text.push(' ');
+            text.push_str(&fill(&d.observer, &[("observer", observer)]));
+        }
+        text
+    }
+
+    pub fn brief_button(&self) -> String {
+        self.notices.drill.brief_button.clone()
+    }
+
+    /// The antagonist player's brief: the setting, the persona and what only they know.
+    pub fn antagonist_brief(&self, brief: &AntagonistBrief) -> String {
+        let s = brief.scenario;
+        let bullets = |items: &[String]| {
+            items
+                .iter()
+                .map(|i| format!("• {}", reflow(i)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let hidden: Vec<String> = s
+            .brief
+            .motives
+            .iter()
+            .chain(&s.brief.constraints)
+            .chain(&s.brief.reveals)
+            .cloned()
+            .collect();
+        let concede: Vec<String> = s
+            .brief
+            .concede_when
+            .iter()
+            .map(|c| c.condition.clone())
+            .collect();
+        let variant = s.variant(brief.difficulty);
+        fill(
+            &self.notices.drill.antagonist_brief,
+            &[
+                ("persona", &s.persona.name),
+                ("role", &s.persona.role),
+                ("title", &s.title),
+                ("difficulty", brief.difficulty.as_str()),
+                ("candidate", brief.candidate),
+                ("setting", &reflow(&s.setting)),
+                ("stance", &reflow(&s.persona.stance)),
+                ("style", &reflow(&s.persona.style)),
+                ("hidden", &bullets(&hidden)),
+                ("concede", &bullets(&concede)),
+                ("behaviour", &reflow(&variant.behaviour)),
+                (
+                    "opening",
+                    &s.opening.first().map(|o| reflow(o)).unwrap_or_default(),
+                ),
+            ],
+        )
+        .trim()
+        .to_string()
+    }
+
+    /// The request for ratings after a peer drill's scorecard; `raters` are the members
+    /// who rate the candidate.
+    pub fn rate_request(&self, candidate: &str, raters: &[&str]) -> String {
+        fill(
+            &self.notices.drill.rate_request,
+            &[("candidate", candidate), ("raters", &raters.join(" and "))],
+        )
+    }
+
+    pub fn rate_button(&self) -> String {
+        self.notices.drill.rate_button.clone()
+    }
+
+    pub fn swap_button(&self) -> String {
+        self.notices.drill.swap_button.clone()
+    }
+
+    pub fn combined_heading(&self) -> String {
+        self.notices.drill.combined.clone()
+    }
+
     /// How a rater is named in a debrief.
     pub(crate) fn rater(&self, member: &str, role: Role) -> String {
         let r = &self.debrief.raters;
@@ -230,6 +361,16 @@ mod tests {
             text.observer_steps_in("ann", "cy", Role::Candidate),
             text.solo_offer(),
             text.rater("ann", Role::Observer),
+            text.roles("ann", "bo", "Priya", Some("cy")),
+            text.rate_request("ann", &["bo", "cy"]),
+            text.antagonist_brief(&AntagonistBrief {
+                scenario: crate::ScenarioLibrary::embedded()
+                    .expect("library")
+                    .get("latency-regression")
+                    .expect("scenario"),
+                difficulty: crate::Difficulty::Standard,
+                candidate: "ann",
+            }),
         ];
         for sample in samples {
             assert!(!sample.is_empty());

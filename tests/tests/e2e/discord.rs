@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// A running `spar serve`, stopped when dropped; its log is printed if a test fails.
 pub struct Served {
@@ -69,12 +69,12 @@ pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
 }
 
 /// The messages the bot posted in `channel`, in order.
-fn posts(fake: &FakeDiscord, channel: u64) -> Vec<Value> {
+pub(crate) fn posts(fake: &FakeDiscord, channel: u64) -> Vec<Value> {
     posts_in(&fake.calls(), channel)
 }
 
 /// The same, from calls already in hand (inside `wait_for`, which holds the fake's lock).
-fn posts_in(calls: &[DiscordCall], channel: u64) -> Vec<Value> {
+pub(crate) fn posts_in(calls: &[DiscordCall], channel: u64) -> Vec<Value> {
     let path = format!("/channels/{channel}/messages");
     calls
         .iter()
@@ -92,11 +92,11 @@ async fn wait_for_lines(fake: &FakeDiscord, thread: u64, n: usize) {
     .await;
 }
 
-fn text(post: &Value) -> &str {
+pub(crate) fn text(post: &Value) -> &str {
     post["content"].as_str().unwrap_or_default()
 }
 
-async fn wait_for_post(
+pub(crate) async fn wait_for_post(
     fake: &FakeDiscord,
     channel: u64,
     what: &str,

@@ -12,6 +12,7 @@ mod llm;
 mod load;
 mod ops;
 mod output;
+mod peer;
 mod practice;
 mod rounds;
 mod score;

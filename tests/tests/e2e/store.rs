@@ -18,8 +18,10 @@ use tokio::sync::Barrier;
 
 mod chat;
 mod interleave;
+mod peer;
 use chat::*;
 use interleave::Interleaved;
+use peer::*;
 
 const T0: i64 = 1_800_000_000_000;
 const S: i64 = 1000;
@@ -191,6 +193,12 @@ on_both_backends!(
     a_person_cannot_speak_for_the_engines_antagonist,
     an_instance_takes_on_only_the_drills_of_the_platforms_it_serves,
     a_drill_failing_in_a_sweep_costs_the_others_nothing,
+    a_channels_queue_keeps_join_order_wishes_and_leavers,
+    a_pairing_takes_its_members_from_the_queue_at_once_or_not_at_all,
+    schedules_keep_opt_ins_and_one_round_per_start,
+    two_instances_claiming_due_rounds_fire_each_once,
+    a_restart_mid_round_loses_nobody,
+    ratings_are_kept_one_per_rater_and_replaced,
 );
 
 /// The platforms the store tests' drills are on.
@@ -1145,10 +1153,41 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
         )
         .await
         .expect("feedback");
-    store
-        .enqueue(&WorkspaceRef::terminal(), &person("alice"), None, T0)
-        .await
-        .expect("queue");
+    let peer = store.peer();
+    peer.join_queue(
+        &WorkspaceRef::terminal(),
+        "C1",
+        &person("alice"),
+        &spar_core::peer::Entry::peer("alice"),
+        T0,
+    )
+    .await
+    .expect("queue");
+    peer.record_pairing(
+        &WorkspaceRef::terminal(),
+        "C0",
+        &[spar_core::peer::Group::new(
+            "bob".into(),
+            Some("alice".into()),
+            None,
+        )],
+        false,
+        T0,
+    )
+    .await
+    .expect("history");
+    peer.save_rating(
+        &his,
+        &StoredRating {
+            rater: person("alice"),
+            role: Role::Observer,
+            scores: vec![("composure".into(), 3)],
+            sentence: None,
+            at: T0,
+        },
+    )
+    .await
+    .expect("rating");
     let alice_id = store.ensure_person(&person("alice")).await.expect("id");
 
     let forgotten = store
@@ -1160,7 +1199,7 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
     assert_eq!(forgotten.turns_redacted, 1);
 
     let id = alice_id.to_string();
-    let checks: [(&'static str, &str); 12] = [
+    let checks: [(&'static str, &str); 14] = [
         (
             "SELECT COUNT(*) FROM people WHERE platform_user_id = $1",
             "alice",
@@ -1182,7 +1221,15 @@ async fn forgetting_a_person_leaves_nothing_of_theirs(db: &TestDb) {
             &id,
         ),
         (
-            "SELECT COUNT(*) FROM queue_entries WHERE CAST(person_id AS TEXT) = $1",
+            "SELECT COUNT(*) FROM peer_queue WHERE CAST(person_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM peer_pairing_groups WHERE CAST(antagonist_id AS TEXT) = $1",
+            &id,
+        ),
+        (
+            "SELECT COUNT(*) FROM peer_ratings WHERE CAST(rater_id AS TEXT) = $1",
             &id,
         ),
         ("SELECT COUNT(*) FROM drills WHERE id = $1", hers.as_str()),

@@ -220,21 +220,7 @@ impl Store for Interleaved {
         self.inner.add_peer_feedback(drill, from, to, text, at)
     }
 
-    fn enqueue<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        person: &'a PersonRef,
-        scenario_id: Option<&'a str>,
-        at: EpochMillis,
-    ) -> StoreFuture<'a, ()> {
-        self.inner.enqueue(workspace, person, scenario_id, at)
-    }
-
-    fn dequeue<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        person: &'a PersonRef,
-    ) -> StoreFuture<'a, bool> {
-        self.inner.dequeue(workspace, person)
+    fn peer(&self) -> &dyn PeerStore {
+        self.inner.peer()
     }
 }
