@@ -12,4 +12,5 @@ mod output;
 mod practice;
 mod rounds;
 mod score;
+mod slack;
 mod store;
