@@ -73,8 +73,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// One drill's transcript with its scorecard; the JSON can be scored again.
     Export(ExportArgs),
-    /// Run the chat bot: every configured surface (Discord with SPAR_DISCORD_TOKEN), until
-    /// stopped.
+    /// Run the chat bot: every configured surface (Discord with SPAR_DISCORD_TOKEN, Slack
+    /// with SPAR_SLACK_BOT_TOKEN over Socket Mode or --slack-http), until stopped.
     Serve(ServeArgs),
     /// Discord setup helpers.
     #[command(subcommand)]
@@ -322,7 +322,13 @@ mod tests {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Serve Slack over HTTP at this address (e.g. 0.0.0.0:3000; port 0 picks one) instead
+    /// of Socket Mode: /slack/commands, /slack/interactions, /slack/events and /healthz,
+    /// each request checked against SPAR_SLACK_SIGNING_SECRET.
+    #[arg(long, value_name = "ADDR")]
+    pub slack_http: Option<std::net::SocketAddr>,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum DiscordCommand {

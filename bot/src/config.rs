@@ -75,6 +75,22 @@ pub struct DiscordSettings {
     pub shards: Option<String>,
 }
 
+/// The Slack app, when a bot token is set: over Socket Mode with an app-level token, or
+/// over HTTP (`spar serve --slack-http ADDR`) with the signing secret.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlackSettings {
+    /// The bot token (`xoxb-…`, OAuth & Permissions); without one, Slack is off.
+    pub bot_token: Secret,
+    /// The app-level token (`xapp-…` with `connections:write`) Socket Mode connects with.
+    pub app_token: Secret,
+    /// The secret Slack signs HTTP requests with (Basic Information), checked on each one.
+    pub signing_secret: Secret,
+    /// The Web API base, `https://slack.com/api/` unless an enterprise proxy (or a test)
+    /// stands in front of it; method names such as `chat.postMessage` go under it.
+    pub api_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -84,6 +100,7 @@ pub struct Settings {
     pub scenarios: Option<PathBuf>,
     pub llm: LlmSettings,
     pub discord: DiscordSettings,
+    pub slack: SlackSettings,
     /// Every chat drill's length in seconds, instead of its scenario's: for short sessions.
     pub drill_time_limit_s: Option<u32>,
     /// A tracing filter such as `info` or `spar=debug`.
@@ -102,6 +119,7 @@ impl Default for Settings {
             scenarios: None,
             llm: LlmSettings::default(),
             discord: DiscordSettings::default(),
+            slack: SlackSettings::default(),
             drill_time_limit_s: None,
             log: None,
             log_format: None,
@@ -148,6 +166,10 @@ impl Settings {
             .merge(
                 Env::prefixed("SPAR_DISCORD_")
                     .map(|k| format!("discord.{}", k.as_str().to_ascii_lowercase()).into()),
+            )
+            .merge(
+                Env::prefixed("SPAR_SLACK_")
+                    .map(|k| format!("slack.{}", k.as_str().to_ascii_lowercase()).into()),
             )
             .merge(
                 Env::raw()

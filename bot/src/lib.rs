@@ -14,6 +14,7 @@ pub mod failure;
 pub mod library;
 pub mod llm;
 pub mod notice;
+pub mod slack;
 pub mod store;
 pub mod terminal;
 

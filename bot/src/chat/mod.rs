@@ -43,6 +43,10 @@ pub enum SurfaceError {
     /// The thread or channel was deleted or archived, or the bot was removed from it.
     #[error("the conversation is gone: {0}")]
     Gone(String),
+    /// The platform refused for a reason the person can act on (Slack: the bot was not
+    /// invited to the channel, a scope is missing); the sentence tells them what to do.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Other(String),
 }

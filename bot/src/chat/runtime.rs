@@ -174,6 +174,15 @@ impl Runtime {
     /// A message on `platform`: a turn when its author takes part in the drill running in
     /// its thread; ignored otherwise (no drill there, a bot, a stranger in a solo drill).
     pub async fn message(&self, platform: &str, message: Message) {
+        if let Some(pending) = self.accept(platform, message).await {
+            self.perform(pending).await;
+        }
+    }
+
+    /// Applies a message as `message` does, and returns the work it set going (the
+    /// antagonist's reply) instead of performing it: for a surface that acknowledges a
+    /// delivery once its turn is stored, and answers after.
+    pub async fn accept(&self, platform: &str, message: Message) -> Option<Pending> {
         let span = tracing::info_span!(
             "chat_event",
             platform,
@@ -182,7 +191,7 @@ impl Runtime {
         );
         async {
             if message.from_bot {
-                return;
+                return None;
             }
             let store = self.engine.store();
             let drill = match store
@@ -190,10 +199,10 @@ impl Runtime {
                 .await
             {
                 Ok(Some(drill)) => drill,
-                Ok(None) => return,
+                Ok(None) => return None,
                 Err(e) => {
                     tracing::error!(error = %e, "could not look up the drill of a thread");
-                    return;
+                    return None;
                 }
             };
             tracing::Span::current().record("drill", drill.id.as_str());
@@ -215,21 +224,24 @@ impl Runtime {
                     if drill.settings.mode == Mode::Peer {
                         self.posted_in_round(&drill.id, &message.author).await;
                     }
-                    self.perform(Pending {
+                    Some(Pending {
                         drill,
                         effects,
                         sender: Some(message.author),
                     })
-                    .await;
                 }
                 Err(EngineError::NotParticipant { .. } | EngineError::NotAllowed { .. }) => {
                     tracing::debug!("a message from someone not playing in the drill was ignored");
+                    None
                 }
-                Err(e) => tracing::error!(error = %e, "could not apply a message"),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not apply a message");
+                    None
+                }
             }
         }
         .instrument(span)
-        .await;
+        .await
     }
 
     /// The thread of a drill was deleted or archived: the drill is abandoned, and kept.
@@ -415,6 +427,10 @@ impl Runtime {
                 return Ok(Handled::reply(Reply::private(format!(
                     "I can't open a drill thread here: Spar lacks the {permission} permission in this channel. Ask a server admin to grant it, or try another channel."
                 ))));
+            }
+            Err(SurfaceError::Refused(why)) => {
+                tracing::warn!(why, "cannot open a drill thread: the platform refused");
+                return Ok(Handled::reply(Reply::private(why)));
             }
             Err(e) => return Err(e.into()),
         };

@@ -11,6 +11,7 @@ use crate::discord::{self, Discord, DiscordConfig};
 use crate::engine::{Engine, RECOVERY_LEASE};
 use crate::failure::input_error;
 use crate::llm::{LlmConfig, OpenAiAntagonist, OpenAiJudge};
+use crate::slack::{self, Slack, SlackConfig, Transport};
 use crate::{library, store};
 use anyhow::Context as _;
 use spar_core::antagonist::SharedLines;
@@ -21,13 +22,14 @@ use std::sync::Arc;
 /// What a member types to end a drill in chat, for the antagonist's closing hint.
 const END_COMMAND: &str = "/spar end";
 
-pub fn run(settings: &Settings, _args: &ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let discord_config = discord_config(settings)?;
-    let Some(discord_config) = discord_config else {
+    let slack_config = slack_config(settings, args)?;
+    if discord_config.is_none() && slack_config.is_none() {
         return Err(input_error(
-            "no chat surface is configured: set SPAR_DISCORD_TOKEN to serve Discord",
+            "no chat surface is configured: set SPAR_DISCORD_TOKEN to serve Discord, or SPAR_SLACK_BOT_TOKEN with SPAR_SLACK_APP_TOKEN (Socket Mode) or with SPAR_SLACK_SIGNING_SECRET and --slack-http ADDR (HTTP) to serve Slack",
         ));
-    };
+    }
     let library = library::load(settings.scenarios.as_deref())?;
     // The scorer reads the people of the user's own scenarios too.
     let scorer = Scorer::embedded()
@@ -54,8 +56,30 @@ pub fn run(settings: &Settings, _args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = store::open(settings.database_url.as_deref()).await?;
-        let discord = Discord::new(&discord_config).await?;
-        let surfaces: Vec<Arc<dyn ChatSurface>> = vec![discord.surface()];
+        let discord = match &discord_config {
+            Some(config) => Some(Discord::new(config).await?),
+            None => None,
+        };
+        let slack = match &slack_config {
+            Some(config) => Some(Slack::new(config).await?),
+            None => None,
+        };
+        let mut surfaces: Vec<Arc<dyn ChatSurface>> = Vec::new();
+        let mut serving = Vec::new();
+        if let (Some(discord), Some(config)) = (&discord, &discord_config) {
+            surfaces.push(discord.surface());
+            serving.push(format!(
+                "Discord ({})",
+                match config.dev_guild {
+                    Some(guild) => format!("commands in guild {guild}"),
+                    None => "commands registered globally".into(),
+                }
+            ));
+        }
+        if let Some(slack) = &slack {
+            surfaces.push(slack.surface());
+            serving.push(slack.describe());
+        }
         let platforms: Vec<&str> = surfaces.iter().map(|s| s.platform()).collect();
         // Names this instance in its claims; unique, so two instances never share one.
         let owner = format!("spar-{}", uuid::Uuid::new_v4().simple());
@@ -70,17 +94,31 @@ pub fn run(settings: &Settings, _args: &ServeArgs) -> anyhow::Result<ExitCode> {
             options,
         ));
         emit(&format!(
-            "Spar is serving Discord ({}) as {owner}; the antagonist is {}.\n",
-            match discord_config.dev_guild {
-                Some(guild) => format!("commands in guild {guild}"),
-                None => "commands registered globally".into(),
-            },
+            "Spar is serving {} as {owner}; the antagonist is {}.\n",
+            serving.join(" and "),
             llm.as_ref()
                 .map_or("scripted".to_string(), |c| format!("model {}", c.model))
         ))?;
         tokio::spawn(chat.clone().run_clock());
+        // One runtime for every surface; the first to stop for good stops the process.
+        let discord_served = {
+            let chat = chat.clone();
+            async move {
+                match discord {
+                    Some(discord) => discord.serve(chat).await,
+                    None => std::future::pending().await,
+                }
+            }
+        };
+        let slack_served = async move {
+            match slack {
+                Some(slack) => slack.serve(chat).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            served = discord.serve(chat) => served,
+            served = discord_served => served,
+            served = slack_served => served,
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })?;
@@ -117,5 +155,53 @@ fn discord_config(settings: &Settings) -> anyhow::Result<Option<DiscordConfig>> 
         api_url,
         dev_guild: discord.dev_guild,
         shards,
+    }))
+}
+
+/// The Slack settings, validated; `None` when no bot token is set. `--slack-http` chooses
+/// HTTP, which needs the signing secret; otherwise Socket Mode, which needs the app token.
+fn slack_config(settings: &Settings, args: &ServeArgs) -> anyhow::Result<Option<SlackConfig>> {
+    let slack = &settings.slack;
+    let bot_token = slack.bot_token.expose().trim();
+    if bot_token.is_empty() {
+        if args.slack_http.is_some() {
+            return Err(input_error(
+                "--slack-http serves Slack, which needs SPAR_SLACK_BOT_TOKEN (and SPAR_SLACK_SIGNING_SECRET)",
+            ));
+        }
+        return Ok(None);
+    }
+    let api_url =
+        slack::normalise_api_url(slack.api_url.as_deref().unwrap_or(slack::DEFAULT_API_URL))
+            .map_err(input_error)?;
+    let transport = match args.slack_http {
+        Some(addr) => {
+            let signing_secret = slack.signing_secret.expose().trim();
+            if signing_secret.is_empty() {
+                return Err(input_error(
+                    "--slack-http needs SPAR_SLACK_SIGNING_SECRET (the app's Basic Information page) to check that requests come from Slack",
+                ));
+            }
+            Transport::Http {
+                addr,
+                signing_secret: crate::config::Secret::new(signing_secret),
+            }
+        }
+        None => {
+            let app_token = slack.app_token.expose().trim();
+            if app_token.is_empty() {
+                return Err(input_error(
+                    "SPAR_SLACK_BOT_TOKEN is set but Slack cannot reach Spar: set SPAR_SLACK_APP_TOKEN for Socket Mode, or pass --slack-http ADDR with SPAR_SLACK_SIGNING_SECRET for HTTP",
+                ));
+            }
+            Transport::SocketMode {
+                app_token: crate::config::Secret::new(app_token),
+            }
+        }
+    };
+    Ok(Some(SlackConfig {
+        bot_token: crate::config::Secret::new(bot_token),
+        api_url,
+        transport,
     }))
 }

@@ -16,4 +16,5 @@ mod peer;
 mod practice;
 mod rounds;
 mod score;
+mod slack;
 mod store;

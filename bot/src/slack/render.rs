@@ -1,0 +1,1080 @@
+//! What Spar shows in Slack and what it reads from Slack, as pure functions: Block Kit for
+//! the brief, the scorecard and replies (within Slack's limits: 3,000 characters of text per
+//! section, 150 per header, 50 blocks per message; a long scorecard continues in another
+//! message), mrkdwn escaping, and the translation of slash commands, message events and
+//! button clicks into the chat runtime's calls.
+
+use crate::chat::commands::{SUBCOMMANDS, describe};
+use crate::chat::{
+    Action, BriefView, Button as ReplyButton, Command, ConfigChange, Invocation, Reply,
+    ScorecardView, runtime,
+};
+use crate::discord::render::{flag_label, reflow};
+use slack_morphism::prelude::*;
+use spar_core::scenario::Difficulty;
+use spar_core::scoring::Flag;
+use spar_core::store::{PersonRef, WorkspaceRef};
+use spar_core::transcript::clock;
+
+/// The platform name drills, people and workspaces are stored under.
+pub const PLATFORM: &str = "slack";
+/// The most characters of a section's text.
+pub const SECTION_LIMIT: usize = 3000;
+/// The most characters of a header's text.
+pub const HEADER_LIMIT: usize = 150;
+/// The most blocks in one message.
+pub const BLOCKS_PER_MESSAGE: usize = 50;
+/// The most characters of a button's label.
+const BUTTON_LABEL_LIMIT: usize = 75;
+/// The most characters the runtime is told one message may hold: a section's worth, less
+/// room for what escaping adds.
+pub const MESSAGE_LIMIT: usize = 2800;
+
+/// One Block Kit block, before it becomes slack-morphism's, so its limits can be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// Plain text, large.
+    Header(String),
+    /// mrkdwn.
+    Section(String),
+    /// Small grey mrkdwn.
+    Context(String),
+    Divider,
+    Buttons(Vec<Button>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub action_id: String,
+    pub style: Option<Style>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Primary,
+    Danger,
+}
+
+/// A message: blocks, and the plain text notifications and screen readers use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    pub text: String,
+    pub blocks: Vec<Block>,
+}
+
+impl Block {
+    fn to_slack(&self) -> SlackBlock {
+        match self {
+            Block::Header(text) => SlackHeaderBlock::new(pt!(clip(text, HEADER_LIMIT))).into(),
+            Block::Section(text) => SlackSectionBlock::new()
+                .with_text(md!(clip(text, SECTION_LIMIT)))
+                .into(),
+            Block::Context(text) => {
+                SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+                    SlackBlockMarkDownText::new(clip(text, SECTION_LIMIT)),
+                )])
+                .into()
+            }
+            Block::Divider => SlackDividerBlock::new().into(),
+            Block::Buttons(buttons) => SlackActionsBlock::new(
+                buttons
+                    .iter()
+                    .map(|b| {
+                        let mut button =
+                            SlackBlockButtonElement::new(pt!(clip(&b.label, BUTTON_LABEL_LIMIT)))
+                                .with_action_id(b.action_id.clone().into())
+                                .with_value(b.action_id.clone());
+                        if let Some(style) = b.style {
+                            button = button.with_style(match style {
+                                Style::Primary => SlackBlockButtonStyle::Primary,
+                                Style::Danger => SlackBlockButtonStyle::Danger,
+                            });
+                        }
+                        button.into()
+                    })
+                    .collect(),
+            )
+            .into(),
+        }
+    }
+}
+
+impl Message {
+    /// The message as Slack's API takes it.
+    pub fn content(&self) -> SlackMessageContent {
+        SlackMessageContent::new()
+            .with_text(self.text.clone())
+            .with_blocks(self.blocks.iter().map(Block::to_slack).collect())
+    }
+}
+
+/// `text` cut to `limit` characters, ending in an ellipsis when cut.
+pub fn clip(text: &str, limit: usize) -> String {
+    crate::discord::render::clip(text, limit)
+}
+
+/// Text shown as written: Slack's three control characters escaped, so nothing a person or a
+/// model wrote becomes a mention (`<!channel>`), a link or markup.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The runtime's text (Discord-flavoured markdown: `**bold**`, `` `code` ``) as mrkdwn:
+/// escaped, except the channel links (`<#C…>`) the surface itself gave the runtime, and
+/// with bold in Slack's single asterisks.
+pub fn mrkdwn(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match channel_link(tail) {
+            Some(len) => {
+                out.push_str(&tail[..len]);
+                rest = &tail[len..];
+            }
+            None => {
+                let c = tail.chars().next().unwrap_or('&');
+                out.push_str(&escape(&c.to_string()));
+                rest = &tail[c.len_utf8()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("**", "*")
+}
+
+/// The length of the channel link `<#C0123|name>` or `<#C0123>` that `text` starts with.
+fn channel_link(text: &str) -> Option<usize> {
+    let body = text.strip_prefix("<#")?;
+    let end = body.find('>')?;
+    let inner = &body[..end];
+    let id = inner.split('|').next().unwrap_or_default();
+    let valid = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && !inner.contains('<');
+    valid.then_some(2 + end + 1)
+}
+
+/// A channel as a link Slack draws with the channel's name.
+pub fn channel_mention(channel: &str) -> String {
+    format!("<#{channel}>")
+}
+
+/// Sections holding `text`, split so that none is over Slack's limit.
+fn sections(text: &str) -> Vec<Block> {
+    crate::chat::text::split(text, SECTION_LIMIT)
+        .into_iter()
+        .map(Block::Section)
+        .collect()
+}
+
+/// A message of the runtime's text: one section (more if escaping made it longer).
+pub fn plain(text: &str) -> Message {
+    let text = mrkdwn(text);
+    Message {
+        blocks: sections(&text),
+        text,
+    }
+}
+
+/// The message a drill's thread hangs from: the bot's first message in the channel.
+pub fn thread_root(title: &str) -> Message {
+    Message {
+        text: title.to_string(),
+        blocks: vec![
+            Block::Section(format!("*{}*", escape(title))),
+            Block::Context(
+                "The drill runs in this thread: the candidate replies here, and `/spar end` finishes it early."
+                    .into(),
+            ),
+        ],
+    }
+}
+
+/// The drill's opening: who it is for, the setting and goal, and the person across the
+/// table. The persona's hidden brief is never in it.
+pub fn brief(view: &BriefView<'_>) -> Message {
+    let s = view.scenario;
+    let mention = format!("<@{}>", view.candidate.platform_user_id);
+    let mut blocks = vec![
+        Block::Section(format!(
+            "{mention}, your drill starts now. Reply in this thread."
+        )),
+        Block::Header(clip(&s.title, HEADER_LIMIT)),
+    ];
+    blocks.extend(sections(&escape(&reflow(&s.setting))));
+    blocks.extend(sections(&format!(
+        "*Your goal*\n{}",
+        escape(&reflow(&s.goal))
+    )));
+    blocks.extend(sections(&format!(
+        "*You are talking to*\n*{}*, {}\n_{}_",
+        escape(&s.persona.name),
+        escape(&s.persona.role),
+        escape(&reflow(&s.persona.style))
+    )));
+    blocks.push(Block::Context(format!(
+        "{} round · {} · {} on the clock · reply in this thread; `/spar end` finishes early",
+        escape(s.round.label()),
+        view.difficulty,
+        clock(f64::from(view.time_limit_s))
+    )));
+    Message {
+        text: format!("{mention}, your drill starts now: {}", escape(&s.title)),
+        blocks,
+    }
+}
+
+fn flag_section(flag: &Flag) -> String {
+    let name = match flag.at_s {
+        Some(at) => format!("{} · {}", clock(at), flag_label(flag.kind)),
+        None => flag_label(flag.kind),
+    };
+    let mut text = format!("*{}*\n", escape(&name));
+    if let Some(quote) = flag.quote.as_deref().filter(|q| !q.is_empty()) {
+        text.push_str(&format!(">{}\n", escape(&quote.replace('\n', " "))));
+    }
+    text.push_str(&escape(&flag.why));
+    text.push_str(&format!("\n*Try instead:* {}", escape(&flag.try_instead)));
+    text
+}
+
+/// A 0–4 score as a bar a glance can read.
+fn bar(score: u8) -> String {
+    let score = usize::from(score.min(4));
+    format!("{}{}", "█".repeat(score), "░".repeat(4 - score))
+}
+
+/// The scorecard as messages of blocks, each within Slack's limits; the buttons ("Full
+/// transcript", "Drill again") go on the last.
+pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Message> {
+    let card = &view.judged.card;
+    let title = format!("Debrief · {}", view.scenario.title);
+    let mut body = vec![Block::Header(clip(&title, HEADER_LIMIT))];
+    body.extend(sections(&format!(
+        "*Overall {}/100*\n{}",
+        card.overall,
+        escape(&card.summary)
+    )));
+    body.push(Block::Divider);
+    let mut flags: Vec<&Flag> = card.flags.iter().collect();
+    // Moments in the order they happened, then what was never done.
+    flags.sort_by(|a, b| {
+        a.at_s
+            .unwrap_or(f64::INFINITY)
+            .total_cmp(&b.at_s.unwrap_or(f64::INFINITY))
+    });
+    for flag in flags {
+        body.extend(sections(&flag_section(flag)));
+    }
+    if !card.dimensions.is_empty() {
+        let lines: Vec<String> = card
+            .dimensions
+            .iter()
+            .map(|d| {
+                format!(
+                    "`{}` {}/4 {}",
+                    bar(d.score),
+                    d.score,
+                    escape(&d.name.as_str().replace('_', " "))
+                )
+            })
+            .collect();
+        body.extend(sections(&format!("*Dimensions*\n{}", lines.join("\n"))));
+    }
+    if !card.strengths.is_empty() {
+        let lines: Vec<String> = card
+            .strengths
+            .iter()
+            .map(|s| format!("• {}", escape(s)))
+            .collect();
+        body.extend(sections(&format!("*Strengths*\n{}", lines.join("\n"))));
+    }
+    let judged = view.judged;
+    let mut judge = Vec::new();
+    if let Some(commentary) = &judged.commentary {
+        judge.push(escape(commentary));
+    }
+    for a in &judged.adjustments {
+        let sign = if a.change > 0 { "+1" } else { "-1" };
+        judge.push(format!(
+            "{} {sign}: {} (“{}”)",
+            escape(&a.dimension.as_str().replace('_', " ")),
+            escape(&a.reason),
+            escape(&a.quote)
+        ));
+    }
+    for f in &judged.findings {
+        judge.push(format!("“{}”: {}", escape(&f.quote), escape(&f.note)));
+    }
+    if !judge.is_empty() {
+        body.extend(sections(&format!("*Judge's notes*\n{}", judge.join("\n"))));
+    }
+    let notes: Vec<String> = card
+        .notes
+        .iter()
+        .chain(&judged.notes)
+        .map(|n| format!("• {}", escape(n)))
+        .collect();
+    if !notes.is_empty() {
+        body.extend(sections(&format!(
+            "*About this debrief*\n{}",
+            notes.join("\n")
+        )));
+    }
+    body.extend(sections(&format!(
+        "*What good looks like*\n{}",
+        escape(&reflow(&view.scenario.debrief))
+    )));
+    let buttons = Block::Buttons(vec![
+        Button {
+            label: "Full transcript".into(),
+            action_id: Action::Transcript(view.drill.clone()).id(),
+            style: None,
+        },
+        Button {
+            label: "Drill again".into(),
+            action_id: Action::DrillAgain(view.drill.clone()).id(),
+            style: Some(Style::Primary),
+        },
+    ]);
+    let fallback = format!("{}: overall {}/100", escape(&title), card.overall);
+    pack(body, buttons, &fallback, &escape(&title))
+}
+
+/// Spreads blocks over messages of at most `BLOCKS_PER_MESSAGE`, each continuation headed
+/// as one, with `last` (the buttons) at the end of the final message.
+fn pack(body: Vec<Block>, last: Block, fallback: &str, title: &str) -> Vec<Message> {
+    let continued = || Block::Context(format!("*{title} (continued)*"));
+    let mut messages = Vec::new();
+    let mut current = Message {
+        text: fallback.to_string(),
+        blocks: Vec::new(),
+    };
+    for block in body {
+        if current.blocks.len() == BLOCKS_PER_MESSAGE {
+            messages.push(std::mem::replace(
+                &mut current,
+                Message {
+                    text: format!("{fallback} (continued)"),
+                    blocks: vec![continued()],
+                },
+            ));
+        }
+        current.blocks.push(block);
+    }
+    if current.blocks.len() == BLOCKS_PER_MESSAGE {
+        messages.push(std::mem::replace(
+            &mut current,
+            Message {
+                text: format!("{fallback} (continued)"),
+                blocks: vec![continued()],
+            },
+        ));
+    }
+    current.blocks.push(last);
+    messages.push(current);
+    messages
+}
+
+/// A reply to a command or click, as the ephemeral message Slack shows only to the asker.
+/// A file it carries is sent apart (Slack's ephemeral messages hold no files).
+pub fn reply(reply: &Reply) -> Message {
+    let mut message = plain(&reply.text);
+    if let Some(file) = &reply.file {
+        message.blocks.push(Block::Context(format!(
+            "`{}` follows in your direct messages with Spar.",
+            escape(&file.name)
+        )));
+    }
+    if !reply.buttons.is_empty() {
+        message.blocks.push(buttons(&reply.buttons));
+    }
+    message
+}
+
+/// Why a drill cannot start in `channel`, when it cannot: a drill's thread must be where
+/// Spar hears replies, which is channels, not direct messages.
+pub fn no_drill_in(channel: &str) -> Option<&'static str> {
+    channel.starts_with('D').then_some(
+        "Drills run in a thread in a channel, where Spar hears your replies. Run `/spar solo` in a channel Spar is in.",
+    )
+}
+
+fn buttons(buttons: &[ReplyButton]) -> Block {
+    Block::Buttons(
+        buttons
+            .iter()
+            .map(|b| Button {
+                label: b.label.clone(),
+                action_id: b.action.id(),
+                style: Some(if b.danger {
+                    Style::Danger
+                } else {
+                    Style::Primary
+                }),
+            })
+            .collect(),
+    )
+}
+
+// ----- what comes in -----
+
+/// What `/spar …` asked for: a runtime command, or an answer given at once (help for a
+/// subcommand Spar does not know, or arguments it cannot read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Command),
+    Answer(String),
+}
+
+type Parser = fn(&[&str]) -> Result<Command, String>;
+
+/// Each subcommand Slack understands and how its words become a `Command`. A subcommand is
+/// one line here; its help comes from `chat::commands::SUBCOMMANDS`.
+const PARSERS: &[(&str, Parser)] = &[
+    ("solo", solo),
+    ("end", |args| nothing_after("end", args, Command::End)),
+    ("scenarios", |args| {
+        nothing_after("scenarios", args, Command::Scenarios)
+    }),
+    ("history", |args| {
+        nothing_after("history", args, Command::History)
+    }),
+    ("stats", |args| nothing_after("stats", args, Command::Stats)),
+    ("forget", |args| {
+        nothing_after("forget", args, Command::Forget)
+    }),
+    ("help", |_| Ok(Command::Help)),
+    ("config", config),
+];
+
+/// Reads the text typed after `/spar`.
+pub fn parse(text: &str) -> Parsed {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some((first, args)) = words.split_first() else {
+        return Parsed::Run(Command::Help);
+    };
+    let name = first.to_lowercase();
+    match PARSERS.iter().find(|(n, _)| *n == name) {
+        Some((_, parser)) => match parser(args) {
+            Ok(command) => Parsed::Run(command),
+            Err(why) => Parsed::Answer(why),
+        },
+        None if describe(&name).is_some() => Parsed::Answer(format!(
+            "`/spar {name}` is not available on Slack yet. {}",
+            usage()
+        )),
+        None => Parsed::Answer(format!(
+            "`/spar {}` is not a Spar command. {}",
+            clip(first, 40),
+            usage()
+        )),
+    }
+}
+
+/// The subcommands Slack understands, one a line.
+fn usage() -> String {
+    let mut out = String::from("Try one of these:\n");
+    for (name, what) in SUBCOMMANDS {
+        if PARSERS.iter().any(|(n, _)| n == name) {
+            out.push_str(&format!("• `/spar {name}`: {what}.\n"));
+        }
+    }
+    out
+}
+
+fn nothing_after(name: &str, args: &[&str], command: Command) -> Result<Command, String> {
+    if args.is_empty() {
+        Ok(command)
+    } else {
+        Err(format!(
+            "`/spar {name}` takes nothing after it: {}.",
+            describe(name).unwrap_or_default()
+        ))
+    }
+}
+
+/// `/spar solo [scenario] [difficulty]`, in either order; `scenario:` and `difficulty:`
+/// prefixes (as `/spar scenarios` shows them) are read too.
+fn solo(args: &[&str]) -> Result<Command, String> {
+    const USAGE: &str = "Use `/spar solo [scenario] [gentle|standard|hostile]`; `/spar scenarios` lists the scenarios.";
+    let mut scenario = None;
+    let mut difficulty = None;
+    for arg in args {
+        let (key, value) = match arg.split_once(':') {
+            Some((key, value)) if matches!(key, "scenario" | "difficulty") => (Some(key), value),
+            _ => (None, *arg),
+        };
+        if value.is_empty() {
+            return Err(USAGE.into());
+        }
+        let is_difficulty =
+            key == Some("difficulty") || (key.is_none() && value.parse::<Difficulty>().is_ok());
+        let slot = if is_difficulty {
+            &mut difficulty
+        } else {
+            &mut scenario
+        };
+        if slot.replace(value.to_string()).is_some() {
+            return Err(format!("That is one word too many. {USAGE}"));
+        }
+    }
+    Ok(Command::Solo {
+        scenario,
+        difficulty,
+    })
+}
+
+/// `/spar config` shows the settings; `channel #name|any`, `difficulty LEVEL` and
+/// `limit N` change them (several may follow one another).
+fn config(args: &[&str]) -> Result<Command, String> {
+    const USAGE: &str = "Use `/spar config`, or `/spar config channel #drills|any`, `difficulty gentle|standard|hostile`, `limit N` (0: none).";
+    let mut change = ConfigChange::default();
+    let mut words = args.iter();
+    while let Some(key) = words.next() {
+        let Some(value) = words.next() else {
+            return Err(USAGE.into());
+        };
+        match key.to_lowercase().as_str() {
+            "channel" if value.eq_ignore_ascii_case("any") => change.drill_channel = Some(None),
+            "channel" => match channel_link(value).filter(|&len| len == value.len()) {
+                Some(_) => {
+                    let id = value[2..value.len() - 1]
+                        .split('|')
+                        .next()
+                        .unwrap_or_default();
+                    change.drill_channel = Some(Some(id.to_string()));
+                }
+                None => {
+                    return Err(format!(
+                        "Name the channel with `#`, as in `/spar config channel #drills`. {USAGE}"
+                    ));
+                }
+            },
+            "difficulty" => change.default_difficulty = Some(value.to_string()),
+            "limit" => match value.parse::<u32>() {
+                Ok(limit) => change.daily_limit = Some(limit),
+                Err(_) => return Err(format!("The limit is a number of drills. {USAGE}")),
+            },
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(Command::Config(change))
+}
+
+fn workspace(team: &SlackTeamId, domain: Option<&str>) -> WorkspaceRef {
+    WorkspaceRef {
+        platform: PLATFORM.into(),
+        external_id: team.0.clone(),
+        name: domain.unwrap_or(&team.0).to_string(),
+    }
+}
+
+/// A Slack user as Spar knows them; the name is the best the payload gives until their
+/// profile is read.
+pub fn person(user: &SlackUserId, name: Option<&str>) -> PersonRef {
+    PersonRef {
+        platform: PLATFORM.into(),
+        platform_user_id: user.0.clone(),
+        display_name: name
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&user.0)
+            .to_string(),
+    }
+}
+
+/// Who ran a slash command, from where. Slack sends no thread with a slash command; its
+/// trigger id is unique to the invocation.
+pub fn command_invocation(event: &SlackCommandEvent) -> Invocation {
+    Invocation {
+        event_id: event.trigger_id.0.clone(),
+        person: person(&event.user_id, None),
+        workspace: workspace(&event.team_id, event.team_domain.as_deref()),
+        channel: event.channel_id.0.clone(),
+        thread: None,
+        parent_channel: None,
+        admin: false,
+    }
+}
+
+/// A message event as the runtime reads it: a person's reply in a thread. Edits,
+/// deletions, joins and other subtypes are not turns; bots' messages are marked. `event_id`
+/// is the delivery's id, the same on every retry of it.
+pub fn message(event_id: &str, event: &SlackMessageEvent) -> Option<runtime::Message> {
+    if !matches!(
+        event.subtype,
+        None | Some(SlackMessageEventType::ThreadBroadcast | SlackMessageEventType::BotMessage)
+    ) {
+        return None;
+    }
+    let thread = event.origin.thread_ts.as_ref()?;
+    let channel = event.origin.channel.as_ref()?;
+    let text = event.content.as_ref()?.text.as_deref()?;
+    if text.trim().is_empty() {
+        return None;
+    }
+    let from_bot =
+        event.sender.bot_id.is_some() || event.subtype == Some(SlackMessageEventType::BotMessage);
+    // A bot posting without a user (an integration) is no one who could take part.
+    let author = event.sender.user.as_ref()?;
+    Some(runtime::Message {
+        event_id: event_id.to_string(),
+        author: person(author, None),
+        from_bot,
+        thread: thread.0.clone(),
+        channel: Some(channel.0.clone()),
+        text: text.to_string(),
+    })
+}
+
+/// A deleted message that may be a drill's thread root: its channel and `ts`.
+pub fn deleted(event: &SlackMessageEvent) -> Option<(String, String)> {
+    if event.subtype != Some(SlackMessageEventType::MessageDeleted) {
+        return None;
+    }
+    Some((
+        event.origin.channel.as_ref()?.0.clone(),
+        event.deleted_ts.as_ref()?.0.clone(),
+    ))
+}
+
+/// A click on one of Spar's buttons: who clicked where, and what it asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Click {
+    pub invocation: Invocation,
+    pub action: Action,
+}
+
+/// The click behind a `block_actions` payload, or `None` for a button Spar did not make.
+pub fn click(event: &SlackInteractionBlockActionsEvent) -> Option<Click> {
+    let action = event
+        .actions
+        .as_ref()?
+        .iter()
+        .find_map(|a| Action::parse(&a.action_id.0))?;
+    let user = event.user.as_ref()?;
+    let channel = match &event.container {
+        SlackInteractionActionContainer::Message(m) => m.channel_id.clone(),
+        SlackInteractionActionContainer::MessageAttachment(m) => m.channel_id.clone(),
+        SlackInteractionActionContainer::View(_) => None,
+    }
+    .or_else(|| event.channel.as_ref().map(|c| c.id.clone()))?;
+    let thread = event
+        .message
+        .as_ref()
+        .and_then(|m| m.origin.thread_ts.clone())
+        .map(|t| t.0);
+    Some(Click {
+        invocation: Invocation {
+            event_id: event.trigger_id.0.clone(),
+            person: person(&user.id, user.name.as_deref().or(user.username.as_deref())),
+            workspace: workspace(&event.team.id, event.team.domain.as_deref()),
+            channel: channel.0,
+            thread,
+            parent_channel: None,
+            admin: false,
+        },
+        action,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use spar_core::judge::JudgedScorecard;
+    use spar_core::scenario::ScenarioLibrary;
+    use spar_core::scoring::{Dimension, DimensionName, FlagKind, Scorecard};
+    use spar_core::store::DrillId;
+
+    fn chars(text: &str) -> usize {
+        text.chars().count()
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_only_channel_links_survive() {
+        assert_eq!(
+            mrkdwn("<!channel> a & b > c <@U1> **now**"),
+            "&lt;!channel&gt; a &amp; b &gt; c &lt;@U1&gt; *now*"
+        );
+        assert_eq!(
+            mrkdwn("Your drill is ready in <#C0FAKE1>: X."),
+            "Your drill is ready in <#C0FAKE1>: X."
+        );
+        assert_eq!(
+            mrkdwn("<#C1|general> <#c1> <#>"),
+            "<#C1|general> &lt;#c1&gt; &lt;#&gt;"
+        );
+        assert_eq!(escape("é <b>"), "é &lt;b&gt;");
+    }
+
+    #[test]
+    fn subcommands_and_their_arguments_are_read_and_mistakes_answered() {
+        let run = |text: &str| parse(text);
+        assert_eq!(run(""), Parsed::Run(Command::Help));
+        assert_eq!(run("  END "), Parsed::Run(Command::End));
+        assert_eq!(
+            run("solo latency-regression hostile"),
+            Parsed::Run(Command::Solo {
+                scenario: Some("latency-regression".into()),
+                difficulty: Some("hostile".into())
+            })
+        );
+        assert_eq!(
+            run("solo gentle"),
+            Parsed::Run(Command::Solo {
+                scenario: None,
+                difficulty: Some("gentle".into())
+            })
+        );
+        assert_eq!(
+            run("solo scenario:talent-allocation"),
+            Parsed::Run(Command::Solo {
+                scenario: Some("talent-allocation".into()),
+                difficulty: None
+            })
+        );
+        // An unknown scenario is the runtime's to answer, with suggestions.
+        assert_eq!(
+            run("solo nope"),
+            Parsed::Run(Command::Solo {
+                scenario: Some("nope".into()),
+                difficulty: None
+            })
+        );
+        for bad in [
+            "solo a b c",
+            "solo hostile gentle",
+            "end now",
+            "config channel",
+        ] {
+            assert!(matches!(run(bad), Parsed::Answer(_)), "{bad}");
+        }
+        let Parsed::Answer(unknown) = run("dance now") else {
+            panic!("an unknown subcommand is answered");
+        };
+        assert!(unknown.starts_with("`/spar dance` is not a Spar command."));
+        assert!(unknown.contains("• `/spar solo`: Start a solo drill"));
+        assert!(unknown.contains("• `/spar end`:"));
+        let Parsed::Answer(sneaky) = run("<!here>") else {
+            panic!("answered");
+        };
+        assert!(
+            plain(&sneaky).text.starts_with("`/spar &lt;!here&gt;`"),
+            "answers are escaped when shown: {sneaky}"
+        );
+    }
+
+    #[test]
+    fn config_reads_a_channel_link_a_difficulty_and_a_limit() {
+        assert_eq!(
+            parse("config channel <#C0FAKE9|drills> difficulty hostile limit 3"),
+            Parsed::Run(Command::Config(ConfigChange {
+                drill_channel: Some(Some("C0FAKE9".into())),
+                default_difficulty: Some("hostile".into()),
+                daily_limit: Some(3),
+                public_threads: None,
+            }))
+        );
+        assert_eq!(
+            parse("config channel any"),
+            Parsed::Run(Command::Config(ConfigChange {
+                drill_channel: Some(None),
+                ..ConfigChange::default()
+            }))
+        );
+        assert!(matches!(parse("config channel #drills"), Parsed::Answer(_)));
+    }
+
+    fn event(value: serde_json::Value) -> SlackMessageEvent {
+        serde_json::from_value(value).expect("a message event")
+    }
+
+    #[test]
+    fn a_reply_in_a_thread_is_a_turn_and_edits_and_top_level_messages_are_not() {
+        let reply = event(json!({
+            "type": "message", "user": "U1", "text": "What drives the date?",
+            "ts": "1700000001.000200", "thread_ts": "1700000000.000100", "channel": "C1",
+            "channel_type": "channel", "client_msg_id": "x"
+        }));
+        let turn = message("Ev1", &reply).expect("a turn");
+        assert_eq!(turn.event_id, "Ev1");
+        assert_eq!(turn.thread, "1700000000.000100");
+        assert_eq!(turn.channel.as_deref(), Some("C1"));
+        assert_eq!(turn.author.platform_user_id, "U1");
+        assert!(!turn.from_bot);
+
+        let top = event(
+            json!({"type": "message", "user": "U1", "text": "hi", "ts": "1.2", "channel": "C1"}),
+        );
+        assert!(message("Ev2", &top).is_none());
+        let edit = event(json!({
+            "type": "message", "subtype": "message_changed", "channel": "C1", "ts": "1.3",
+            "hidden": true,
+            "message": {"type": "message", "user": "U1", "text": "edited", "ts": "1.1", "thread_ts": "1.0"}
+        }));
+        assert!(message("Ev3", &edit).is_none());
+        let bot = event(json!({
+            "type": "message", "user": "U9", "bot_id": "B9", "text": "beep",
+            "ts": "1.4", "thread_ts": "1.0", "channel": "C1"
+        }));
+        assert!(message("Ev4", &bot).is_some_and(|m| m.from_bot));
+        let joined = event(json!({
+            "type": "message", "subtype": "channel_join", "user": "U1", "text": "joined",
+            "ts": "1.5", "thread_ts": "1.0", "channel": "C1"
+        }));
+        assert!(message("Ev5", &joined).is_none());
+        let gone = event(json!({
+            "type": "message", "subtype": "message_deleted", "channel": "C1", "ts": "1.6",
+            "deleted_ts": "1.0", "hidden": true
+        }));
+        assert_eq!(deleted(&gone), Some(("C1".into(), "1.0".into())));
+        assert_eq!(deleted(&reply), None);
+    }
+
+    #[test]
+    fn a_click_on_a_scorecard_button_in_a_thread_reads_as_its_action() {
+        let drill = DrillId("d-1".into());
+        let payload = json!({
+            "type": "block_actions",
+            "user": {"id": "U1", "username": "ana", "name": "ana", "team_id": "T1"},
+            "api_app_id": "A1", "token": "x",
+            "container": {"type": "message", "message_ts": "1.9", "channel_id": "C1", "is_ephemeral": false},
+            "trigger_id": "tr-1",
+            "team": {"id": "T1", "domain": "acme"},
+            "channel": {"id": "C1", "name": "general"},
+            "message": {"type": "message", "user": "UBOT", "text": "card", "ts": "1.9", "thread_ts": "1.0"},
+            "actions": [{"action_id": Action::DrillAgain(drill.clone()).id(), "block_id": "b", "type": "button", "action_ts": "1.99"}]
+        });
+        let SlackInteractionEvent::BlockActions(event) =
+            serde_json::from_value(payload).expect("an interaction")
+        else {
+            panic!("block actions");
+        };
+        let click = click(&event).expect("one of Spar's buttons");
+        assert_eq!(click.action, Action::DrillAgain(drill));
+        assert_eq!(click.invocation.thread.as_deref(), Some("1.0"));
+        assert_eq!(click.invocation.channel, "C1");
+        assert_eq!(click.invocation.workspace.external_id, "T1");
+        assert_eq!(click.invocation.person.display_name, "ana");
+    }
+
+    fn view_with(flags: usize, quote_len: usize) -> (JudgedScorecard, spar_core::Scenario) {
+        let scenario = ScenarioLibrary::embedded()
+            .expect("library")
+            .get("latency-regression")
+            .expect("scenario")
+            .clone();
+        let card = Scorecard {
+            overall: 42,
+            flags: (0..flags)
+                .map(|i| Flag {
+                    kind: if i % 2 == 0 {
+                        FlagKind::Defensiveness
+                    } else {
+                        FlagKind::NoProcess
+                    },
+                    turn: (i % 2 == 0).then_some(i + 1),
+                    at_s: (i % 2 == 0).then_some(i as f64 * 7.5),
+                    quote: (i % 2 == 0).then(|| format!("<!here> {}", "q".repeat(quote_len))),
+                    why: "Because it reads as a defence.".into(),
+                    try_instead: "Ask what looks wrong.".into(),
+                })
+                .collect(),
+            dimensions: DimensionName::ALL
+                .iter()
+                .map(|&name| Dimension {
+                    name,
+                    score: 2,
+                    evidence: vec![],
+                })
+                .collect(),
+            strengths: vec!["Asked about the deadline".into()],
+            summary: "Mixed.".into(),
+            notes: vec![],
+        };
+        (JudgedScorecard::unjudged(card, None), scenario)
+    }
+
+    fn texts(message: &Message) -> Vec<&str> {
+        message
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Section(t) | Block::Context(t) | Block::Header(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_scorecard_has_a_header_the_overall_timed_quoted_flags_bars_and_two_buttons() {
+        let (judged, scenario) = view_with(4, 20);
+        let drill = DrillId("d1".into());
+        let messages = scorecard(&ScorecardView {
+            drill: &drill,
+            scenario: &scenario,
+            judged: &judged,
+        });
+        assert_eq!(messages.len(), 1);
+        let card = &messages[0];
+        assert!(matches!(&card.blocks[0], Block::Header(h) if h.starts_with("Debrief · ")));
+        let texts = texts(card);
+        assert!(texts[1].starts_with("*Overall 42/100*"));
+        assert!(texts[2].starts_with("*0:00 · Defensiveness*\n>&lt;!here&gt; qqq"));
+        assert!(texts[2].ends_with("*Try instead:* Ask what looks wrong."));
+        assert!(texts[3].starts_with("*0:15 · Defensiveness*"));
+        assert!(texts[4].starts_with("*Missed: process*"));
+        assert!(texts.iter().any(|t| t.contains("`██░░` 2/4 curiosity")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("*What good looks like*"))
+        );
+        let Some(Block::Buttons(buttons)) = card.blocks.last() else {
+            panic!("the buttons come last");
+        };
+        let labels: Vec<&str> = buttons.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, vec!["Full transcript", "Drill again"]);
+        assert_eq!(
+            Action::parse(&buttons[1].action_id),
+            Some(Action::DrillAgain(drill.clone()))
+        );
+        // slack-morphism takes every block.
+        let content = serde_json::to_value(card.content()).expect("json");
+        assert_eq!(content["blocks"][0]["type"], "header");
+        assert_eq!(
+            content["blocks"].as_array().map(Vec::len),
+            Some(card.blocks.len())
+        );
+    }
+
+    #[test]
+    fn a_long_scorecard_continues_in_another_message_and_never_passes_a_limit() {
+        for (flags, quote) in [(0, 0), (10, 2900), (48, 10), (60, 5000), (120, 300)] {
+            let (judged, scenario) = view_with(flags, quote);
+            let drill = DrillId("d1".into());
+            let messages = scorecard(&ScorecardView {
+                drill: &drill,
+                scenario: &scenario,
+                judged: &judged,
+            });
+            let mut flag_heads = 0;
+            for (i, message) in messages.iter().enumerate() {
+                assert!(message.blocks.len() <= BLOCKS_PER_MESSAGE, "{flags}: {i}");
+                for block in &message.blocks {
+                    match block {
+                        Block::Section(t) | Block::Context(t) => {
+                            assert!(chars(t) <= SECTION_LIMIT, "{flags}: {}", chars(t))
+                        }
+                        Block::Header(t) => assert!(chars(t) <= HEADER_LIMIT),
+                        _ => {}
+                    }
+                }
+                let has_buttons = message
+                    .blocks
+                    .iter()
+                    .any(|b| matches!(b, Block::Buttons(_)));
+                assert_eq!(has_buttons, i == messages.len() - 1, "buttons once, last");
+                if i > 0 {
+                    assert!(texts(message)[0].contains("(continued)"));
+                }
+                flag_heads += texts(message)
+                    .iter()
+                    .filter(|t| t.contains("Defensiveness*") || t.starts_with("*Missed: process*"))
+                    .count();
+            }
+            assert_eq!(flag_heads, flags, "every flag is shown, once");
+            if flags >= 60 {
+                assert!(
+                    messages.len() >= 2,
+                    "{flags} flags fill more than one message"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_brief_names_the_candidate_and_keeps_the_hidden_brief_hidden() {
+        let library = ScenarioLibrary::embedded().expect("library");
+        let scenario = library.get("latency-regression").expect("scenario");
+        let candidate = PersonRef {
+            platform: "slack".into(),
+            platform_user_id: "U1".into(),
+            display_name: "Ana".into(),
+        };
+        let message = brief(&BriefView {
+            scenario,
+            difficulty: Difficulty::Hostile,
+            time_limit_s: 480,
+            candidate: &candidate,
+        });
+        let shown = texts(&message).join("\n");
+        assert!(shown.starts_with("<@U1>, your drill starts now."));
+        assert!(shown.contains("40% regression"));
+        assert!(shown.contains("Dr. Priya Raman"));
+        assert!(shown.contains("hostile") && shown.contains("8:00"));
+        for secret in &scenario.brief.reveals {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "the hidden brief stays hidden"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reply_with_buttons_carries_them_and_long_text_is_split_into_sections() {
+        let with_button = reply(&Reply {
+            buttons: vec![ReplyButton {
+                label: "Delete my drills".into(),
+                action: Action::ForgetConfirmed,
+                danger: true,
+            }],
+            ..Reply::private("This deletes your 3 drills.")
+        });
+        assert_eq!(
+            with_button.blocks.last(),
+            Some(&Block::Buttons(vec![Button {
+                label: "Delete my drills".into(),
+                action_id: "spar:forget".into(),
+                style: Some(Style::Danger)
+            }]))
+        );
+        let stats = reply(&Reply {
+            file: Some(crate::chat::Attachment {
+                name: "spar-progress.png".into(),
+                bytes: vec![1],
+            }),
+            ..Reply::private("Your scores")
+        });
+        assert_eq!(
+            stats.blocks.last(),
+            Some(&Block::Context(
+                "`spar-progress.png` follows in your direct messages with Spar.".into()
+            ))
+        );
+        assert!(no_drill_in("D0FAKE1").is_some());
+        assert!(no_drill_in("C0FAKE1").is_none() && no_drill_in("G0FAKE1").is_none());
+        let long = plain(&"Word and <more>. ".repeat(400));
+        assert!(long.blocks.len() >= 3);
+        assert!(
+            long.blocks
+                .iter()
+                .all(|b| matches!(b, Block::Section(t) if chars(t) <= SECTION_LIMIT))
+        );
+    }
+}

@@ -1,0 +1,872 @@
+//! `spar serve` as a Slack app, run as a process against the local fake Slack: a solo drill
+//! from `/spar solo` to its Block Kit scorecard over signed HTTP and the same drill over
+//! Socket Mode, requests that are unsigned, stale or replayed (nothing posted), and the bad
+//! situations a member is answered about (the bot not invited, a missing scope, an archived
+//! channel, an unknown scenario or subcommand, a rate limit).
+
+use crate::cli::isolated;
+use crate::fake_slack::{
+    FakeSlack, SlackCall, SlackChannelKind, SlackError, SlackUser, signature_headers,
+};
+use axum::body::Body;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::Value;
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A running `spar serve`, stopped when dropped; its log is printed if a test fails.
+struct Served {
+    child: Child,
+    log: std::path::PathBuf,
+    /// What it printed when it started serving.
+    banner: String,
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    _home: tempfile::TempDir,
+}
+
+impl Served {
+    /// `spar serve` for the fake's workspace: `http` serves Slack's HTTP endpoints on a
+    /// port of its choosing; otherwise Socket Mode.
+    async fn start(fake: &FakeSlack, database_url: &str, http: bool) -> Served {
+        let (bot, app, secret) = (fake.bot_token(), fake.app_token(), fake.signing_secret());
+        // A trailing slash, as the documented default has; `serve` normalises it.
+        let api = format!("{}/", fake.api_url());
+        let mut env = vec![
+            ("SPAR_SLACK_BOT_TOKEN", bot.as_str()),
+            ("SPAR_SLACK_API_URL", api.as_str()),
+            ("DATABASE_URL", database_url),
+            ("SPAR_LOG", "spar=debug,slack_morphism=warn"),
+        ];
+        let args: &[&str] = if http {
+            env.push(("SPAR_SLACK_SIGNING_SECRET", secret.as_str()));
+            &["serve", "--slack-http", "127.0.0.1:0"]
+        } else {
+            env.push(("SPAR_SLACK_APP_TOKEN", app.as_str()));
+            &["serve"]
+        };
+        let (mut command, home) = isolated(args, &env);
+        let log = home.path().join("serve.log");
+        let file = std::fs::File::create(&log).expect("a log file");
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(file)
+            .spawn()
+            .expect("spar serve starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (banner, stdout) = tokio::task::spawn_blocking(move || {
+            let mut reader = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            (line, reader)
+        })
+        .await
+        .expect("the banner is read");
+        let served = Served {
+            child,
+            log,
+            banner,
+            _stdout: stdout,
+            _home: home,
+        };
+        assert!(
+            served.banner.starts_with("Spar is serving Slack"),
+            "spar serve did not start: {:?}\n{}",
+            served.banner,
+            std::fs::read_to_string(&served.log).unwrap_or_default()
+        );
+        served
+    }
+
+    /// The address the HTTP endpoints listen at, from the banner.
+    fn addr(&self) -> SocketAddr {
+        self.banner
+            .split("over HTTP at ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {:?}", self.banner))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- spar serve's log ---\n{}", self.log());
+        }
+    }
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    spar::store::sqlite_url(&dir.path().join("spar.db"))
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// An HTTP answer: status and body.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// POSTs `body` to the bot with `headers`, as Slack would.
+async fn send(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &str,
+    headers: &[(&str, String)],
+) -> Answer {
+    request(
+        axum::http::Method::POST,
+        addr,
+        path,
+        content_type,
+        body,
+        headers,
+    )
+    .await
+}
+
+async fn request(
+    method: axum::http::Method,
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &str,
+    headers: &[(&str, String)],
+) -> Answer {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Body>(HttpConnector::new());
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", content_type);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = client
+        .request(
+            request
+                .body(Body::from(body.to_string()))
+                .expect("a request"),
+        )
+        .await
+        .expect("the bot answers");
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(Body::new(response.into_body()), usize::MAX)
+        .await
+        .expect("a body");
+    Answer {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// Signed now with the fake's secret, exactly as Slack signs.
+fn signed(fake: &FakeSlack, body: &str) -> Vec<(&'static str, String)> {
+    signature_headers(&fake.signing_secret(), &now_s().to_string(), body).to_vec()
+}
+
+async fn command(
+    fake: &FakeSlack,
+    addr: SocketAddr,
+    who: &SlackUser,
+    channel: &str,
+    text: &str,
+) -> Answer {
+    let form = fake.slash_command(who, channel, "/spar", text).form;
+    send(
+        addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        &form,
+        &signed(fake, &form),
+    )
+    .await
+}
+
+async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
+    let body = callback.to_string();
+    send(
+        addr,
+        "/slack/events",
+        "application/json",
+        &body,
+        &signed(fake, &body),
+    )
+    .await
+}
+
+/// The text of a command's answer.
+fn answered(answer: &Answer) -> String {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let json = answer.json();
+    assert_eq!(
+        json["response_type"], "ephemeral",
+        "only the asker sees it: {json}"
+    );
+    json["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// A command's answer: with the acknowledgement when it came in time, else the ephemeral
+/// message that follows it.
+async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    if !answer.body.is_empty() {
+        return answered(answer);
+    }
+    let late = fake
+        .wait_for(
+            |calls| {
+                calls
+                    .iter()
+                    .find(|c| c.method == "chat.postEphemeral" && c.args["user"] == who.id.as_str())
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    text(&late).to_string()
+}
+
+/// The bot's successful posts, in order.
+fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
+    calls
+        .iter()
+        .filter(|c| c.method == "chat.postMessage" && c.response["ok"] == true)
+        .collect()
+}
+
+/// The posts in a drill's thread.
+fn in_thread<'a>(calls: &'a [SlackCall], thread: &str) -> Vec<&'a SlackCall> {
+    posts(calls)
+        .into_iter()
+        .filter(|c| c.args["thread_ts"] == thread)
+        .collect()
+}
+
+fn text(call: &SlackCall) -> &str {
+    call.args["text"].as_str().unwrap_or_default()
+}
+
+fn first_block_text(call: &SlackCall) -> &str {
+    call.args["blocks"][0]["text"]["text"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn is_scorecard(call: &SlackCall) -> bool {
+    call.args["blocks"][0]["type"] == "header" && first_block_text(call).starts_with("Debrief")
+}
+
+/// The antagonist's lines: posts in the thread that are neither the brief, a notice nor the
+/// scorecard.
+fn lines(calls: &[SlackCall], thread: &str) -> Vec<String> {
+    in_thread(calls, thread)
+        .into_iter()
+        .filter(|c| !text(c).starts_with("<@"))
+        .filter(|c| !text(c).starts_with('⏱') && !is_scorecard(c))
+        .map(|c| text(c).to_string())
+        .collect()
+}
+
+async fn wait_for_lines(fake: &FakeSlack, thread: &str, n: usize) {
+    fake.wait_for(
+        |calls| (lines(calls, thread).len() >= n).then_some(()),
+        WAIT,
+    )
+    .await;
+}
+
+/// Waits for the thread a drill opened in `channel` (the bot's first message there after
+/// `after` posts) and returns its `ts`.
+async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> String {
+    let root = fake
+        .wait_for(
+            |calls| {
+                posts(calls)
+                    .into_iter()
+                    .filter(|c| c.args["channel"] == channel && c.args["thread_ts"].is_null())
+                    .nth(after)
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    root.response["ts"].as_str().expect("a ts").to_string()
+}
+
+async fn wait_for_scorecard(fake: &FakeSlack, thread: &str) -> SlackCall {
+    fake.wait_for(
+        |calls| {
+            in_thread(calls, thread)
+                .into_iter()
+                .find(|c| is_scorecard(c))
+                .cloned()
+        },
+        WAIT,
+    )
+    .await
+}
+
+/// The candidate turns stored for the drill in `thread`.
+async fn candidate_turns(database_url: &str, channel: &str, thread: &str) -> usize {
+    let store = spar::store::open(Some(database_url))
+        .await
+        .expect("the store");
+    let drill = store
+        .live_drill_in("slack", thread, Some(channel))
+        .await
+        .expect("a lookup")
+        .expect("the drill is live");
+    let loaded = store.load_drill(&drill.id).await.expect("the drill");
+    loaded
+        .plain_turns()
+        .iter()
+        .filter(|t| t.role == spar_core::transcript::Role::Candidate)
+        .count()
+}
+
+/// The scorecard's checks: Block Kit with the header, the escalation flagged with its
+/// time, bars, and the two buttons last.
+fn check_scorecard(card: &SlackCall) {
+    let blocks = card.args["blocks"].as_array().expect("blocks");
+    assert!(blocks.len() <= 50);
+    let sections: Vec<&str> = blocks
+        .iter()
+        .filter(|b| b["type"] == "section")
+        .filter_map(|b| b["text"]["text"].as_str())
+        .collect();
+    assert!(sections[0].starts_with("*Overall "), "{sections:?}");
+    assert!(
+        sections
+            .iter()
+            .any(|s| s.contains(" · Premature escalation*")),
+        "the escalation is flagged with its time: {sections:?}"
+    );
+    assert!(sections.iter().any(|s| s.starts_with("*Dimensions*")));
+    assert!(sections.iter().all(|s| s.chars().count() <= 3000));
+    let last = blocks.last().expect("a last block");
+    assert_eq!(last["type"], "actions");
+    let labels: Vec<&str> = last["elements"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["text"]["text"].as_str())
+        .collect();
+    assert_eq!(labels, vec!["Full transcript", "Drill again"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scorecard() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let eve = fake.add_user("eve");
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, true).await;
+    let addr = served.addr();
+
+    let health = request(
+        axum::http::Method::GET,
+        addr,
+        "/healthz",
+        "text/plain",
+        "",
+        &[],
+    )
+    .await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    let challenge = fake.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    let verified = event(&fake, addr, &challenge).await;
+    assert_eq!(verified.status, 200);
+    assert_eq!(
+        verified.json()["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+
+    // Answered with the acknowledgement, only for her, pointing at the channel.
+    let ready = answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
+    assert!(ready.contains(&format!("<#{channel}>")), "{ready}");
+    assert!(ready.starts_with("Your drill is ready"), "{ready}");
+    let thread = wait_for_thread(&fake, &channel, 0).await;
+    let calls = fake.calls();
+    let root = posts(&calls)[0];
+    assert!(
+        text(root).contains("alice"),
+        "the thread is named for her: {}",
+        text(root)
+    );
+    assert_eq!(root.token.as_deref(), Some(fake.bot_token().as_str()));
+    let brief = fake
+        .wait_for(
+            |calls| {
+                in_thread(calls, &thread)
+                    .into_iter()
+                    .find(|c| text(c).starts_with(&format!("<@{}>", alice.id)))
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    assert_eq!(brief.args["blocks"][1]["type"], "header");
+    assert!(brief.args["blocks"].to_string().contains("40% regression"));
+    wait_for_lines(&fake, &thread, 1).await;
+    let clock = fake
+        .wait_for(
+            |calls| {
+                in_thread(calls, &thread)
+                    .into_iter()
+                    .find(|c| text(c).starts_with("⏱ The clock is running"))
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        clock.args["blocks"][0]["type"], "section",
+        "posts carry blocks"
+    );
+
+    // A stranger's reply, another bot's and an edit are not turns; hers is answered.
+    let stranger = fake.message_event(
+        &eve,
+        &channel,
+        "Let me answer for her, I know the numbers.",
+        Some(&thread),
+    );
+    assert_eq!(event(&fake, addr, &stranger).await.status, 200);
+    let bot = fake.add_bot("helper-bot");
+    let beep = fake.message_event(&bot, &channel, "beep", Some(&thread));
+    assert_eq!(event(&fake, addr, &beep).await.status, 200);
+    let turn = fake.message_event(
+        &alice,
+        &channel,
+        "Honestly I'm going to escalate this to my manager.",
+        Some(&thread),
+    );
+    assert_eq!(event(&fake, addr, &turn).await.status, 200);
+    let turn_ts = turn["event"]["ts"].as_str().expect("a ts").to_string();
+    let edited = fake.message_changed_event(&channel, &turn_ts, "I mean, let's talk.");
+    assert_eq!(event(&fake, addr, &edited).await.status, 200);
+    wait_for_lines(&fake, &thread, 2).await;
+    assert_eq!(
+        candidate_turns(&url, &channel, &thread).await,
+        1,
+        "only her line is a turn"
+    );
+
+    // `/spar end` in the channel ends her drill there.
+    let ended = answered(&command(&fake, addr, &alice, &channel, "end").await);
+    assert_eq!(ended, "Drill ended; the scorecard follows in the thread.");
+    let card = wait_for_scorecard(&fake, &thread).await;
+    check_scorecard(&card);
+    assert_eq!(
+        lines(&fake.calls(), &thread).len(),
+        2,
+        "the opening and one reply: nothing for the stranger, the bot or the edit"
+    );
+
+    // A colleague's "Drill again" on her scorecard opens a drill of the same scenario for
+    // them, and tells them so, only them.
+    let card_ts = card.response["ts"].as_str().expect("a ts");
+    let again = card.args["blocks"]
+        .as_array()
+        .and_then(|b| b.last())
+        .and_then(|b| b["elements"][1]["action_id"].as_str())
+        .expect("the button's id")
+        .to_string();
+    assert!(again.starts_with("spar:again:"), "{again}");
+    let click = fake.block_actions(&eve, &channel, card_ts, &again, &again);
+    let form = crate::fake_slack::form_payload(&click);
+    let clicked = send(
+        addr,
+        "/slack/interactions",
+        "application/x-www-form-urlencoded",
+        &form,
+        &signed(&fake, &form),
+    )
+    .await;
+    assert_eq!(clicked.status, 200);
+    let told = fake
+        .wait_for(
+            |calls| {
+                calls
+                    .iter()
+                    .find(|c| {
+                        c.method == "chat.postEphemeral"
+                            && text(c).starts_with("Your drill is ready")
+                    })
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    assert_eq!(told.args["user"], eve.id.as_str());
+    assert_eq!(told.args["thread_ts"], thread.as_str(), "where she clicked");
+    wait_for_thread(&fake, &channel, 1).await;
+    let calls = fake.calls();
+    let roots: Vec<&str> = posts(&calls)
+        .into_iter()
+        .filter(|c| c.args["thread_ts"].is_null())
+        .map(text)
+        .collect();
+    assert!(
+        roots[1].ends_with("eve"),
+        "the new drill is hers: {roots:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_stale_and_replayed_requests_post_nothing() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, true).await;
+    let addr = served.addr();
+
+    // A slash command with a wrong signature, a stale timestamp, or none: 401, no drill.
+    let form = fake.slash_command(&alice, &channel, "/spar", "solo").form;
+    let forged = signature_headers("not-the-secret", &now_s().to_string(), &form).to_vec();
+    let stale =
+        signature_headers(&fake.signing_secret(), &(now_s() - 301).to_string(), &form).to_vec();
+    for (what, headers) in [
+        ("forged", forged),
+        ("stale", stale),
+        ("unsigned", Vec::new()),
+    ] {
+        let answer = send(
+            addr,
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &form,
+            &headers,
+        )
+        .await;
+        assert_eq!(answer.status, 401, "{what}: {}", answer.body);
+    }
+    // Signed, then tampered with.
+    let mut headers = signed(&fake, &form);
+    let tampered = form.replace("solo", "stats");
+    assert_eq!(
+        send(
+            addr,
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &tampered,
+            &headers
+        )
+        .await
+        .status,
+        401
+    );
+    headers.clear();
+
+    answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
+    let thread = wait_for_thread(&fake, &channel, 0).await;
+    wait_for_lines(&fake, &thread, 1).await;
+
+    // Her turn, delivered with a bad signature and a stale one, is refused; then delivered.
+    let turn = fake.message_event(
+        &alice,
+        &channel,
+        "What is driving the release date for you?",
+        Some(&thread),
+    );
+    let body = turn.to_string();
+    let forged = signature_headers("not-the-secret", &now_s().to_string(), &body).to_vec();
+    let stale =
+        signature_headers(&fake.signing_secret(), &(now_s() - 400).to_string(), &body).to_vec();
+    for headers in [forged, stale] {
+        assert_eq!(
+            send(addr, "/slack/events", "application/json", &body, &headers)
+                .await
+                .status,
+            401
+        );
+    }
+    let verification = fake.url_verification("challenge-x").to_string();
+    assert_eq!(
+        send(
+            addr,
+            "/slack/events",
+            "application/json",
+            &verification,
+            &[]
+        )
+        .await
+        .status,
+        401
+    );
+    assert_eq!(
+        candidate_turns(&url, &channel, &thread).await,
+        0,
+        "nothing was applied"
+    );
+
+    assert_eq!(event(&fake, addr, &turn).await.status, 200);
+    // The delivery is acknowledged once the turn is stored.
+    assert_eq!(candidate_turns(&url, &channel, &thread).await, 1);
+    wait_for_lines(&fake, &thread, 2).await;
+
+    // Slack delivers it again: acknowledged, and nothing changes.
+    let mut retry = signed(&fake, &body);
+    retry.push(("x-slack-retry-num", "1".into()));
+    retry.push(("x-slack-retry-reason", "http_timeout".into()));
+    assert_eq!(
+        send(addr, "/slack/events", "application/json", &body, &retry)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        candidate_turns(&url, &channel, &thread).await,
+        1,
+        "the retry is not a second turn"
+    );
+
+    // Her next turn is answered once; the replay added no line before it.
+    let next = fake.message_event(
+        &alice,
+        &channel,
+        "Could we agree the benchmark config together?",
+        Some(&thread),
+    );
+    assert_eq!(event(&fake, addr, &next).await.status, 200);
+    wait_for_lines(&fake, &thread, 3).await;
+    assert_eq!(candidate_turns(&url, &channel, &thread).await, 2);
+    answered(&command(&fake, addr, &alice, &channel, "end").await);
+    wait_for_scorecard(&fake, &thread).await;
+    let calls = fake.calls();
+    assert_eq!(
+        lines(&calls, &thread).len(),
+        3,
+        "one line per turn and the opening"
+    );
+    let roots = posts(&calls)
+        .into_iter()
+        .filter(|c| c.args["thread_ts"].is_null())
+        .count();
+    assert_eq!(roots, 1, "the refused commands opened no drill");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let eve = fake.add_user("eve");
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, false).await;
+    assert!(
+        served.banner.contains("over Socket Mode"),
+        "{}",
+        served.banner
+    );
+    fake.wait_connections(2, WAIT).await;
+    assert_eq!(
+        fake.calls_to("apps.connections.open")[0].token.as_deref(),
+        Some(fake.app_token().as_str())
+    );
+
+    let solo = fake.slash_command(&alice, &channel, "/spar", "solo latency-regression");
+    let envelope = fake
+        .send_envelope("slash_commands", solo.payload, true)
+        .await;
+    let ack = fake.wait_ack(&envelope, WAIT).await;
+    let payload = ack
+        .payload
+        .expect("the answer rides on the acknowledgement");
+    assert_eq!(payload["response_type"], "ephemeral");
+    assert!(
+        payload["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Your drill is ready")),
+        "{payload}"
+    );
+    let thread = wait_for_thread(&fake, &channel, 0).await;
+    wait_for_lines(&fake, &thread, 1).await;
+
+    let stranger = fake.message_event(&eve, &channel, "Let me answer for her.", Some(&thread));
+    let sent = fake.send_envelope("events_api", stranger, false).await;
+    fake.wait_ack(&sent, WAIT).await;
+    let turn = fake.message_event(
+        &alice,
+        &channel,
+        "Honestly I'm going to escalate this to my manager.",
+        Some(&thread),
+    );
+    let sent = fake.send_envelope("events_api", turn.clone(), false).await;
+    fake.wait_ack(&sent, WAIT).await;
+    // Acknowledged once stored.
+    assert_eq!(candidate_turns(&url, &channel, &thread).await, 1);
+    wait_for_lines(&fake, &thread, 2).await;
+    let again = fake.send_event_retry(turn, 1, "timeout").await;
+    fake.wait_ack(&again, WAIT).await;
+    assert_eq!(
+        candidate_turns(&url, &channel, &thread).await,
+        1,
+        "a redelivery is not a turn"
+    );
+
+    let end = fake.slash_command(&alice, &channel, "/spar", "end");
+    let envelope = fake
+        .send_envelope("slash_commands", end.payload, true)
+        .await;
+    let ack = fake.wait_ack(&envelope, WAIT).await;
+    assert_eq!(
+        ack.payload.expect("an answer")["text"],
+        "Drill ended; the scorecard follows in the thread."
+    );
+    let card = wait_for_scorecard(&fake, &thread).await;
+    check_scorecard(&card);
+    assert_eq!(
+        lines(&fake.calls(), &thread).len(),
+        2,
+        "nothing for the stranger or the redelivery"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_situations_are_answered_not_dropped() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let general = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+
+    let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
+    let said = answered(&command(&fake, addr, &alice, &outside, "solo").await);
+    assert!(said.contains("Invite it with `/invite @Spar`"), "{said}");
+
+    let archived = fake.add_channel("old-team", SlackChannelKind::Public { member: true });
+    fake.archive_channel(&archived);
+    let said = answered(&command(&fake, addr, &alice, &archived, "solo").await);
+    assert!(said.contains("archived"), "{said}");
+
+    fake.fail_once(
+        "chat.postMessage",
+        SlackError::MissingScope {
+            needed: "chat:write".into(),
+        },
+    );
+    let said = answered(&command(&fake, addr, &alice, &general, "solo").await);
+    assert!(said.contains("`chat:write` scope"), "{said}");
+
+    let said = answered(&command(&fake, addr, &alice, &general, "solo latency-regresion").await);
+    assert!(
+        said.contains("Did you mean `latency-regression`?"),
+        "{said}"
+    );
+    let said = answered(&command(&fake, addr, &alice, &general, "dance").await);
+    assert!(
+        said.starts_with("`/spar dance` is not a Spar command."),
+        "{said}"
+    );
+    assert!(said.contains("`/spar solo`"), "{said}");
+    let said = answered(&command(&fake, addr, &alice, &general, "solo a b c").await);
+    assert!(said.contains("one word too many"), "{said}");
+    assert!(
+        posts(&fake.calls()).is_empty(),
+        "nothing was posted for any of them"
+    );
+
+    // A rate-limited post is tried again when Slack says, and the drill opens.
+    fake.fail_once(
+        "chat.postMessage",
+        SlackError::RateLimited {
+            retry_after_secs: 1,
+        },
+    );
+    let started = command(&fake, addr, &alice, &general, "solo latency-regression").await;
+    let said = answer_of(&fake, &started, &alice).await;
+    assert!(said.starts_with("Your drill is ready"), "{said}");
+    let statuses: Vec<(u16, bool)> = fake
+        .calls_to("chat.postMessage")
+        .iter()
+        .map(|c| (c.status, c.response["ok"] == true))
+        .collect();
+    let limited = statuses.iter().position(|s| s.0 == 429).expect("the 429");
+    assert_eq!(statuses[limited + 1], (200, true), "{statuses:?}");
+
+    let log = served.log();
+    assert!(
+        log.contains("lacks a scope") && log.contains("chat:write"),
+        "{log}"
+    );
+}
+
+#[test]
+fn serve_names_the_slack_settings_it_is_missing() {
+    let none = crate::cli::spar(&["serve"], "");
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    for name in [
+        "SPAR_SLACK_BOT_TOKEN",
+        "SPAR_SLACK_APP_TOKEN",
+        "SPAR_SLACK_SIGNING_SECRET",
+        "--slack-http",
+    ] {
+        assert!(none.stderr.contains(name), "{name}: {}", none.stderr);
+    }
+    let bot_only = crate::cli::spar_with_env(&["serve"], "", &[("SPAR_SLACK_BOT_TOKEN", "xoxb-1")]);
+    assert_eq!(bot_only.code, 2, "{}", bot_only.stderr);
+    assert!(
+        bot_only
+            .stderr
+            .contains("set SPAR_SLACK_APP_TOKEN for Socket Mode"),
+        "{}",
+        bot_only.stderr
+    );
+    let unsigned = crate::cli::spar_with_env(
+        &["serve", "--slack-http", "127.0.0.1:0"],
+        "",
+        &[("SPAR_SLACK_BOT_TOKEN", "xoxb-1")],
+    );
+    assert_eq!(unsigned.code, 2, "{}", unsigned.stderr);
+    assert!(
+        unsigned.stderr.contains("needs SPAR_SLACK_SIGNING_SECRET"),
+        "{}",
+        unsigned.stderr
+    );
+    let bad_url = crate::cli::spar_with_env(
+        &["serve"],
+        "",
+        &[
+            ("SPAR_SLACK_BOT_TOKEN", "xoxb-1"),
+            ("SPAR_SLACK_APP_TOKEN", "xapp-1"),
+            ("SPAR_SLACK_API_URL", "slack.com/api"),
+        ],
+    );
+    assert_eq!(bad_url.code, 2, "{}", bad_url.stderr);
+    assert!(
+        bad_url.stderr.contains("SPAR_SLACK_API_URL"),
+        "{}",
+        bad_url.stderr
+    );
+}
