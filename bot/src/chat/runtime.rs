@@ -186,6 +186,7 @@ impl Runtime {
         let span = tracing::info_span!(
             "chat_event",
             platform,
+            workspace = tracing::field::Empty,
             channel = %message.channel.as_deref().unwrap_or(&message.thread),
             drill = tracing::field::Empty,
         );
@@ -205,7 +206,9 @@ impl Runtime {
                     return None;
                 }
             };
-            tracing::Span::current().record("drill", drill.id.as_str());
+            tracing::Span::current()
+                .record("drill", drill.id.as_str())
+                .record("workspace", drill.workspace_external_id.as_str());
             let now = self.clock.now();
             tracing::debug!(message = %message.event_id, "a message in a drill's thread");
             match self
@@ -260,6 +263,7 @@ impl Runtime {
         let span = tracing::info_span!(
             "chat_event",
             platform = %invocation.workspace.platform,
+            workspace = %invocation.workspace.external_id,
             channel = %invocation.channel,
             drill = tracing::field::Empty,
         );
@@ -792,7 +796,13 @@ impl Runtime {
             effects,
             sender,
         } = pending;
-        let span = tracing::info_span!("drill", platform = %drill.platform, drill = %drill.id);
+        let span = tracing::info_span!(
+            "drill",
+            platform = %drill.platform,
+            workspace = %drill.workspace_external_id,
+            channel = %drill.place.as_ref().map_or("", |p| p.thread.as_str()),
+            drill = %drill.id
+        );
         async {
             let (Some(surface), Some(place)) = (self.surface(&drill.platform), drill.place.clone())
             else {

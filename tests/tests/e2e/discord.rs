@@ -84,7 +84,7 @@ pub(crate) fn posts_in(calls: &[DiscordCall], channel: u64) -> Vec<Value> {
 }
 
 /// Waits until the antagonist has spoken `n` lines in `thread`.
-async fn wait_for_lines(fake: &FakeDiscord, thread: u64, n: usize) {
+pub async fn wait_for_lines(fake: &FakeDiscord, thread: u64, n: usize) {
     fake.wait_for(
         |calls| (lines(&posts_in(calls, thread)).len() >= n).then_some(()),
         WAIT,
@@ -130,7 +130,7 @@ pub async fn connected(fake: &FakeDiscord, instances: usize) {
 }
 
 /// `/spar solo scenario:latency-regression` by `who`; returns the drill's thread id.
-async fn start_drill(fake: &FakeDiscord, who: &DiscordUser) -> u64 {
+pub async fn start_drill(fake: &FakeDiscord, who: &DiscordUser) -> u64 {
     let interaction = fake
         .slash_command(who, "spar")
         .subcommand("solo")

@@ -2,8 +2,8 @@
 //! bad logging setting refused at start rather than silently ignored.
 
 use crate::cli::spar_with_env;
-use crate::discord::{Served, connected, sqlite_url};
-use crate::fake_discord::FakeDiscord;
+use crate::discord::{Served, connected, sqlite_url, start_drill, wait_for_lines};
+use crate::fake_discord::{FakeDiscord, permission};
 
 #[test]
 fn an_invalid_log_filter_or_format_is_refused_at_start() {
@@ -26,8 +26,9 @@ fn an_invalid_log_filter_or_format_is_refused_at_start() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_logs_one_json_object_a_line_when_asked() {
+async fn serve_logs_one_json_object_a_line_naming_the_drill_guild_and_channel() {
     let fake = FakeDiscord::start().await;
+    let ana = fake.add_member("ana", permission::EVERYONE_DEFAULT);
     let dir = tempfile::tempdir().expect("dir");
     let served = Served::start(
         &fake,
@@ -35,27 +36,31 @@ async fn serve_logs_one_json_object_a_line_when_asked() {
         &[("SPAR_LOG_FORMAT", "json"), ("SPAR_LOG", "spar=info")],
     );
     connected(&fake, 1).await;
-    // Registration is logged just after the PUT the fake saw; give the line a moment to
-    // reach the file by waiting on the file itself.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let lines = loop {
-        let log = std::fs::read_to_string(&served.log).unwrap_or_default();
-        if log.contains("connected to Discord") || std::time::Instant::now() > deadline {
-            break log;
-        }
-        tokio::task::yield_now().await;
-    };
+    let thread = start_drill(&fake, &ana).await;
+    // The antagonist's opening is posted after "antagonist answered" is logged.
+    wait_for_lines(&fake, thread, 1).await;
+    let lines = std::fs::read_to_string(&served.log).expect("the log");
     let parsed: Vec<serde_json::Value> = lines
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
+    let answered = parsed
+        .iter()
+        .find(|l| l["fields"]["message"] == "antagonist answered")
+        .unwrap_or_else(|| panic!("{lines}"));
+    let span = &answered["span"];
+    assert_eq!(span["platform"], "discord", "{answered}");
+    assert_eq!(span["workspace"], fake.guild_id().to_string(), "{answered}");
+    assert_eq!(span["channel"], thread.to_string(), "{answered}");
     assert!(
-        parsed
-            .iter()
-            .any(|l| l["fields"]["message"] == "connected to Discord" && l["level"] == "INFO"),
-        "{lines}"
+        span["drill"].as_str().is_some_and(|d| d.len() == 36),
+        "{answered}"
     );
     assert!(!lines.contains(&fake.token()), "no token in the logs");
+    assert!(
+        !lines.contains("three points on QA") && !lines.contains("latency doc"),
+        "no drill text at info"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
