@@ -328,6 +328,9 @@ pub struct ServeArgs {
     /// each request checked against SPAR_SLACK_SIGNING_SECRET.
     #[arg(long, value_name = "ADDR")]
     pub slack_http: Option<std::net::SocketAddr>,
+    /// Serve /metrics (Prometheus), /healthz and /readyz at this address (e.g. 0.0.0.0:9090).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -119,6 +119,18 @@ pub(super) enum Failure {
     Other(String),
 }
 
+impl Failure {
+    /// The kind of error, as the metrics count it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Engine(EngineError::Store(_)) | Failure::Store(_) => "store",
+            Failure::Engine(_) => "engine",
+            Failure::Surface(_) => "surface",
+            Failure::Other(_) => "other",
+        }
+    }
+}
+
 pub struct Runtime {
     pub(super) engine: Engine,
     pub(super) surfaces: Vec<Arc<dyn ChatSurface>>,
@@ -131,6 +143,46 @@ pub struct Runtime {
     plays: Mutex<HashMap<DrillId, Play>>,
     /// The words of peer drills, loaded on first use.
     pub(super) peer_text: std::sync::OnceLock<spar_core::peer::PeerText>,
+    /// What operators see of this instance.
+    pub(super) metrics: Arc<crate::metrics::Metrics>,
+    /// Work under way (messages being applied, effects being performed), so a stopping
+    /// instance can let it finish.
+    busy: Busy,
+}
+
+/// Counts work under way, and wakes whoever waits for none to be left.
+#[derive(Default)]
+struct Busy {
+    count: std::sync::atomic::AtomicUsize,
+    stopping: std::sync::atomic::AtomicBool,
+    idle: tokio::sync::Notify,
+}
+
+/// Held while a piece of work runs.
+struct Working<'a>(&'a Busy);
+
+impl Drop for Working<'_> {
+    fn drop(&mut self) {
+        if self
+            .0
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl Busy {
+    /// `None` once the instance is stopping: no new work starts.
+    fn start(&self) -> Option<Working<'_>> {
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(Working(self))
+    }
 }
 
 impl Runtime {
@@ -154,7 +206,38 @@ impl Runtime {
             options,
             plays: Mutex::new(HashMap::new()),
             peer_text: std::sync::OnceLock::new(),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+            busy: Busy::default(),
         }
+    }
+
+    /// Stops taking new work and waits, at most `within`, for the work under way to
+    /// finish; returns how much was still running then. What did not finish stays owed in
+    /// the store, for another instance to pick up.
+    pub async fn drain(&self, within: Duration) -> usize {
+        use std::sync::atomic::Ordering;
+        self.busy.stopping.store(true, Ordering::SeqCst);
+        let idle = async {
+            loop {
+                let notified = self.busy.idle.notified();
+                if self.busy.count.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(within, idle).await;
+        self.busy.count.load(Ordering::SeqCst)
+    }
+
+    /// Counts into `metrics` (which `spar serve` also serves) instead of its own.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Runtime {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     pub fn engine(&self) -> &Engine {
@@ -183,6 +266,7 @@ impl Runtime {
     /// antagonist's reply) instead of performing it: for a surface that acknowledges a
     /// delivery once its turn is stored, and answers after.
     pub async fn accept(&self, platform: &str, message: Message) -> Option<Pending> {
+        let _working = self.busy.start()?;
         let span = tracing::info_span!(
             "chat_event",
             platform,
@@ -224,6 +308,7 @@ impl Runtime {
             {
                 Ok(effects) => {
                     tracing::debug!(effects = effects.len(), "the message was applied");
+                    self.metrics.turns.with_label_values(&[platform]).inc();
                     if drill.settings.mode == Mode::Peer {
                         self.posted_in_round(&drill.id, &message.author).await;
                     }
@@ -268,6 +353,11 @@ impl Runtime {
             drill = tracing::field::Empty,
         );
         async {
+            let Some(_working) = self.busy.start() else {
+                return Handled::reply(Reply::private(
+                    "Spar is restarting; try again in a moment.",
+                ));
+            };
             let outcome = match command {
                 Command::Solo {
                     scenario,
@@ -791,6 +881,11 @@ impl Runtime {
     /// Performs a drill's effects in order, feeding back what they produce (the
     /// antagonist's line, the end of a debrief) until nothing is left to do.
     pub async fn perform(&self, pending: Pending) {
+        // A stopping instance still finishes what it started: the drill is owed it.
+        self.busy
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _working = Working(&self.busy);
         let Pending {
             drill,
             effects,
@@ -831,7 +926,10 @@ impl Runtime {
                     }
                     // The drill keeps what was committed; what it is still owed (a reply,
                     // a debrief) is picked up by recovery once this instance's claim ends.
-                    Err(e) => tracing::error!(error = %e, "could not perform a drill's effect"),
+                    Err(e) => {
+                        self.metrics.error(e.kind());
+                        tracing::error!(error = %e, "could not perform a drill's effect");
+                    }
                 }
             }
         }
@@ -902,12 +1000,25 @@ impl Runtime {
             .lock()
             .map_err(|_| Failure::Other("the drills' play state is poisoned".into()))?
             .insert(drill.id.clone(), play);
+        let player = match &line.usage {
+            Some((model, _)) if line.streamed => model.as_str(),
+            _ => "scripted",
+        };
         tracing::info!(
             latency_ms = started.elapsed().as_millis() as u64,
-            model = self.cast.model().unwrap_or("scripted"),
+            player,
             "antagonist answered"
         );
+        self.metrics
+            .antagonist_seconds
+            .with_label_values(&[player])
+            .observe(started.elapsed().as_secs_f64());
+        if line.notice.is_some() {
+            self.metrics.fallbacks.inc();
+        }
         if let Some((model, usage)) = &line.usage {
+            self.metrics
+                .tokens(model, usage.prompt_tokens, usage.completion_tokens);
             store
                 .record_llm_usage(
                     &drill.id,
@@ -967,11 +1078,18 @@ impl Runtime {
             scenario: Some(loaded.record.settings.scenario_id.clone()),
             turns: loaded.plain_turns(),
         };
+        let judging = std::time::Instant::now();
         let debrief = self
             .debriefer
             .debrief(scenario, &transcript, play.model_gave_up)
             .await;
         if let Some((model, usage)) = &debrief.usage {
+            self.metrics
+                .judge_seconds
+                .with_label_values(&[model])
+                .observe(judging.elapsed().as_secs_f64());
+            self.metrics
+                .tokens(model, usage.prompt_tokens, usage.completion_tokens);
             store
                 .record_llm_usage(
                     &drill.id,
@@ -1111,6 +1229,9 @@ impl Runtime {
         let mut next_recovery = std::time::Instant::now();
         loop {
             ticks.tick().await;
+            if self.busy.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             let mut work = Vec::new();
             if std::time::Instant::now() >= next_recovery {
                 work.extend(self.recover().await);

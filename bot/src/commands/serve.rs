@@ -11,6 +11,8 @@ use crate::discord::{self, Discord, DiscordConfig};
 use crate::engine::{Engine, RECOVERY_LEASE};
 use crate::failure::input_error;
 use crate::llm::{LlmConfig, OpenAiAntagonist, OpenAiJudge};
+use crate::metrics::Metrics;
+use crate::ops::{self, Ops, Probe};
 use crate::slack::{self, Slack, SlackConfig, Transport};
 use crate::{library, store};
 use anyhow::Context as _;
@@ -21,6 +23,10 @@ use std::sync::Arc;
 
 /// What a member types to end a drill in chat, for the antagonist's closing hint.
 const END_COMMAND: &str = "/spar end";
+
+/// How long a stopping instance lets the replies and debriefs under way finish before it
+/// leaves them to another instance.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let discord_config = discord_config(settings)?;
@@ -55,7 +61,11 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let store = store::open(settings.database_url.as_deref()).await?;
+        let metrics = Arc::new(Metrics::new());
+        let store: Arc<dyn spar_core::store::Store> = Arc::new(store::Observed::new(
+            store::open(settings.database_url.as_deref()).await?,
+            metrics.clone(),
+        ));
         let discord = match &discord_config {
             Some(config) => Some(Discord::new(config).await?),
             None => None,
@@ -65,9 +75,11 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             None => None,
         };
         let mut surfaces: Vec<Arc<dyn ChatSurface>> = Vec::new();
+        let mut probes: Vec<(&'static str, Probe)> = Vec::new();
         let mut serving = Vec::new();
         if let (Some(discord), Some(config)) = (&discord, &discord_config) {
             surfaces.push(discord.surface());
+            probes.push(("discord", discord.connected()));
             serving.push(format!(
                 "Discord ({})",
                 match config.dev_guild {
@@ -83,16 +95,33 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let platforms: Vec<&str> = surfaces.iter().map(|s| s.platform()).collect();
         // Names this instance in its claims; unique, so two instances never share one.
         let owner = format!("spar-{}", uuid::Uuid::new_v4().simple());
-        let engine = Engine::new(store, &owner, &platforms).with_recovery_lease(lease);
-        let chat = Arc::new(Runtime::new(
-            engine,
-            surfaces,
-            library,
-            cast,
-            Debriefer::new(scorer, judge),
-            Arc::new(WallClock),
-            options,
-        ));
+        let engine = Engine::new(store.clone(), &owner, &platforms).with_recovery_lease(lease);
+        let chat = Arc::new(
+            Runtime::new(
+                engine,
+                surfaces,
+                library,
+                cast,
+                Debriefer::new(scorer, judge),
+                Arc::new(WallClock),
+                options,
+            )
+            .with_metrics(metrics.clone()),
+        );
+        if let Some(addr) = args.metrics {
+            let bound = ops::serve(
+                addr,
+                Ops {
+                    metrics: metrics.clone(),
+                    store: store.clone(),
+                    surfaces: probes,
+                },
+            )
+            .await?;
+            emit(&format!(
+                "Metrics, health and readiness on http://{bound}\n"
+            ))?;
+        }
         emit(&format!(
             "Spar is serving {} as {owner}; the antagonist is {}.\n",
             serving.join(" and "),
@@ -100,6 +129,7 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 .map_or("scripted".to_string(), |c| format!("model {}", c.model))
         ))?;
         tokio::spawn(chat.clone().run_clock());
+        let stop_discord = discord.as_ref().map(Discord::stopper);
         // One runtime for every surface; the first to stop for good stops the process.
         let discord_served = {
             let chat = chat.clone();
@@ -110,17 +140,35 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         };
-        let slack_served = async move {
-            match slack {
-                Some(slack) => slack.serve(chat).await,
-                None => std::future::pending().await,
+        let slack_served = {
+            let chat = chat.clone();
+            async move {
+                match slack {
+                    Some(slack) => slack.serve(chat).await,
+                    None => std::future::pending().await,
+                }
             }
         };
-        tokio::select! {
+        let served = tokio::select! {
             served = discord_served => served,
             served = slack_served => served,
-            _ = tokio::signal::ctrl_c() => Ok(()),
+            () = ops::stop_requested() => Ok(()),
+        };
+        // Stopping: hear no new events, let what is under way finish for a while, and
+        // leave the rest owed in the store for another instance.
+        tracing::info!("stopping");
+        if let Some(stop) = stop_discord {
+            stop.await;
         }
+        let unfinished = chat.drain(SHUTDOWN_GRACE).await;
+        if unfinished > 0 {
+            tracing::warn!(
+                unfinished,
+                "stopped with work under way; another instance takes it over"
+            );
+        }
+        tracing::info!("stopped");
+        served
     })?;
     Ok(ExitCode::SUCCESS)
 }

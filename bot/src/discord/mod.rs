@@ -15,6 +15,7 @@ use crate::config::Secret;
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 use spar_core::store::WorkspaceRef;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 /// Where Discord is when nothing else is configured.
@@ -175,6 +176,27 @@ impl Discord {
             runtime,
             shards: config.shards.clone(),
         })
+    }
+
+    /// Whether every shard of this process is connected to the gateway now.
+    pub fn connected(&self) -> crate::ops::Probe {
+        let manager = self.client.shard_manager.clone();
+        Arc::new(move || {
+            let manager = manager.clone();
+            Box::pin(async move {
+                let runners = manager.runners.lock().await;
+                !runners.is_empty()
+                    && runners
+                        .values()
+                        .all(|r| r.stage == serenity::ConnectionStage::Connected)
+            })
+        })
+    }
+
+    /// Closes this process's gateway connections, so it hears no new events.
+    pub fn stopper(&self) -> impl Future<Output = ()> + Send + 'static {
+        let manager = self.client.shard_manager.clone();
+        async move { manager.shutdown_all().await }
     }
 
     /// The surface the runtime posts through, sharing the client's REST connection.

@@ -21,6 +21,16 @@ pub struct Served {
 
 impl Served {
     pub fn start(fake: &FakeDiscord, database_url: &str, extra: &[(&str, &str)]) -> Served {
+        Served::start_with_args(fake, database_url, extra, &[])
+    }
+
+    /// `spar serve ARGS` with `extra` in its environment.
+    pub fn start_with_args(
+        fake: &FakeDiscord,
+        database_url: &str,
+        extra: &[(&str, &str)],
+        args: &[&str],
+    ) -> Served {
         let token = fake.token();
         let api = fake.base_url();
         let guild = fake.guild_id().to_string();
@@ -32,7 +42,9 @@ impl Served {
             ("SPAR_LOG", "spar=debug,serenity=warn,poise=warn"),
         ];
         env.extend_from_slice(extra);
-        let (mut command, home) = isolated(&["serve"], &env);
+        let mut argv = vec!["serve"];
+        argv.extend_from_slice(args);
+        let (mut command, home) = isolated(&argv, &env);
         let log = home.path().join("serve.log");
         let file = std::fs::File::create(&log).expect("a log file");
         let child = command
@@ -45,6 +57,24 @@ impl Served {
             child,
             log,
             _home: home,
+        }
+    }
+
+    /// Asks the process to stop as a supervisor does (SIGTERM) and waits for it to exit,
+    /// at most `within`; its exit status, or `None` if it did not stop in time.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::yield_now();
         }
     }
 

@@ -4,6 +4,7 @@
 use crate::cli::spar_with_env;
 use crate::discord::{Served, connected, sqlite_url, start_drill, wait_for_lines};
 use crate::fake_discord::{FakeDiscord, permission};
+use crate::fake_openai::{FakeOpenAi, Reply};
 
 #[test]
 fn an_invalid_log_filter_or_format_is_refused_at_start() {
@@ -98,4 +99,166 @@ fn a_malformed_shard_range_is_refused_with_its_form() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("FIRST-LAST/TOTAL"), "{}", run.stderr);
+}
+
+/// A free port on 127.0.0.1 for a server the test starts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `GET path` over plain HTTP/1.0: the status and the body.
+async fn get(port: u16, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut stream = loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(stream) => break stream,
+            // The server is still starting.
+            Err(_) if std::time::Instant::now() < deadline => tokio::task::yield_now().await,
+            Err(e) => panic!("nothing listens on {port}: {e}"),
+        }
+    };
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .await
+        .expect("request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_health_and_readiness_are_served_and_readiness_follows_the_gateway() {
+    let fake = FakeDiscord::start().await;
+    let ana = fake.add_member("ana", permission::EVERYONE_DEFAULT);
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let _served = Served::start_with_args(&fake, &sqlite_url(&dir), &[], &["--metrics", &addr]);
+    connected(&fake, 1).await;
+    assert_eq!(get(port, "/healthz").await, (200, "ok\n".to_string()));
+    let (status, body) = get(port, "/readyz").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "database: ok\ndiscord: ok\n")
+    );
+
+    let thread = start_drill(&fake, &ana).await;
+    wait_for_lines(&fake, thread, 1).await;
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        fake.message_create(&ana, thread, "What is driving the date for you?"),
+    );
+    wait_for_lines(&fake, thread, 2).await;
+    let (status, metrics) = get(port, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("spar_turns_total{platform=\"discord\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("spar_antagonist_seconds_count{player=\"scripted\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("spar_store_seconds_count{operation=\"commit\"}"),
+        "{metrics}"
+    );
+
+    // The gateway goes away: the process is alive but not ready.
+    fake.hold_connections(true);
+    fake.drop_sessions();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, body) = get(port, "/readyz").await;
+        if status == 503 {
+            assert!(body.contains("discord: not ready"), "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still ready: {body}");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(get(port, "/healthz").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_stopped_mid_drill_exits_cleanly_and_the_other_answers_the_next_turn() {
+    let Some(db) = crate::store::TestDb::postgres().await else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let model = FakeOpenAi::start();
+    let ana = fake.add_member("ana", permission::EVERYONE_DEFAULT);
+    let llm = [
+        ("SPAR_LLM_BASE_URL", model.base_url.as_str()),
+        ("SPAR_LLM_MODEL", "fake"),
+        ("SPAR_LLM_MAX_ATTEMPTS", "1"),
+    ];
+    let mut a = Served::start(&fake, &db.url, &llm);
+    let _b = Served::start(&fake, &db.url, &llm);
+    connected(&fake, 2).await;
+    let thread = start_drill(&fake, &ana).await;
+    wait_for_lines(&fake, thread, 1).await;
+    // The reply to the next turn takes a few seconds: it is still being written when one
+    // instance is told to stop.
+    model.stream(Reply::Delay(
+        std::time::Duration::from_secs(3),
+        Box::new(Reply::Stream(
+            "Fair question. The demo is the real deadline.".into(),
+        )),
+    ));
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        fake.message_create(&ana, thread, "What is driving the date for you?"),
+    );
+    model_asked(&model, 2).await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = a.terminate(std::time::Duration::from_secs(30));
+        (a, status)
+    })
+    .await
+    .expect("stopping");
+    let (_a, status) = status;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "a stopped instance exits cleanly and in time: {status:?}"
+    );
+    // Whichever instance took that turn, it is answered, and the next one too.
+    wait_for_lines(&fake, thread, 2).await;
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        fake.message_create(
+            &ana,
+            thread,
+            "Could we agree on the benchmark config together?",
+        ),
+    );
+    wait_for_lines(&fake, thread, 3).await;
+}
+
+/// Waits until the model has been asked for `n` lines (the opening included).
+async fn model_asked(model: &FakeOpenAi, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while model.antagonist_requests().len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model was not asked"
+        );
+        tokio::task::yield_now().await;
+    }
 }
