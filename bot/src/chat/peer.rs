@@ -215,8 +215,16 @@ impl Runtime {
                 Preference::PeerOnly
             },
         };
-        let store = self.engine.store().peer();
         let channel = home(inv);
+        let config = self.engine.store().workspace_config(&inv.workspace).await?;
+        if let Some(drill_channel) = config.drill_channel.as_deref().filter(|c| *c != channel) {
+            let surface = self.surface_of(&inv.workspace.platform)?;
+            return private(format!(
+                "Drills on this server start in {}; join the queue there.",
+                surface.link(&inv.workspace.external_id, &channel_place(drill_channel))
+            ));
+        }
+        let store = self.engine.store().peer();
         let added = store
             .join_queue(
                 &inv.workspace,
@@ -269,8 +277,17 @@ impl Runtime {
         if !self.first_time(inv).await? {
             return private("That command was already handled.");
         }
+        // A member still in a drill is not paired into another; they keep their place.
+        let mut ready = Vec::with_capacity(queue.len());
+        let mut drilling = Vec::new();
+        for waiting in &queue {
+            match store.live_drill_of(&inv.workspace, &waiting.person).await? {
+                Some(live) => drilling.push((waiting.person.clone(), live)),
+                None => ready.push(waiting.clone()),
+            }
+        }
         let history = self.pairing_history(&inv.workspace, &channel).await?;
-        let entries: Vec<Entry> = queue.iter().map(|w| w.entry.clone()).collect();
+        let entries: Vec<Entry> = ready.iter().map(|w| w.entry.clone()).collect();
         let people = people_of(&queue);
         let seed = random_seed();
         let mut pairing = peer::pair(&entries, &history, seed, OddOneOut::Trio);
@@ -347,6 +364,21 @@ impl Runtime {
                 .await
             {
                 tracing::warn!(error = %e, "a member left out could not be told why");
+            }
+        }
+        for (person, live) in &drilling {
+            let link = live
+                .place
+                .as_ref()
+                .map(|p| surface.link(&inv.workspace.external_id, p))
+                .unwrap_or_default();
+            let line = format!(
+                "{} is still in a drill ({link}) and keeps their place for the next pairing.",
+                person.display_name
+            );
+            lines.push(format!("• {line}"));
+            if let Err(e) = surface.tell(person, &channel_place(&channel), &line).await {
+                tracing::warn!(error = %e, "a member still drilling could not be told");
             }
         }
         private(format!(

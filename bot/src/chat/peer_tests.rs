@@ -778,3 +778,73 @@ fn new_group(loaded: &spar_core::store::LoadedDrill) -> spar_core::peer::Group {
         None,
     )
 }
+
+#[tokio::test]
+async fn the_queue_is_joined_only_in_the_drill_channel_when_the_server_names_one() {
+    let w = world().await;
+    w.store
+        .set_workspace_config(
+            &guild(),
+            &spar_core::store::WorkspaceConfig {
+                drill_channel: Some("C9".into()),
+                ..spar_core::store::WorkspaceConfig::default()
+            },
+        )
+        .await
+        .expect("config");
+    let reply = w
+        .command(&invocation("j1", "ana", CHANNEL), join(None))
+        .await;
+    assert!(reply.text.contains("<#C9>"), "{reply:?}");
+    assert!(
+        w.store
+            .peer()
+            .queue(&guild(), CHANNEL)
+            .await
+            .expect("queue")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_member_still_in_a_drill_is_not_paired_and_keeps_their_place() {
+    let w = world().await;
+    w.command(
+        &invocation("s1", "ana", CHANNEL),
+        Command::Solo {
+            scenario: Some("latency-regression".into()),
+            difficulty: None,
+        },
+    )
+    .await;
+    let solo_thread = w.threads().pop().expect("ana's solo drill");
+    for (id, who) in [("j1", "ana"), ("j2", "bo"), ("j3", "cy")] {
+        w.command(&invocation(id, who, CHANNEL), join(None)).await;
+    }
+    let reply = w
+        .command(&invocation("p1", "bo", CHANNEL), Command::Pair)
+        .await;
+    assert!(reply.text.contains("Paired 1 group"), "{reply:?}");
+    assert!(
+        reply
+            .text
+            .contains(&format!("still in a drill (<#{solo_thread}>)")),
+        "{reply:?}"
+    );
+    assert!(
+        w.told("ana")
+            .iter()
+            .any(|t| t.contains("keeps their place"))
+    );
+    let queued = w
+        .store
+        .peer()
+        .queue(&guild(), CHANNEL)
+        .await
+        .expect("queue");
+    let names: Vec<&str> = queued
+        .iter()
+        .map(|q| q.person.platform_user_id.as_str())
+        .collect();
+    assert_eq!(names, vec!["ana"]);
+}
