@@ -81,6 +81,9 @@ pub enum RoundsCommand {
     },
     OptIn {
         id: Option<i64>,
+        difficulty: Option<String>,
+        /// A solo drill against the engine if the round leaves this member without a partner.
+        solo_if_alone: bool,
     },
     OptOut {
         id: Option<i64>,

@@ -866,8 +866,15 @@ impl Runtime {
             RoundsCommand::Resume { id } => self.pause_schedule(inv, id, false).await,
             RoundsCommand::Delete { id } => self.delete_schedule(inv, id).await,
             RoundsCommand::Preview { id } => self.preview_round(inv, id).await,
-            RoundsCommand::OptIn { id } => self.opt(inv, id, true).await,
-            RoundsCommand::OptOut { id } => self.opt(inv, id, false).await,
+            RoundsCommand::OptIn {
+                id,
+                difficulty,
+                solo_if_alone,
+            } => {
+                self.opt_in(inv, id, difficulty.as_deref(), solo_if_alone)
+                    .await
+            }
+            RoundsCommand::OptOut { id } => self.opt_out(inv, id).await,
         }
     }
 
@@ -1136,43 +1143,78 @@ impl Runtime {
         private(out)
     }
 
-    async fn opt(&self, inv: &Invocation, id: Option<i64>, join: bool) -> Result<Handled, Failure> {
+    async fn opt_in(
+        &self,
+        inv: &Invocation,
+        id: Option<i64>,
+        difficulty: Option<&str>,
+        solo_if_alone: bool,
+    ) -> Result<Handled, Failure> {
+        let difficulty = match difficulty.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => match d.parse::<Difficulty>() {
+                Ok(d) => Some(d),
+                Err(e) => return private(format!("{e}.")),
+            },
+            None => None,
+        };
         let schedule = match self.schedule_for(inv, id).await? {
             Ok(s) => s,
             Err(why) => return private(why),
         };
-        let store = self.engine.store().peer();
-        if join {
-            store
-                .opt_in(
-                    schedule.id,
-                    &inv.person,
-                    &Entry::peer(inv.person.platform_user_id.clone()),
-                    self.clock.now(),
-                )
-                .await?;
-            let next = self
-                .pending_round(schedule.id)
-                .await?
-                .map(|r| {
-                    format!(
-                        " The next starts {}.",
-                        Self::when(&schedule.schedule, r.round.start())
-                    )
-                })
-                .unwrap_or_default();
-            private(format!(
-                "You are in round {}: you are reminded {} minutes ahead and paired when it starts.{next}",
-                schedule.id, schedule.schedule.remind_before_min
-            ))
-        } else {
-            let was = store.opt_out(schedule.id, &inv.person).await?;
-            private(if was {
-                format!("You are out of round {}.", schedule.id)
+        // The round's pool chooses the scenario; the member chooses how hard and what happens
+        // if the round leaves them without a partner.
+        let entry = Entry {
+            member: inv.person.platform_user_id.clone(),
+            scenario: None,
+            difficulty,
+            preference: if solo_if_alone {
+                Preference::SoloIfNoPartner
             } else {
-                format!("You were not in round {}.", schedule.id)
+                Preference::PeerOnly
+            },
+        };
+        self.engine
+            .store()
+            .peer()
+            .opt_in(schedule.id, &inv.person, &entry, self.clock.now())
+            .await?;
+        let next = self
+            .pending_round(schedule.id)
+            .await?
+            .map(|r| {
+                format!(
+                    " The next starts {}.",
+                    Self::when(&schedule.schedule, r.round.start())
+                )
             })
-        }
+            .unwrap_or_default();
+        let stranded = if solo_if_alone {
+            "If nobody is left to pair you with, you get a solo drill."
+        } else {
+            "If nobody is left to pair you with, you are told so and can join the queue."
+        };
+        private(format!(
+            "You are in round {}: you are reminded {} minutes ahead and paired when it starts.{next} {stranded}",
+            schedule.id, schedule.schedule.remind_before_min
+        ))
+    }
+
+    async fn opt_out(&self, inv: &Invocation, id: Option<i64>) -> Result<Handled, Failure> {
+        let schedule = match self.schedule_for(inv, id).await? {
+            Ok(s) => s,
+            Err(why) => return private(why),
+        };
+        let was = self
+            .engine
+            .store()
+            .peer()
+            .opt_out(schedule.id, &inv.person)
+            .await?;
+        private(if was {
+            format!("You are out of round {}.", schedule.id)
+        } else {
+            format!("You were not in round {}.", schedule.id)
+        })
     }
 
     // ----- weekly rounds: the scheduler -----

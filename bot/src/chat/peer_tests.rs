@@ -5,7 +5,7 @@
 use super::tests::{S, T0, World, guild, invocation, member, said, world};
 use super::*;
 use spar_core::drill::Mode;
-use spar_core::peer::RoundPhase;
+use spar_core::peer::{Preference, RoundPhase};
 use spar_core::scenario::ScenarioLibrary;
 use spar_core::scoring::DimensionName;
 use spar_core::transcript::Role;
@@ -484,7 +484,11 @@ async fn a_weekly_round_reminds_opens_at_its_time_and_handles_a_no_show() {
         let reply = w
             .command(
                 &invocation(&format!("o{i}"), who, CHANNEL),
-                Command::Rounds(RoundsCommand::OptIn { id: None }),
+                Command::Rounds(RoundsCommand::OptIn {
+                    id: None,
+                    difficulty: None,
+                    solo_if_alone: false,
+                }),
             )
             .await;
         assert!(reply.text.contains("You are in round 1"), "{reply:?}");
@@ -626,7 +630,11 @@ async fn a_paused_round_opens_nothing_until_resumed_and_a_deleted_one_is_gone() 
     for who in ["ana", "bo"] {
         w.command(
             &invocation(&format!("o{who}"), who, CHANNEL),
-            Command::Rounds(RoundsCommand::OptIn { id: Some(1) }),
+            Command::Rounds(RoundsCommand::OptIn {
+                id: Some(1),
+                difficulty: None,
+                solo_if_alone: false,
+            }),
         )
         .await;
     }
@@ -668,7 +676,11 @@ async fn a_paused_round_opens_nothing_until_resumed_and_a_deleted_one_is_gone() 
     let gone = w
         .command(
             &invocation("o9", "bo", CHANNEL),
-            Command::Rounds(RoundsCommand::OptIn { id: Some(1) }),
+            Command::Rounds(RoundsCommand::OptIn {
+                id: Some(1),
+                difficulty: None,
+                solo_if_alone: false,
+            }),
         )
         .await;
     assert!(gone.text.contains("There is no round 1"), "{gone:?}");
@@ -693,7 +705,11 @@ async fn members_whose_partners_did_not_come_are_paired_together_in_a_new_thread
     for who in ["ana", "bo", "cy", "di"] {
         w.command(
             &invocation(&format!("o{who}"), who, CHANNEL),
-            Command::Rounds(RoundsCommand::OptIn { id: None }),
+            Command::Rounds(RoundsCommand::OptIn {
+                id: None,
+                difficulty: None,
+                solo_if_alone: false,
+            }),
         )
         .await;
     }
@@ -847,4 +863,49 @@ async fn a_member_still_in_a_drill_is_not_paired_and_keeps_their_place() {
         .map(|q| q.person.platform_user_id.as_str())
         .collect();
     assert_eq!(names, vec!["ana"]);
+}
+
+#[tokio::test]
+async fn an_opt_in_keeps_the_members_difficulty_and_solo_preference_and_rejects_a_bad_one() {
+    let w = world().await;
+    let mut admin = invocation("c1", "ana", CHANNEL);
+    admin.admin = true;
+    w.command(
+        &admin,
+        Command::Rounds(RoundsCommand::Create {
+            weekday: "tuesday".into(),
+            time: "19:00".into(),
+            zone: "Europe/London".into(),
+            drill_minutes: None,
+            pool: None,
+        }),
+    )
+    .await;
+    let bad = w
+        .command(
+            &invocation("o0", "bo", CHANNEL),
+            Command::Rounds(RoundsCommand::OptIn {
+                id: None,
+                difficulty: Some("brutal".into()),
+                solo_if_alone: false,
+            }),
+        )
+        .await;
+    assert!(!bad.text.contains("You are in round"), "{bad:?}");
+    assert!(w.store.peer().opted_in(1).await.expect("opted").is_empty());
+    let reply = w
+        .command(
+            &invocation("o1", "bo", CHANNEL),
+            Command::Rounds(RoundsCommand::OptIn {
+                id: None,
+                difficulty: Some("hostile".into()),
+                solo_if_alone: true,
+            }),
+        )
+        .await;
+    assert!(reply.text.contains("you get a solo drill"), "{reply:?}");
+    let opted = w.store.peer().opted_in(1).await.expect("opted");
+    assert_eq!(opted.len(), 1);
+    assert_eq!(opted[0].entry.difficulty, Some(Difficulty::Hostile));
+    assert_eq!(opted[0].entry.preference, Preference::SoloIfNoPartner);
 }

@@ -528,8 +528,16 @@ async fn rounds_preview(
 async fn rounds_optin(
     ctx: Context<'_>,
     #[description = "The round's id (default: the one meeting in this channel)"] id: Option<i64>,
+    #[description = "How hard the antagonist pushes"] difficulty: Option<DifficultyChoice>,
+    #[description = "A solo drill against the engine if the round leaves you without a partner"]
+    solo_if_alone: Option<bool>,
 ) -> Result<(), Error> {
-    run_rounds(ctx, RoundsCommand::OptIn { id }).await
+    let command = RoundsCommand::OptIn {
+        id,
+        difficulty: difficulty.map(|d| d.as_str().to_string()),
+        solo_if_alone: solo_if_alone.unwrap_or(false),
+    };
+    run_rounds(ctx, command).await
 }
 
 /// Stop taking part in a round
