@@ -695,7 +695,7 @@ impl Runtime {
         }
         let mut out = format!("Your last {} drills:\n", rows.len().min(10));
         for row in rows.iter().take(10) {
-            let when = crate::commands::history::rfc3339(row.started_at.unwrap_or(row.created_at));
+            let when = crate::report::rfc3339(row.started_at.unwrap_or(row.created_at));
             let score = row.overall.map_or_else(
                 || format!("({})", row.phase.as_str().replace('_', " ")),
                 |o| format!("**{o}**"),
@@ -724,11 +724,8 @@ impl Runtime {
                 "No scored drills yet. `/spar solo` starts one.",
             )));
         }
-        let summaries = crate::commands::stats::summarise(&points);
-        let text = format!(
-            "```\n{}```",
-            crate::commands::stats::text(&summaries, points.len())
-        );
+        let summaries = crate::report::summarise(&points);
+        let text = format!("```\n{}```", crate::report::text(&summaries, points.len()));
         let chart = crate::chart::png(&points).map_err(|e| Failure::Other(format!("{e:#}")))?;
         Ok(Handled::reply(Reply {
             file: Some(Attachment {
@@ -842,7 +839,7 @@ impl Runtime {
                 "Only the people in a drill can see its transcript.",
             )));
         }
-        let markdown = crate::commands::export::markdown(&loaded);
+        let markdown = crate::report::markdown(&loaded);
         Ok(Handled::reply(Reply {
             file: Some(Attachment {
                 name: format!("spar-drill-{}.md", short(drill)),

@@ -1372,7 +1372,7 @@ async fn an_export_can_be_read_back_as_a_transcript(db: &TestDb) {
     assert_eq!(transcript.turns.len(), 2);
     assert_eq!(transcript.turns[1].at_s, 20.0);
     assert_eq!(json["scorecard"]["overall"], 3);
-    let markdown = spar::commands::export::markdown(&loaded);
+    let markdown = spar::report::markdown(&loaded);
     assert!(
         markdown.contains("**Candidate** (0:20): Show me the trace."),
         "{markdown}"
