@@ -760,7 +760,7 @@ impl Runtime {
         let drills = store.drills_on(workspace, day).await?;
         let tokens = match spent.budget.or(self.options.daily_token_budget) {
             Some(budget) if spent.used >= budget => format!(
-                "{} of {} tokens: the budget is spent, and drills go on with the scripted antagonist until midnight UTC",
+                "{} of {} tokens: the budget is spent, so drills go on with the scripted antagonist; it renews at midnight UTC",
                 spent.used, budget
             ),
             Some(budget) => format!(
