@@ -61,6 +61,16 @@ pub struct Cast {
 pub struct Play {
     /// Set once the model has failed a turn of this drill; the scripted engine plays on.
     pub model_gave_up: bool,
+    /// Set once the drill's workspace has spent its daily token budget; the scripted
+    /// engine plays the rest of the drill, even past midnight.
+    pub over_budget: bool,
+}
+
+impl Play {
+    /// Whether the model may still be asked for this drill's lines.
+    pub fn may_ask_model(&self) -> bool {
+        !self.model_gave_up && !self.over_budget
+    }
 }
 
 /// One antagonist line, and what the adapter must know about how it came.
@@ -108,7 +118,8 @@ impl Cast {
 
     /// The next line of one drill. With a model, the text streams into `sink`; if the
     /// model fails, the scripted engine answers this turn and every later one of the
-    /// drill, and `notice` says so once.
+    /// drill, and `notice` says so once. A drill over its budget is answered by the
+    /// scripted engine without asking the model.
     pub async fn next_line<S: ReplySink + ?Sized>(
         &self,
         play: &mut Play,
@@ -128,7 +139,7 @@ impl Cast {
             tokio::time::sleep(latency).await;
         }
         let model = match &self.model {
-            Some(model) if !play.model_gave_up => model,
+            Some(model) if play.may_ask_model() => model,
             _ => return scripted(None),
         };
         let attempted = model.reply(scenario, difficulty, turns, sink).await;

@@ -103,6 +103,10 @@ pub struct Settings {
     pub slack: SlackSettings,
     /// Every chat drill's length in seconds, instead of its scenario's: for short sessions.
     pub drill_time_limit_s: Option<u32>,
+    /// The model tokens (antagonist and judge) one Discord server or Slack workspace may
+    /// spend per UTC day, unless its admins set their own with `/spar config`; over it,
+    /// drills go on with the scripted antagonist. Unset or 0: no limit.
+    pub daily_token_budget: Option<u64>,
     /// A tracing filter such as `info` or `spar=debug`.
     pub log: Option<String>,
     /// `text` (default) or `json`, one object per line, for log shippers.
@@ -121,6 +125,7 @@ impl Default for Settings {
             discord: DiscordSettings::default(),
             slack: SlackSettings::default(),
             drill_time_limit_s: None,
+            daily_token_budget: None,
             log: None,
             log_format: None,
             terminal_user: "terminal".into(),
@@ -175,6 +180,11 @@ impl Settings {
                 Env::raw()
                     .only(&["SPAR_DRILL_TIME_LIMIT_S"])
                     .map(|_| "drill_time_limit_s".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["SPAR_DAILY_TOKEN_BUDGET"])
+                    .map(|_| "daily_token_budget".into()),
             )
             .merge(
                 Env::raw()

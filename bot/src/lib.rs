@@ -16,6 +16,7 @@ pub mod llm;
 pub mod metrics;
 pub mod notice;
 pub mod ops;
+pub mod report;
 pub mod slack;
 pub mod store;
 pub mod terminal;

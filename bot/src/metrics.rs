@@ -1,5 +1,6 @@
 //! What `spar serve` counts for its operators, in the Prometheus text format: turns, the
-//! antagonist's and the judge's latency, tokens, falls back to the scripted antagonist,
+//! antagonist's and the judge's latency, tokens, falls back to the scripted antagonist
+//! (after a model failure, or over a workspace's token budget),
 //! errors by kind, and store latency by operation. Drills by phase are counted from the
 //! store when scraped, so every instance reports the same, whole picture.
 
@@ -23,6 +24,9 @@ pub struct Metrics {
     pub tokens: IntCounterVec,
     /// Drills the scripted antagonist took over after the model stopped answering.
     pub fallbacks: IntCounter,
+    /// Drills the scripted antagonist took over because their workspace had spent its
+    /// daily token budget.
+    pub over_budget: IntCounter,
     /// Errors, by kind: `store`, `surface`, `engine`, `other`.
     pub errors: IntCounterVec,
     /// Store operations' latency, by operation.
@@ -62,6 +66,12 @@ impl Metrics {
         )
         .unwrap_or_else(|e| unreachable!("the metric is defined wrongly: {e}"));
         let _ = registry.register(Box::new(fallbacks.clone()));
+        let over_budget = IntCounter::new(
+            "antagonist_over_budget_total",
+            "Drills the scripted antagonist took over because their workspace's daily token budget was spent.",
+        )
+        .unwrap_or_else(|e| unreachable!("the metric is defined wrongly: {e}"));
+        let _ = registry.register(Box::new(over_budget.clone()));
         let drills = IntGaugeVec::new(
             Opts::new("drills", "Drills by phase, as stored."),
             &["phase"],
@@ -82,6 +92,7 @@ impl Metrics {
             ),
             tokens: counter("tokens_total", "Model tokens spent.", &["model", "kind"]),
             fallbacks,
+            over_budget,
             errors: counter("errors_total", "Errors, by kind.", &["kind"]),
             store_seconds: histogram(
                 "store_seconds",

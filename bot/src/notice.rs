@@ -28,3 +28,17 @@ pub fn describe(notice: &Notice) -> String {
         Notice::Rejected(why) => format!("Not sent: {why}."),
     }
 }
+
+/// Said once in a drill whose workspace has spent its daily token budget: the scripted
+/// antagonist plays on, and the debrief is the deterministic scorecard alone when a judge
+/// would have commented.
+pub fn budget_spent(judged: bool) -> String {
+    let judge = if judged {
+        ", and the scorecard comes without the judge's commentary"
+    } else {
+        ""
+    };
+    format!(
+        "Spar's model budget here is spent for today, so the scripted antagonist plays the rest of this drill{judge}. The budget renews at midnight UTC."
+    )
+}

@@ -121,6 +121,36 @@ pub struct WorkspaceConfig {
     pub daily_limit: Option<u32>,
 }
 
+/// A calendar day in UTC, counted from 1970-01-01: the span a daily drill limit and a daily
+/// token budget count within. Days start at midnight UTC wherever the workspace is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UtcDay(pub i64);
+
+impl UtcDay {
+    /// Milliseconds in a day.
+    pub const MILLIS: i64 = 24 * 3600 * 1000;
+
+    /// The day `at` falls on.
+    pub fn of(at: EpochMillis) -> UtcDay {
+        UtcDay(at.div_euclid(UtcDay::MILLIS))
+    }
+
+    /// The day's first millisecond.
+    pub fn start(self) -> EpochMillis {
+        self.0 * UtcDay::MILLIS
+    }
+}
+
+/// What models spent on one workspace's drills on one day, and the budget the workspace
+/// set for itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenDay {
+    /// Prompt and completion tokens of the antagonist and the judge, together.
+    pub used: u64,
+    /// The workspace's own daily budget; `None` keeps the instance's default.
+    pub budget: Option<u64>,
+}
+
 /// A person taking part in a drill, and the part they play.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Participant {
@@ -570,9 +600,31 @@ pub trait PeerStore: Send + Sync {
     fn ratings<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, Vec<StoredRating>>;
 }
 
+/// What a workspace may spend on models per day, and what it spent. Every store records
+/// each model call's tokens with `Store::record_llm_usage`; this part sums them per
+/// workspace and day, and keeps the budget a workspace's admins chose.
+pub trait BudgetStore: Send + Sync {
+    /// The workspace's own daily token budget; `None` when it keeps the default.
+    fn token_budget<'a>(&'a self, workspace: &'a WorkspaceRef) -> StoreFuture<'a, Option<u64>>;
+
+    /// Sets (`Some`) or clears (`None`, back to the default) the workspace's budget.
+    fn set_token_budget<'a>(
+        &'a self,
+        workspace: &'a WorkspaceRef,
+        budget: Option<u64>,
+    ) -> StoreFuture<'a, ()>;
+
+    /// The tokens spent on the workspace's drills on `day`, with its own budget: what is
+    /// checked before each model call, so it reads one row.
+    fn tokens_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, TokenDay>;
+
+    /// How many drills were started in the workspace on `day`, by anyone.
+    fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32>;
+}
+
 /// Durable storage for drills. Every method is one transaction. Implementations must be
 /// safe to share between tasks and between processes on one database.
-pub trait Store: Send + Sync {
+pub trait Store: BudgetStore + Send + Sync {
     /// `sqlite` or `postgres`, for messages.
     fn backend(&self) -> &'static str;
 
@@ -744,6 +796,18 @@ pub trait Store: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_utc_day_runs_from_midnight_to_the_last_millisecond_before_the_next() {
+        let day = UtcDay::of(1_800_000_000_000);
+        assert_eq!(day, UtcDay(20_833));
+        assert_eq!(UtcDay::of(day.start()), day);
+        assert_eq!(UtcDay::of(day.start() + UtcDay::MILLIS - 1), day);
+        assert_eq!(UtcDay::of(day.start() - 1), UtcDay(20_832));
+        // Before 1970 the day still starts at its own midnight.
+        assert_eq!(UtcDay::of(-1), UtcDay(-1));
+        assert_eq!(UtcDay(-1).start(), -UtcDay::MILLIS);
+    }
 
     #[test]
     fn a_scorecard_json_gives_its_overall_flags_and_dimensions_as_rows() {

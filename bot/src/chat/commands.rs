@@ -99,6 +99,9 @@ pub struct ConfigChange {
     pub default_difficulty: Option<String>,
     /// 0 removes the limit.
     pub daily_limit: Option<u32>,
+    /// Model tokens the workspace may spend per UTC day; 0 returns to the instance's
+    /// default.
+    pub token_budget: Option<u64>,
 }
 
 /// A button a person clicked.
@@ -214,12 +217,15 @@ pub const SUBCOMMANDS: &[(&str, &str)] = &[
         "history",
         "Your past drills, newest first, with scores and flags",
     ),
-    ("stats", "Your scores per dimension over time, with a chart"),
+    (
+        "stats",
+        "Your scores over time, with a chart; admins also see today's tokens and drills here",
+    ),
     ("forget", "Delete all your drills and scores (asks first)"),
     ("help", "What each /spar command does"),
     (
         "config",
-        "Server settings: drill channel, thread privacy, default difficulty, daily limit (Manage Server)",
+        "Server settings: drill channel, privacy, difficulty, daily drill limit, token budget (Manage Server)",
     ),
     (
         "join",

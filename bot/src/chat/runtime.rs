@@ -12,12 +12,12 @@ use super::{
 use crate::antagonist::{Cast, Play};
 use crate::debrief::Debriefer;
 use crate::engine::{Engine, EngineError, Sender, Sweep};
-use crate::notice::describe;
+use crate::notice::{budget_spent, describe};
 use spar_core::drill::{DrillSettings, Effect, Event, Mode, Notice, Phase, Recipient};
 use spar_core::scenario::{Difficulty, Scenario, ScenarioLibrary};
 use spar_core::store::{
     ChatPlace, DrillId, DrillRecord, EpochMillis, EventKey, NewDrill, Participant, PersonRef,
-    StoreError, StoredScorecard, WorkspaceConfig,
+    StoreError, StoredScorecard, UtcDay, WorkspaceConfig,
 };
 use spar_core::transcript::{Role, Transcript};
 use std::collections::{HashMap, VecDeque};
@@ -54,6 +54,9 @@ pub struct RuntimeOptions {
     pub max_turns: u32,
     /// Overrides every scenario's time limit, for short sessions.
     pub time_limit_s: Option<u32>,
+    /// The model tokens one workspace may spend per UTC day, where its admins set none;
+    /// `None`: no limit.
+    pub daily_token_budget: Option<u64>,
 }
 
 impl Default for RuntimeOptions {
@@ -65,6 +68,7 @@ impl Default for RuntimeOptions {
             recover_interval: Duration::from_secs(30),
             max_turns: 40,
             time_limit_s: None,
+            daily_token_budget: None,
         }
     }
 }
@@ -137,6 +141,8 @@ pub struct Runtime {
     pub(super) library: ScenarioLibrary,
     cast: Cast,
     pub(super) debriefer: Debriefer,
+    /// The same scorer without the judge: the debrief of a drill over its budget.
+    unjudged: Debriefer,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) options: RuntimeOptions,
     /// What the cast remembers of each drill this instance answers.
@@ -201,6 +207,7 @@ impl Runtime {
             surfaces,
             library,
             cast,
+            unjudged: Debriefer::new(debriefer.scorer().clone(), None),
             debriefer,
             clock,
             options,
@@ -487,9 +494,8 @@ impl Runtime {
         }
         let now = self.clock.now();
         if let Some(limit) = config.daily_limit {
-            let today = now - now.rem_euclid(24 * 3600 * 1000);
             let started = store
-                .drills_since(&inv.workspace, &inv.person, today)
+                .drills_since(&inv.workspace, &inv.person, UtcDay::of(now).start())
                 .await?;
             if started >= limit {
                 return Ok(Handled::reply(Reply::private(format!(
@@ -695,7 +701,7 @@ impl Runtime {
         }
         let mut out = format!("Your last {} drills:\n", rows.len().min(10));
         for row in rows.iter().take(10) {
-            let when = crate::commands::history::rfc3339(row.started_at.unwrap_or(row.created_at));
+            let when = crate::report::rfc3339(row.started_at.unwrap_or(row.created_at));
             let score = row.overall.map_or_else(
                 || format!("({})", row.phase.as_str().replace('_', " ")),
                 |o| format!("**{o}**"),
@@ -717,17 +723,23 @@ impl Runtime {
         Ok(Handled::reply(Reply::private(out)))
     }
 
+    /// The member's own scores; an admin also sees the workspace's day so far.
     async fn stats(&self, inv: &Invocation) -> Result<Handled, Failure> {
         let points = self.engine.store().score_series(Some(&inv.person)).await?;
+        let workspace = if inv.admin {
+            format!("\n{}", self.workspace_today(inv).await?)
+        } else {
+            String::new()
+        };
         if points.is_empty() {
-            return Ok(Handled::reply(Reply::private(
-                "No scored drills yet. `/spar solo` starts one.",
-            )));
+            return Ok(Handled::reply(Reply::private(format!(
+                "No scored drills yet. `/spar solo` starts one.{workspace}"
+            ))));
         }
-        let summaries = crate::commands::stats::summarise(&points);
+        let summaries = crate::report::summarise(&points);
         let text = format!(
-            "```\n{}```",
-            crate::commands::stats::text(&summaries, points.len())
+            "```\n{}```{workspace}",
+            crate::report::text(&summaries, points.len())
         );
         let chart = crate::chart::png(&points).map_err(|e| Failure::Other(format!("{e:#}")))?;
         Ok(Handled::reply(Reply {
@@ -737,6 +749,31 @@ impl Runtime {
             }),
             ..Reply::private(text)
         }))
+    }
+
+    /// The workspace's model tokens spent today against its budget, and its drills today.
+    async fn workspace_today(&self, inv: &Invocation) -> Result<String, StoreError> {
+        let store = self.engine.store();
+        let workspace = store.ensure_workspace(&inv.workspace).await?;
+        let day = UtcDay::of(self.clock.now());
+        let spent = store.tokens_on(workspace, day).await?;
+        let drills = store.drills_on(workspace, day).await?;
+        let tokens = match spent.budget.or(self.options.daily_token_budget) {
+            Some(budget) if spent.used >= budget => format!(
+                "{} of {} tokens: the budget is spent, so drills go on with the scripted antagonist; it renews at midnight UTC",
+                spent.used, budget
+            ),
+            Some(budget) => format!(
+                "{} of {} tokens ({}%)",
+                spent.used,
+                budget,
+                spent.used.saturating_mul(100) / budget.max(1)
+            ),
+            None => format!("{} tokens (no budget)", spent.used),
+        };
+        Ok(format!(
+            "**This server today** (since midnight UTC): {tokens}; {drills} drills started."
+        ))
     }
 
     async fn forget(&self, inv: &Invocation) -> Result<Handled, Failure> {
@@ -792,13 +829,24 @@ impl Runtime {
         if let Some(limit) = change.daily_limit {
             config.daily_limit = (limit > 0).then_some(limit);
         }
+        if let Some(budget) = change.token_budget {
+            store
+                .set_token_budget(&inv.workspace, (budget > 0).then_some(budget))
+                .await?;
+        }
         store.set_workspace_config(&inv.workspace, &config).await?;
+        let budget = store.token_budget(&inv.workspace).await?;
         Ok(Handled::reply(Reply::private(
-            self.describe_config(inv, &config),
+            self.describe_config(inv, &config, budget),
         )))
     }
 
-    fn describe_config(&self, inv: &Invocation, config: &WorkspaceConfig) -> String {
+    fn describe_config(
+        &self,
+        inv: &Invocation,
+        config: &WorkspaceConfig,
+        token_budget: Option<u64>,
+    ) -> String {
         let channel = match (&config.drill_channel, self.surface(&inv.workspace.platform)) {
             (Some(c), Some(surface)) => surface.link(
                 &inv.workspace.external_id,
@@ -810,7 +858,7 @@ impl Runtime {
             _ => "any channel".into(),
         };
         format!(
-            "Spar's settings here:\n• drills start in: {channel}\n• threads: {}\n• default difficulty: {}\n• daily limit per member: {}",
+            "Spar's settings here:\n• drills start in: {channel}\n• threads: {}\n• default difficulty: {}\n• daily limit per member: {}\n• model tokens per day for the server: {}",
             if config.public_threads {
                 "public"
             } else {
@@ -820,6 +868,11 @@ impl Runtime {
             config
                 .daily_limit
                 .map_or_else(|| "none".to_string(), |l| format!("{l} drills")),
+            match (token_budget, self.options.daily_token_budget) {
+                (Some(own), _) => format!("{own} tokens"),
+                (None, Some(default)) => format!("{default} tokens (Spar's default)"),
+                (None, None) => "none".to_string(),
+            },
         )
     }
 
@@ -842,7 +895,7 @@ impl Runtime {
                 "Only the people in a drill can see its transcript.",
             )));
         }
-        let markdown = crate::commands::export::markdown(&loaded);
+        let markdown = crate::report::markdown(&loaded);
         Ok(Handled::reply(Reply {
             file: Some(Attachment {
                 name: format!("spar-drill-{}.md", short(drill)),
@@ -975,6 +1028,20 @@ impl Runtime {
         }
         let scenario = self.scenario_of(&loaded.record)?;
         let mut play = self.play(&drill.id);
+        // Checked before every model call, so a drill that started within the budget
+        // hands over as soon as the workspace's spending reaches it, and says so once.
+        let mut budget_notice = None;
+        if self.cast.model().is_some()
+            && play.may_ask_model()
+            && self.budget_spent(&loaded.record).await?
+        {
+            play.over_budget = true;
+            self.metrics.over_budget.inc();
+            tracing::info!(
+                "the workspace's token budget is spent; the scripted antagonist plays on"
+            );
+            budget_notice = Some(budget_spent(self.debriefer.judges(play.model_gave_up)));
+        }
         let turns = loaded.plain_turns();
         let seed = loaded.record.seed.unwrap_or_default() as u64;
         let difficulty = loaded.record.settings.difficulty;
@@ -1016,6 +1083,7 @@ impl Runtime {
         if line.notice.is_some() {
             self.metrics.fallbacks.inc();
         }
+        let notice = budget_notice.or(line.notice);
         if let Some((model, usage)) = &line.usage {
             self.metrics
                 .tokens(model, usage.prompt_tokens, usage.completion_tokens);
@@ -1047,7 +1115,7 @@ impl Runtime {
                 .engine
                 .handle(&drill.id, None, Sender::System, reply, self.clock.now())
                 .await?;
-            if let Some(notice) = &line.notice {
+            if let Some(notice) = &notice {
                 surface.post(place, notice).await?;
             }
             stream::finish(surface, place, screen, &line.text).await?;
@@ -1078,9 +1146,16 @@ impl Runtime {
             scenario: Some(loaded.record.settings.scenario_id.clone()),
             turns: loaded.plain_turns(),
         };
+        // Judging spends tokens too: a workspace over its budget gets the scorecard alone.
+        let over_budget = self.debriefer.judges(play.model_gave_up)
+            && (play.over_budget || self.budget_spent(&loaded.record).await?);
+        let debriefer = if over_budget {
+            &self.unjudged
+        } else {
+            &self.debriefer
+        };
         let judging = std::time::Instant::now();
-        let debrief = self
-            .debriefer
+        let debrief = debriefer
             .debrief(scenario, &transcript, play.model_gave_up)
             .await;
         if let Some((model, usage)) = &debrief.usage {
@@ -1152,6 +1227,21 @@ impl Runtime {
         if let Ok(mut plays) = self.plays.lock() {
             plays.remove(&drill.id);
         }
+    }
+
+    /// Whether the drill's workspace has spent its token budget for today (its own, or
+    /// the instance's default).
+    async fn budget_spent(&self, drill: &DrillRecord) -> Result<bool, StoreError> {
+        let day = UtcDay::of(self.clock.now());
+        let spent = self
+            .engine
+            .store()
+            .tokens_on(drill.workspace_id, day)
+            .await?;
+        Ok(spent
+            .budget
+            .or(self.options.daily_token_budget)
+            .is_some_and(|budget| spent.used >= budget))
     }
 
     fn play(&self, drill: &DrillId) -> Play {

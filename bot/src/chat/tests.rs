@@ -387,7 +387,28 @@ async fn a_member_over_the_daily_limit_is_told_and_may_not_start_another() {
     let reply = w
         .command(&invocation("i3", "ana", "C1"), solo("latency-regression"))
         .await;
+    assert!(reply.private, "only the member is told: {reply:?}");
     assert!(reply.text.contains("daily limit of 1"), "{reply:?}");
+    assert!(reply.text.contains("midnight UTC"), "{reply:?}");
+    assert_eq!(
+        w.surface
+            .shown()
+            .iter()
+            .filter(|s| matches!(s, Shown::Thread { .. }))
+            .count(),
+        1,
+        "no second thread opens"
+    );
+    // Another member has their own count; the next day the first starts again.
+    let reply = w
+        .command(&invocation("i4", "bo", "C1"), solo("latency-regression"))
+        .await;
+    assert!(reply.text.contains("Your drill is ready"), "{reply:?}");
+    w.clock.set(T0 + 24 * 3600 * S);
+    let reply = w
+        .command(&invocation("i5", "ana", "C1"), solo("latency-regression"))
+        .await;
+    assert!(reply.text.contains("Your drill is ready"), "{reply:?}");
 }
 
 #[tokio::test]
@@ -590,4 +611,110 @@ async fn the_transcript_button_sends_the_drill_as_a_file_to_its_people_only() {
         .action(&invocation("i3", "eve", &thread), Action::Transcript(drill))
         .await;
     assert!(theirs.reply.file.is_none());
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_servers_token_budget_and_zero_returns_to_the_default() {
+    let w = world().await;
+    let mut admin = invocation("i1", "ana", "C1");
+    admin.admin = true;
+    let reply = w
+        .command(&admin, Command::Config(ConfigChange::default()))
+        .await;
+    assert!(
+        reply
+            .text
+            .contains("model tokens per day for the server: none"),
+        "{reply:?}"
+    );
+    let reply = w
+        .command(
+            &admin,
+            Command::Config(ConfigChange {
+                token_budget: Some(50_000),
+                ..ConfigChange::default()
+            }),
+        )
+        .await;
+    assert!(reply.text.contains("50000 tokens"), "{reply:?}");
+    assert_eq!(
+        w.store.token_budget(&guild()).await.expect("budget"),
+        Some(50_000)
+    );
+    w.command(
+        &admin,
+        Command::Config(ConfigChange {
+            token_budget: Some(0),
+            ..ConfigChange::default()
+        }),
+    )
+    .await;
+    assert_eq!(w.store.token_budget(&guild()).await.expect("budget"), None);
+    let reply = w
+        .command(
+            &invocation("i2", "bo", "C1"),
+            Command::Config(ConfigChange {
+                token_budget: Some(1),
+                ..ConfigChange::default()
+            }),
+        )
+        .await;
+    assert!(
+        reply.text.contains("Only members who can manage"),
+        "{reply:?}"
+    );
+    assert_eq!(w.store.token_budget(&guild()).await.expect("budget"), None);
+}
+
+#[tokio::test]
+async fn stats_show_an_admin_the_servers_tokens_and_drills_today_and_nobody_else() {
+    let w = world().await;
+    w.command(&invocation("i1", "ana", "C1"), solo("latency-regression"))
+        .await;
+    let thread = w.thread();
+    let drill = w
+        .store
+        .live_drill_in("discord", &thread, None)
+        .await
+        .expect("lookup")
+        .expect("drill");
+    // Yesterday's spending is not today's.
+    for (prompt, completion, at) in [(800, 200, T0), (5_000, 0, T0 - 24 * 3600 * S)] {
+        w.store
+            .record_llm_usage(&drill.id, "fake", prompt, completion, at)
+            .await
+            .expect("usage");
+    }
+    w.store
+        .set_token_budget(&guild(), Some(4_000))
+        .await
+        .expect("budget");
+    let mut admin = invocation("i2", "bo", "C1");
+    admin.admin = true;
+    let reply = w.command(&admin, Command::Stats).await;
+    assert!(reply.private);
+    assert!(
+        reply
+            .text
+            .contains("1000 of 4000 tokens (25%); 1 drills started"),
+        "{reply:?}"
+    );
+    let reply = w
+        .command(&invocation("i3", "bo", "C1"), Command::Stats)
+        .await;
+    assert!(!reply.text.contains("tokens"), "{reply:?}");
+
+    w.store
+        .set_token_budget(&guild(), Some(1_000))
+        .await
+        .expect("budget");
+    let mut admin = invocation("i4", "bo", "C1");
+    admin.admin = true;
+    let reply = w.command(&admin, Command::Stats).await;
+    assert!(
+        reply
+            .text
+            .contains("1000 of 1000 tokens: the budget is spent"),
+        "{reply:?}"
+    );
 }

@@ -5,11 +5,10 @@
 use super::emit;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::config::Settings;
+use crate::report::{markdown, rfc3339};
 use crate::store;
 use serde_json::Value;
 use spar_core::store::{DrillId, LoadedDrill, StoreError};
-use spar_core::transcript::clock;
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +54,7 @@ pub fn json(drill: &LoadedDrill) -> Value {
         map.insert("phase".into(), record.phase.as_str().into());
         map.insert(
             "started_at".into(),
-            super::history::rfc3339(record.started_at.unwrap_or(record.created_at)).into(),
+            rfc3339(record.started_at.unwrap_or(record.created_at)).into(),
         );
         map.insert(
             "scorecard".into(),
@@ -66,114 +65,4 @@ pub fn json(drill: &LoadedDrill) -> Value {
         );
     }
     value
-}
-
-pub fn markdown(drill: &LoadedDrill) -> String {
-    let record = &drill.record;
-    let mut out = String::new();
-    let _ = writeln!(out, "# Drill {}\n", record.id);
-    let _ = writeln!(
-        out,
-        "Scenario **{}**, {}, {} — {}\n",
-        record.settings.scenario_id,
-        record.settings.difficulty,
-        record.settings.mode.as_str(),
-        super::history::local_time(record.started_at.unwrap_or(record.created_at))
-    );
-    let _ = writeln!(out, "## Transcript\n");
-    if drill.turns.is_empty() {
-        let _ = writeln!(out, "_No turns._\n");
-    }
-    for stored in &drill.turns {
-        let turn = &stored.turn;
-        let _ = writeln!(
-            out,
-            "**{}** ({}): {}\n",
-            capitalised(turn.role.as_str()),
-            clock(turn.at_s),
-            turn.text
-        );
-    }
-    let Some(card) = &drill.scorecard else {
-        let _ = writeln!(out, "## Scorecard\n\n_Not scored._");
-        return out;
-    };
-    let card = &card.json;
-    let _ = writeln!(out, "## Scorecard\n");
-    if let Some(overall) = card.get("overall") {
-        let _ = writeln!(out, "Overall: **{overall}**\n");
-    }
-    if let Some(summary) = card.get("summary").and_then(Value::as_str) {
-        let _ = writeln!(out, "{summary}\n");
-    }
-    let dimensions = card.get("dimensions").and_then(Value::as_array);
-    if let Some(dimensions) = dimensions.filter(|d| !d.is_empty()) {
-        let _ = writeln!(out, "| Dimension | Score | Evidence |\n|---|---|---|");
-        for d in dimensions {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                field(d, "name"),
-                d.get("score").map(ToString::to_string).unwrap_or_default(),
-                field(d, "evidence")
-            );
-        }
-        out.push('\n');
-    }
-    let flags = card.get("flags").and_then(Value::as_array);
-    if let Some(flags) = flags.filter(|f| !f.is_empty()) {
-        let _ = writeln!(out, "### Flags\n");
-        for f in flags {
-            let at = f
-                .get("at_s")
-                .and_then(Value::as_f64)
-                .map(|s| format!(" at {}", clock(s)))
-                .unwrap_or_default();
-            let turn = f
-                .get("turn")
-                .and_then(Value::as_i64)
-                .map(|t| format!(" (turn {t}{at})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "- **{}**{turn}: “{}”",
-                field(f, "kind"),
-                field(f, "quote")
-            );
-            let why = field(f, "why");
-            if !why.is_empty() {
-                let _ = writeln!(out, "  {why}");
-            }
-            let instead = field(f, "try_instead");
-            if !instead.is_empty() {
-                let _ = writeln!(out, "  Try instead: {instead}");
-            }
-        }
-        out.push('\n');
-    }
-    let strengths = card.get("strengths").and_then(Value::as_array);
-    if let Some(strengths) = strengths.filter(|s| !s.is_empty()) {
-        let _ = writeln!(out, "### Strengths\n");
-        for s in strengths {
-            let _ = writeln!(
-                out,
-                "- {}",
-                s.as_str().map_or_else(|| s.to_string(), String::from)
-            );
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn field<'v>(value: &'v Value, name: &str) -> &'v str {
-    value.get(name).and_then(Value::as_str).unwrap_or("")
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -3,6 +3,7 @@
 use super::emit;
 use crate::cli::{HistoryArgs, ListFormat};
 use crate::config::Settings;
+use crate::report::{local_time, rfc3339};
 use crate::store;
 use anyhow::Context as _;
 use spar_core::drill::Phase;
@@ -87,20 +88,4 @@ pub fn json(rows: &[HistoryRow]) -> serde_json::Value {
         })
         .collect::<Vec<_>>();
     serde_json::json!({ "drills": drills })
-}
-
-pub(crate) fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
-
-pub(crate) fn local_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }

@@ -120,7 +120,7 @@ pub fn run(settings: &Settings, args: PracticeArgs) -> anyhow::Result<ExitCode> 
                 let note = format!(
                     "Your {} drill of {} was left unfinished; it is ended as abandoned and {scored}. `spar history` shows it.",
                     record.settings.scenario_id,
-                    super::history::local_time(record.started_at.unwrap_or(record.created_at)),
+                    crate::report::local_time(record.started_at.unwrap_or(record.created_at)),
                 );
                 out.write_all(style.note(&note).as_bytes())?;
             }
@@ -267,7 +267,7 @@ async fn offer(
     let question = format!(
         "Your {} drill of {} was left unfinished after {said} of your replies. Take it up again? [y/N] ",
         record.settings.scenario_id,
-        super::history::local_time(record.started_at.unwrap_or(record.created_at)),
+        crate::report::local_time(record.started_at.unwrap_or(record.created_at)),
     );
     write!(out, "{}", style.bold(&question))?;
     out.flush()?;

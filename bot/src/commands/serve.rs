@@ -57,6 +57,7 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let options = RuntimeOptions {
         time_limit_s: settings.drill_time_limit_s,
+        daily_token_budget: settings.daily_token_budget.filter(|&b| b > 0),
         ..RuntimeOptions::default()
     };
     let runtime = super::runtime()?;

@@ -381,6 +381,8 @@ async fn config(
     #[description = "Drills one member may start per day (0: no limit)"]
     #[max = 100]
     daily_limit: Option<u32>,
+    #[description = "Model tokens the server may spend per day (0: Spar's default)"]
+    token_budget: Option<u64>,
 ) -> Result<(), Error> {
     let drill_channel = match (drill_channel, any_channel) {
         (_, Some(true)) => Some(None),
@@ -392,6 +394,7 @@ async fn config(
         public_threads,
         default_difficulty: default_difficulty.map(|d| d.as_str().to_string()),
         daily_limit,
+        token_budget,
     };
     run_command(ctx, Command::Config(change)).await
 }

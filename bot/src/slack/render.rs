@@ -539,10 +539,10 @@ fn solo(args: &[&str]) -> Result<Command, String> {
     })
 }
 
-/// `/spar config` shows the settings; `channel #name|any`, `difficulty LEVEL` and
-/// `limit N` change them (several may follow one another).
+/// `/spar config` shows the settings; `channel #name|any`, `difficulty LEVEL`, `limit N`
+/// and `budget TOKENS` change them (several may follow one another).
 fn config(args: &[&str]) -> Result<Command, String> {
-    const USAGE: &str = "Use `/spar config`, or `/spar config channel #drills|any`, `difficulty gentle|standard|hostile`, `limit N` (0: none).";
+    const USAGE: &str = "Use `/spar config`, or `/spar config channel #drills|any`, `difficulty gentle|standard|hostile`, `limit N` (0: none), `budget TOKENS` (model tokens per day; 0: Spar's default).";
     let mut change = ConfigChange::default();
     let mut words = args.iter();
     while let Some(key) = words.next() {
@@ -569,6 +569,10 @@ fn config(args: &[&str]) -> Result<Command, String> {
             "limit" => match value.parse::<u32>() {
                 Ok(limit) => change.daily_limit = Some(limit),
                 Err(_) => return Err(format!("The limit is a number of drills. {USAGE}")),
+            },
+            "budget" => match value.replace([',', '_'], "").parse::<u64>() {
+                Ok(budget) => change.token_budget = Some(budget),
+                Err(_) => return Err(format!("The budget is a number of tokens. {USAGE}")),
             },
             _ => return Err(USAGE.into()),
         }
@@ -780,7 +784,7 @@ mod tests {
     }
 
     #[test]
-    fn config_reads_a_channel_link_a_difficulty_and_a_limit() {
+    fn config_reads_a_channel_link_a_difficulty_a_limit_and_a_budget() {
         assert_eq!(
             parse("config channel <#C0FAKE9|drills> difficulty hostile limit 3"),
             Parsed::Run(Command::Config(ConfigChange {
@@ -788,8 +792,18 @@ mod tests {
                 default_difficulty: Some("hostile".into()),
                 daily_limit: Some(3),
                 public_threads: None,
+                token_budget: None,
             }))
         );
+        assert_eq!(
+            parse("config budget 200,000"),
+            Parsed::Run(Command::Config(ConfigChange {
+                token_budget: Some(200_000),
+                ..ConfigChange::default()
+            }))
+        );
+        assert!(matches!(parse("config budget lots"), Parsed::Answer(_)));
+        assert!(matches!(parse("config budget -5"), Parsed::Answer(_)));
         assert_eq!(
             parse("config channel any"),
             Parsed::Run(Command::Config(ConfigChange {

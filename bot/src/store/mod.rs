@@ -1,7 +1,9 @@
 //! The storage adapters: `SqliteStore` and `PgStore` implement `spar_core::store::Store`
-//! over sqlx. `open` picks one by URL, applies the embedded migrations, and turns any
-//! failure to reach or read the database into one sentence naming the URL.
+//! over sqlx (its `BudgetStore` part in `budget`). `open` picks one by URL, applies the
+//! embedded migrations, and turns any failure to reach or read the database into one
+//! sentence naming the URL.
 
+mod budget;
 mod observed;
 mod peer;
 mod postgres;

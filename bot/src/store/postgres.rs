@@ -62,3 +62,7 @@ super::peer::impl_peer_store! {
     store: PgStore,
     row: sqlx::postgres::PgRow,
 }
+
+super::budget::impl_budget_store! {
+    store: PgStore,
+}

@@ -110,3 +110,7 @@ super::peer::impl_peer_store! {
     store: SqliteStore,
     row: sqlx::sqlite::SqliteRow,
 }
+
+super::budget::impl_budget_store! {
+    store: SqliteStore,
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests, compiled into one binary: the `spar` command line run as a process
 //! against real files, its adapters against a real PostgreSQL and local fakes.
 
+mod budget;
 mod chat;
 mod cli;
 mod discord;

@@ -189,6 +189,7 @@ on_both_backends!(
     a_chat_drill_is_found_by_its_thread_and_by_its_candidate,
     a_members_drills_are_counted_for_the_daily_limit,
     a_workspace_keeps_what_its_admins_chose,
+    a_workspaces_tokens_and_drills_are_counted_per_utc_day_with_its_budget,
     a_stranger_cannot_speak_in_a_drill_and_two_observers_stay_two_people,
     a_person_cannot_speak_for_the_engines_antagonist,
     an_instance_takes_on_only_the_drills_of_the_platforms_it_serves,
@@ -1372,7 +1373,7 @@ async fn an_export_can_be_read_back_as_a_transcript(db: &TestDb) {
     assert_eq!(transcript.turns.len(), 2);
     assert_eq!(transcript.turns[1].at_s, 20.0);
     assert_eq!(json["scorecard"]["overall"], 3);
-    let markdown = spar::commands::export::markdown(&loaded);
+    let markdown = spar::report::markdown(&loaded);
     assert!(
         markdown.contains("**Candidate** (0:20): Show me the trace."),
         "{markdown}"

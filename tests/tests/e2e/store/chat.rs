@@ -390,3 +390,126 @@ pub(super) async fn a_drill_failing_in_a_sweep_costs_the_others_nothing(db: &Tes
     assert_eq!(fired.failures.len(), 1, "{fired:?}");
     assert_eq!(fired.failures[0].drill, ids[1]);
 }
+
+pub(super) async fn a_workspaces_tokens_and_drills_are_counted_per_utc_day_with_its_budget(
+    db: &TestDb,
+) {
+    let engine = Engine::new(db.open().await, "a", &["discord"]);
+    let store = engine.store().clone();
+    let today = UtcDay::of(T0);
+    let yesterday = UtcDay(today.0 - 1);
+    let create = |thread: &str, guild: &str, created_at: i64| {
+        let mut drill = chat_drill(thread, Mode::Solo, &[("ana", Role::Candidate)]);
+        drill.workspace = discord(guild);
+        drill.created_at = created_at;
+        drill
+    };
+    let old = engine
+        .start_drill(&create("T0", "G1", yesterday.start() + 3600 * S))
+        .await
+        .expect("create")
+        .id;
+    let first = engine
+        .start_drill(&create("T1", "G1", today.start()))
+        .await
+        .expect("create")
+        .id;
+    engine
+        .start_drill(&create("T2", "G1", T0))
+        .await
+        .expect("create");
+    let elsewhere = engine
+        .start_drill(&create("T3", "G2", T0))
+        .await
+        .expect("create")
+        .id;
+    let usage = [
+        // Yesterday's, up to its last millisecond.
+        (&old, 1000, 500, yesterday.start() + 3600 * S),
+        (&old, 40, 2, today.start() - 1),
+        // Today's: the antagonist's turns, and the judge of yesterday's drill today.
+        (&first, 100, 20, today.start()),
+        (&first, 30, 5, T0),
+        (&old, 7, 3, T0),
+        // Another guild's spending is its own.
+        (&elsewhere, 900, 99, T0),
+    ];
+    for (drill, prompt, completion, at) in usage {
+        store
+            .record_llm_usage(drill, "fake", prompt, completion, at)
+            .await
+            .expect("usage");
+    }
+    let g1 = store.ensure_workspace(&discord("G1")).await.expect("G1");
+    let g2 = store.ensure_workspace(&discord("G2")).await.expect("G2");
+    assert_eq!(
+        store.tokens_on(g1, today).await.expect("today"),
+        TokenDay {
+            used: 100 + 20 + 30 + 5 + 7 + 3,
+            budget: None
+        }
+    );
+    assert_eq!(
+        store
+            .tokens_on(g1, yesterday)
+            .await
+            .expect("yesterday")
+            .used,
+        1000 + 500 + 40 + 2
+    );
+    assert_eq!(store.tokens_on(g2, today).await.expect("G2").used, 999);
+    assert_eq!(
+        store
+            .tokens_on(g1, UtcDay(today.0 + 1))
+            .await
+            .expect("empty"),
+        TokenDay::default(),
+        "a day nothing was spent on"
+    );
+    assert_eq!(store.drills_on(g1, today).await.expect("drills"), 2);
+    assert_eq!(store.drills_on(g1, yesterday).await.expect("drills"), 1);
+    assert_eq!(store.drills_on(g2, today).await.expect("drills"), 1);
+
+    assert_eq!(
+        store.token_budget(&discord("G1")).await.expect("none"),
+        None
+    );
+    store
+        .set_token_budget(&discord("G1"), Some(5000))
+        .await
+        .expect("set");
+    assert_eq!(
+        store.token_budget(&discord("G1")).await.expect("read"),
+        Some(5000)
+    );
+    assert_eq!(
+        store.tokens_on(g1, today).await.expect("today").budget,
+        Some(5000)
+    );
+    assert_eq!(store.tokens_on(g2, today).await.expect("G2").budget, None);
+    // A guild nobody has seen yet can be given a budget before its first drill.
+    store
+        .set_token_budget(&discord("G3"), Some(10))
+        .await
+        .expect("new guild");
+    assert_eq!(
+        store.token_budget(&discord("G3")).await.expect("G3"),
+        Some(10)
+    );
+    store
+        .set_token_budget(&discord("G1"), None)
+        .await
+        .expect("clear");
+    assert_eq!(
+        store.token_budget(&discord("G1")).await.expect("read"),
+        None
+    );
+    // The other settings are untouched by the budget's.
+    assert_eq!(
+        store
+            .workspace_config(&discord("G1"))
+            .await
+            .expect("config"),
+        WorkspaceConfig::default()
+    );
+}
