@@ -7,6 +7,7 @@ use crate::cli::{ListFormat, StatsArgs};
 use crate::config::Settings;
 use crate::store;
 use anyhow::Context as _;
+use spar_core::scoring::render::dimension_name_label;
 use spar_core::store::ScorePoint;
 use std::process::ExitCode;
 
@@ -134,9 +135,17 @@ pub fn text(summaries: &[Summary], drills: usize) -> String {
     if drills == 0 {
         return "no scored drills yet; finish a `spar practice` drill to get a scorecard\n".into();
     }
+    // Dimensions by their labels, as every debrief names them; `overall` is no dimension.
+    let shown = |s: &Summary| {
+        if s.name == "overall" {
+            s.name.clone()
+        } else {
+            dimension_name_label(&s.name)
+        }
+    };
     let width = summaries
         .iter()
-        .map(|s| s.name.len())
+        .map(|s| shown(s).chars().count())
         .max()
         .unwrap_or(9)
         .max(9);
@@ -147,7 +156,7 @@ pub fn text(summaries: &[Summary], drills: usize) -> String {
     for s in summaries {
         out.push_str(&format!(
             "{:width$}  {:>5}  {:>4}  {:>6}  {}\n",
-            s.name,
+            shown(s),
             s.first,
             s.best,
             s.latest,
@@ -218,6 +227,28 @@ mod tests {
             5,
         );
         assert!(!table.contains(" up "), "{table}");
+    }
+
+    #[test]
+    fn dimensions_are_named_by_their_labels_in_the_table_and_by_name_in_json() {
+        let points = [ScorePoint {
+            drill: DrillId("d".into()),
+            at: 0,
+            overall: 60,
+            dimensions: vec![
+                ("evidence_both_ways".into(), 2),
+                ("escalation_discipline".into(), 4),
+            ],
+        }];
+        let summaries = summarise(&points);
+        let table = text(&summaries, 1);
+        assert!(table.contains("\nevidence both ways     "), "{table}");
+        assert!(table.contains("\nescalation discipline  "), "{table}");
+        assert!(!table.contains('_'), "{table}");
+        assert_eq!(
+            json(&summaries, 1)["series"][1]["name"],
+            "evidence_both_ways"
+        );
     }
 
     #[test]
