@@ -167,7 +167,7 @@ impl Names {
             people: drill
                 .participants
                 .iter()
-                .map(|m| (m.id.clone(), m.person.display_name.clone()))
+                .map(|m| (m.id, m.person.display_name.clone()))
                 .collect(),
         }
     }

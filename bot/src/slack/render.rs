@@ -956,10 +956,9 @@ mod tests {
                 .iter()
                 .all(|t| !t.contains("_process") && !t.contains("evidence_both"))
         );
-        assert!(
-            texts.iter().any(|t| *t
-                == "*Strengths*\n• Asked about their reasoning: \"What is the deadline for?\"")
-        );
+        assert!(texts.contains(
+            &"*Strengths*\n• Asked about their reasoning: \"What is the deadline for?\""
+        ));
         assert!(
             texts
                 .iter()

@@ -1118,7 +1118,7 @@ fn strengths(credits: &[Credit]) -> Vec<Strength> {
             chosen.push(best);
         }
     }
-    chosen.sort_by(|a, b| a.at.turn.cmp(&b.at.turn));
+    chosen.sort_by_key(|c| c.at.turn);
     chosen
         .into_iter()
         .map(|c| Strength {
