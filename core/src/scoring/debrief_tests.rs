@@ -136,6 +136,40 @@ fn a_plan_is_quoted_for_the_plan_not_for_the_goal_that_mentions_it() {
     };
     assert_eq!(quote(Move::Process), Some(plan), "{:#?}", card.strengths);
     assert_eq!(quote(Move::SharedGoal), Some(goal), "{:#?}", card.strengths);
+
+    // A measurement said while naming the goal and asking, then the plan in a turn of its own.
+    let said = |role, at_s, text: &str| crate::transcript::Turn {
+        role,
+        at_s,
+        text: text.into(),
+        cut_off: false,
+    };
+    use crate::transcript::Role::{Antagonist, Candidate};
+    let plan = "Let's agree one benchmark config together, production batch sizes on the same v5e pool, run both builds this week, and decide Friday on those numbers.";
+    let t = Transcript {
+        scenario: Some("latency-regression".into()),
+        turns: vec![
+            said(Antagonist, 0.0, "It's going in the release."),
+            said(
+                Candidate,
+                60.0,
+                "We both want the quality win to reach users without the assistant feeling slower. My replay at 2,000 QPS puts p99 at 196 ms against a 150 ms budget. What would you need to see to believe that regression is real?",
+            ),
+            said(Antagonist, 61.0, "Batch size 1, one host."),
+            said(Candidate, 150.0, plan),
+        ],
+    };
+    let card = scorer().score(&t);
+    let process = card
+        .strengths
+        .iter()
+        .find(|s| s.kind == Some(Move::Process));
+    assert_eq!(
+        process.map(|s| s.quote.as_str()),
+        Some(plan),
+        "{:#?}",
+        card.strengths
+    );
 }
 
 #[test]
@@ -149,6 +183,7 @@ fn strengths_share_a_sentence_only_when_no_other_sentence_makes_the_move() {
         at: at(turn),
         quote: quote.into(),
         others,
+        move_others: 0,
     };
     let credits = [
         credit(
@@ -188,6 +223,12 @@ fn strengths_share_a_sentence_only_when_no_other_sentence_makes_the_move() {
     let alone = strengths(&credits[..2]);
     assert_eq!(alone.len(), 2);
     assert_eq!(alone[0].quote, alone[1].quote);
+    // Of two sentences doing only this, the one from the turn most about it.
+    let mut busy = credit(Move::Process, 2, "My replay puts p99 at 196 ms.", 0);
+    busy.move_others = 2;
+    let plan = credit(Move::Process, 4, "Let's agree one benchmark config.", 0);
+    let chosen = strengths(&[busy, plan]);
+    assert_eq!(chosen[0].quote, "Let's agree one benchmark config.");
 }
 
 /// Words that ask for a move, written here apart from the advice so the test does not

@@ -712,6 +712,7 @@ impl Scorer {
             candidate_turns += 1;
             receptiveness_sum += self.receptiveness_of(&analysis);
             let mut flagged = 0u32;
+            let credited_before = draft.credits.len();
             for sentence in &analysis.sentences {
                 let (part, quote) = quote_in(&parts, analysis.source(sentence.start, sentence.end));
                 let moment = Moment {
@@ -792,6 +793,7 @@ impl Scorer {
                     attempted = true;
                 }
             }
+            draft.close_move(credited_before);
         }
 
         let missed = [
@@ -1078,22 +1080,40 @@ impl Draft {
             at,
             quote: quote.to_string(),
             others: count.saturating_sub(1),
+            move_others: 0,
         });
+    }
+
+    /// Notes, on each good move made in the move whose credits start at `first`, how many
+    /// other kinds of good move that move made.
+    fn close_move(&mut self, first: usize) {
+        let mut kinds: Vec<Move> = Vec::new();
+        for c in &self.credits[first..] {
+            if !kinds.contains(&c.kind) {
+                kinds.push(c.kind);
+            }
+        }
+        let others = kinds.len().saturating_sub(1) as u32;
+        for c in &mut self.credits[first..] {
+            c.move_others = others;
+        }
     }
 }
 
-/// A sentence that made a good move, and how many other good moves it made too.
+/// A sentence that made a good move, and how many other good moves it and its move made.
 struct Credit {
     kind: Move,
     at: Moment,
     quote: String,
     others: u32,
+    move_others: u32,
 }
 
 /// One strength per move the drill made, each quoting the sentence that shows that move
 /// best: one no other strength quotes when there is one, then the one that does least else
-/// (a plan on its own rather than a goal that happens to mention a plan), then the earliest.
-/// Listed in the order they were said.
+/// (a plan on its own rather than a goal that happens to mention a plan), then the one from
+/// the turn that was most about it (the turn that proposes the plan rather than one that
+/// also names the goal and asks a question), then the earliest. Listed in the order said.
 fn strengths(credits: &[Credit]) -> Vec<Strength> {
     let mut kinds: Vec<Move> = Vec::new();
     for credit in credits {
@@ -1112,7 +1132,7 @@ fn strengths(credits: &[Credit]) -> Vec<Strength> {
             .iter()
             .enumerate()
             .filter(|(_, c)| c.kind == kind)
-            .min_by_key(|(i, c)| (taken(c), c.others, *i))
+            .min_by_key(|(i, c)| (taken(c), c.others, c.move_others, *i))
             .map(|(_, c)| c);
         if let Some(best) = best {
             chosen.push(best);

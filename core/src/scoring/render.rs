@@ -83,8 +83,11 @@ pub fn render_text(card: &Scorecard) -> String {
     if !card.strengths.is_empty() {
         let _ = writeln!(out, "\nStrengths");
         for s in &card.strengths {
-            let at = s.at_s.map(clock).unwrap_or_default();
-            let _ = writeln!(out, "  + {at:>5} {}", strength_line(s));
+            let at = s
+                .at_s
+                .map(|at| format!("{} ", clock(at)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  + {at}{}", strength_line(s));
         }
     }
     if !card.notes.is_empty() {
