@@ -218,7 +218,7 @@ where
         ))?;
         legend.draw(&Circle::new((19, y), MARKER, colour.filled()))?;
         legend.draw(&Text::new(
-            name.replace('_', " "),
+            spar_core::scoring::render::dimension_name_label(name),
             (38, y - 8),
             font.clone(),
         ))?;

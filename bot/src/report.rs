@@ -3,9 +3,11 @@
 //! The CLI commands and the chat runtime both render through here, so neither reaches
 //! into the other.
 
-use serde_json::Value;
-use spar_core::store::{LoadedDrill, ScorePoint};
-use spar_core::transcript::clock;
+use spar_core::Scenario;
+use spar_core::scoring::Scorecard;
+use spar_core::scoring::render::{dimension_name_label, escape_markdown, render_markdown};
+use spar_core::store::{LoadedDrill, PersonId, ScorePoint, StoredTurn};
+use spar_core::transcript::{Role, clock};
 use std::fmt::Write as _;
 
 /// A moment as RFC 3339 in UTC, to the second: for JSON and for dates in chat.
@@ -113,9 +115,17 @@ pub fn text(summaries: &[Summary], drills: usize) -> String {
     if drills == 0 {
         return "no scored drills yet; finish a `spar practice` drill to get a scorecard\n".into();
     }
+    // Dimensions by their labels, as every debrief names them; `overall` is no dimension.
+    let shown = |s: &Summary| {
+        if s.name == "overall" {
+            s.name.clone()
+        } else {
+            dimension_name_label(&s.name)
+        }
+    };
     let width = summaries
         .iter()
-        .map(|s| s.name.len())
+        .map(|s| shown(s).chars().count())
         .max()
         .unwrap_or(9)
         .max(9);
@@ -126,7 +136,7 @@ pub fn text(summaries: &[Summary], drills: usize) -> String {
     for s in summaries {
         out.push_str(&format!(
             "{:width$}  {:>5}  {:>4}  {:>6}  {}\n",
-            s.name,
+            shown(s),
             s.first,
             s.best,
             s.latest,
@@ -136,107 +146,115 @@ pub fn text(summaries: &[Summary], drills: usize) -> String {
     out
 }
 
-/// One drill as Markdown: its facts, the transcript, and the scorecard if it has one.
-pub fn markdown(drill: &LoadedDrill) -> String {
+/// The drill to read or share: who took part, named as the scenario names them, the
+/// transcript, then the scorecard exactly as `spar score --format markdown` prints it.
+pub fn markdown(drill: &LoadedDrill, scenario: Option<&Scenario>) -> String {
     let record = &drill.record;
     let mut out = String::new();
-    let _ = writeln!(out, "# Drill {}\n", record.id);
+    let title = scenario.map_or(record.settings.scenario_id.as_str(), |s| s.title.as_str());
+    let _ = writeln!(out, "# {}\n", escape_markdown(title));
     let _ = writeln!(
         out,
-        "Scenario **{}**, {}, {} — {}\n",
+        "Drill `{}` · `{}` · {} · {} · {}\n",
+        record.id,
         record.settings.scenario_id,
         record.settings.difficulty,
         record.settings.mode.as_str(),
         local_time(record.started_at.unwrap_or(record.created_at))
     );
+    let names = Names::of(drill, scenario);
+    if let Some(persona) = scenario.map(|s| &s.persona) {
+        let _ = writeln!(
+            out,
+            "{} with {}, {}.\n",
+            escape_markdown(&names.candidate),
+            escape_markdown(&persona.name),
+            escape_markdown(&persona.role)
+        );
+    }
     let _ = writeln!(out, "## Transcript\n");
     if drill.turns.is_empty() {
         let _ = writeln!(out, "_No turns._\n");
     }
     for stored in &drill.turns {
         let turn = &stored.turn;
+        // A line the input cut off was typed but never sent; it is kept, and says so.
+        let cut = if turn.cut_off {
+            " _(cut off, not sent)_"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            "**{}** ({}): {}\n",
-            capitalised(turn.role.as_str()),
+            "**{}** ({}): {}{cut}\n",
+            escape_markdown(&names.of_turn(stored)),
             clock(turn.at_s),
-            turn.text
+            escape_markdown(&turn.text)
         );
     }
-    let Some(card) = &drill.scorecard else {
-        let _ = writeln!(out, "## Scorecard\n\n_Not scored._");
-        return out;
-    };
-    let card = &card.json;
-    let _ = writeln!(out, "## Scorecard\n");
-    if let Some(overall) = card.get("overall") {
-        let _ = writeln!(out, "Overall: **{overall}**\n");
-    }
-    if let Some(summary) = card.get("summary").and_then(Value::as_str) {
-        let _ = writeln!(out, "{summary}\n");
-    }
-    let dimensions = card.get("dimensions").and_then(Value::as_array);
-    if let Some(dimensions) = dimensions.filter(|d| !d.is_empty()) {
-        let _ = writeln!(out, "| Dimension | Score | Evidence |\n|---|---|---|");
-        for d in dimensions {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                field(d, "name"),
-                d.get("score").map(ToString::to_string).unwrap_or_default(),
-                field(d, "evidence")
-            );
+    match &drill.scorecard {
+        None => {
+            let _ = writeln!(out, "## Debrief\n\n_Not scored._");
         }
-        out.push('\n');
-    }
-    let flags = card.get("flags").and_then(Value::as_array);
-    if let Some(flags) = flags.filter(|f| !f.is_empty()) {
-        let _ = writeln!(out, "### Flags\n");
-        for f in flags {
-            let at = f
-                .get("at_s")
-                .and_then(Value::as_f64)
-                .map(|s| format!(" at {}", clock(s)))
-                .unwrap_or_default();
-            let turn = f
-                .get("turn")
-                .and_then(Value::as_i64)
-                .map(|t| format!(" (turn {t}{at})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "- **{}**{turn}: “{}”",
-                field(f, "kind"),
-                field(f, "quote")
-            );
-            let why = field(f, "why");
-            if !why.is_empty() {
-                let _ = writeln!(out, "  {why}");
+        Some(stored) => match serde_json::from_value::<Scorecard>(stored.json.clone()) {
+            Ok(card) => out.push_str(&render_markdown(&card)),
+            // Kept by a version whose scorecard this one cannot read: shown as kept, not lost.
+            Err(e) => {
+                let json = serde_json::to_string_pretty(&stored.json).unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "## Debrief\n\n_This scorecard could not be read ({e}); here it is as kept:_\n\n```json\n{json}\n```"
+                );
             }
-            let instead = field(f, "try_instead");
-            if !instead.is_empty() {
-                let _ = writeln!(out, "  Try instead: {instead}");
-            }
-        }
-        out.push('\n');
-    }
-    let strengths = card.get("strengths").and_then(Value::as_array);
-    if let Some(strengths) = strengths.filter(|s| !s.is_empty()) {
-        let _ = writeln!(out, "### Strengths\n");
-        for s in strengths {
-            let _ = writeln!(
-                out,
-                "- {}",
-                s.as_str().map_or_else(|| s.to_string(), String::from)
-            );
-        }
-        out.push('\n');
+        },
     }
     out
 }
 
-fn field<'v>(value: &'v Value, name: &str) -> &'v str {
-    value.get(name).and_then(Value::as_str).unwrap_or("")
+/// What each person in the transcript is called: the antagonist by the persona's name (and
+/// whoever played it, in a peer drill), everyone else by their own name.
+struct Names {
+    candidate: String,
+    antagonist: String,
+    people: Vec<(PersonId, String)>,
+}
+
+impl Names {
+    fn of(drill: &LoadedDrill, scenario: Option<&Scenario>) -> Names {
+        let name = |role: Role| drill.member(role).map(|m| m.person.display_name.clone());
+        let persona = scenario.map(|s| s.persona.name.clone());
+        let antagonist = match (persona, name(Role::Antagonist)) {
+            (Some(persona), Some(player)) => format!("{persona} ({player})"),
+            (Some(persona), None) => persona,
+            (None, Some(player)) => player,
+            (None, None) => capitalised(Role::Antagonist.as_str()),
+        };
+        Names {
+            candidate: name(Role::Candidate)
+                .unwrap_or_else(|| capitalised(Role::Candidate.as_str())),
+            antagonist,
+            people: drill
+                .participants
+                .iter()
+                .map(|m| (m.id, m.person.display_name.clone()))
+                .collect(),
+        }
+    }
+
+    fn of_turn(&self, stored: &StoredTurn) -> String {
+        match stored.turn.role {
+            Role::Antagonist => self.antagonist.clone(),
+            Role::Candidate => self.candidate.clone(),
+            Role::Observer => stored
+                .author
+                .as_ref()
+                .and_then(|a| self.people.iter().find(|(id, _)| id == a))
+                .map_or_else(
+                    || capitalised(Role::Observer.as_str()),
+                    |(_, name)| name.clone(),
+                ),
+        }
+    }
 }
 
 fn capitalised(word: &str) -> String {

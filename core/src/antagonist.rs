@@ -422,6 +422,10 @@ impl<'a> ScriptedAntagonist<'a> {
                 .iter()
                 .any(|c| cue_heard(c, text));
         let provoked = reading.escalation || reading.personal || reading.dismissive;
+        // A plain question put to them ("Is anything on your side that could win it back?")
+        // is answered like one about their reasoning: a person who listens answers what
+        // they were asked, even when it is not the kind of question the debrief credits.
+        let asked = reading.question || text.trim_end().ends_with('?');
         let kind = if words < 3 && !text.contains('?') {
             if memory.agreed {
                 ReplyKind::Close
@@ -446,11 +450,11 @@ impl<'a> ScriptedAntagonist<'a> {
             ReplyKind::Defensive
         } else if reading.capitulates {
             ReplyKind::Capitulation
-        } else if reading.question && memory.revealed < self.scenario.brief.reveals.len() {
+        } else if asked && memory.revealed < self.scenario.brief.reveals.len() {
             ReplyKind::Reveal
         } else if reading.cites_number {
             ReplyKind::Methodology
-        } else if reading.question {
+        } else if asked {
             ReplyKind::Pushback
         } else {
             // A claim with neither a number nor a question is brushed off as vague, except
@@ -506,7 +510,7 @@ impl<'a> ScriptedAntagonist<'a> {
                     None => piece,
                 }
             }
-            ReplyKind::Close if reading.question => self
+            ReplyKind::Close if asked => self
                 .choose(memory, index, &["follow_up", "close"], text, None, false)
                 .unwrap_or_default(),
             other => self
@@ -928,6 +932,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_plain_question_put_to_them_is_answered_with_the_next_piece_of_the_brief() {
+        let asked = "Production batches run at 16 to 32. Is anything on your side that could \
+                     win the milliseconds back?";
+        assert!(
+            !read(asked).question,
+            "the debrief does not credit it as a question"
+        );
+        let replies = converse(
+            "latency-regression",
+            Difficulty::Standard,
+            1,
+            &["What is driving the timing for you?", asked],
+        );
+        let reveals = &library()
+            .get("latency-regression")
+            .expect("scenario")
+            .brief
+            .reveals;
+        assert_eq!(replies[1].kind, ReplyKind::Reveal, "{}", replies[1].text);
+        assert!(
+            replies[1].text.ends_with(reveals[1].as_str()),
+            "{}",
+            replies[1].text
+        );
     }
 
     #[test]

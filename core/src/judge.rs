@@ -73,7 +73,9 @@ pub fn judge_messages(
         ],
     );
     let mut lines = String::new();
-    for turn in &transcript.turns {
+    // A line the input cut off before it was sent was never said to anyone: the judge does
+    // not see it, as the scorer does not score it.
+    for turn in transcript.turns.iter().filter(|t| !t.cut_off) {
         let _ = writeln!(lines, "[{}] {}: {}", clock(turn.at_s), turn.role, turn.text);
     }
     let framed = fill(
@@ -224,6 +226,13 @@ pub fn quote_in_transcript(quote: &str, transcript: &Transcript) -> bool {
         .any(|t| one_line(&t.text).contains(&quote))
 }
 
+fn quote_sent_by_candidate(quote: &str, transcript: &Transcript) -> bool {
+    let quote = one_line(quote.trim().trim_matches('"'));
+    transcript
+        .candidate_turns()
+        .any(|(_, t)| one_line(&t.text).contains(&quote))
+}
+
 /// Merges a verdict into the deterministic card. Quotes not in the transcript drop their
 /// finding or adjustment; each dimension moves at most one point, once; flags and the
 /// deterministic notes are kept exactly as they were.
@@ -250,6 +259,15 @@ pub fn merge(card: &Scorecard, transcript: &Transcript, verdict: Verdict) -> Jud
         if card.notes.iter().any(|n| n.contains(&quoted)) {
             merged.notes.push(format!(
                 "The judge's change to {name} rested on a line the scorer set aside; it was ignored."
+            ));
+            continue;
+        }
+        // A raise is earned by what the candidate sent: not the antagonist's words, and not a
+        // line cut off before it was sent.
+        if change > 0 && !quote_sent_by_candidate(&quote, transcript) {
+            merged.notes.push(format!(
+                "The judge's raise of {} quoted words the candidate did not send; it was ignored.",
+                name.label()
             ));
             continue;
         }
@@ -320,7 +338,7 @@ pub fn render_text(judged: &JudgedScorecard) -> String {
             let _ = writeln!(
                 out,
                 "  {} {sign}: {} (\"{}\")",
-                a.dimension.as_str().replace('_', " "),
+                a.dimension.label(),
                 a.reason,
                 a.quote
             );
@@ -491,5 +509,46 @@ mod tests {
             judge_messages(&t, s, &sneaky, &card(), "FENCE-1234"),
             Err(JudgeError::DelimiterInTranscript)
         );
+    }
+
+    #[test]
+    fn a_line_cut_off_before_it_was_sent_earns_nothing_from_the_judge() {
+        let fragment = "What would you need to see to be convinced about the rel";
+        let mut cut = transcript();
+        cut.turns.push(Turn {
+            role: Role::Candidate,
+            at_s: 90.0,
+            text: fragment.into(),
+            cut_off: true,
+        });
+        let base = Scorer::embedded().unwrap().score(&cut);
+        assert_eq!(base, card(), "the scorer credits nothing for the fragment");
+        let t = JudgeTemplates::embedded().unwrap();
+        let library = crate::ScenarioLibrary::embedded().unwrap();
+        let scenario = library.get("latency-regression").unwrap();
+        let messages = judge_messages(&t, scenario, &cut, &base, "FENCE-1234").unwrap();
+        assert!(
+            !messages[1].content.contains(fragment),
+            "{}",
+            messages[1].content
+        );
+        let verdict = parse_verdict(&format!(
+            r#"{{"commentary": "", "findings": [], "adjustments": [
+                {{"dimension": "evidence_both_ways", "change": 1, "reason": "asked", "quote": "{fragment}"}},
+                {{"dimension": "acknowledgement", "change": 1, "reason": "theirs", "quote": "Watch your tone."}}
+            ]}}"#
+        ))
+        .unwrap();
+        let judged = merge(&base, &cut, verdict);
+        assert!(judged.adjustments.is_empty(), "{:?}", judged.adjustments);
+        assert_eq!(judged.card.dimensions, base.dimensions);
+        // A raise resting on what the candidate did send still counts.
+        let verdict = parse_verdict(
+            r#"{"commentary": "", "findings": [], "adjustments": [
+                {"dimension": "curiosity", "change": 1, "reason": "asked", "quote": "What would change your mind?"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(merge(&base, &cut, verdict).adjustments.len(), 1);
     }
 }

@@ -15,6 +15,7 @@ use crate::engine::{Engine, EngineError, Sender, Sweep};
 use crate::notice::{budget_spent, describe};
 use spar_core::drill::{DrillSettings, Effect, Event, Mode, Notice, Phase, Recipient};
 use spar_core::scenario::{Difficulty, Scenario, ScenarioLibrary};
+use spar_core::scoring::render;
 use spar_core::store::{
     ChatPlace, DrillId, DrillRecord, EpochMillis, EventKey, NewDrill, Participant, PersonRef,
     StoreError, StoredScorecard, UtcDay, WorkspaceConfig,
@@ -709,7 +710,11 @@ impl Runtime {
             let flags = if row.flags.is_empty() {
                 "no flags".to_string()
             } else {
-                row.flags.join(", ").replace('_', " ")
+                row.flags
+                    .iter()
+                    .map(|f| render::flag_name_label(f))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             out.push_str(&format!(
                 "• {} · `{}` · {} · {} · {}\n",
@@ -895,7 +900,8 @@ impl Runtime {
                 "Only the people in a drill can see its transcript.",
             )));
         }
-        let markdown = crate::report::markdown(&loaded);
+        let scenario = self.library.get(&loaded.record.settings.scenario_id);
+        let markdown = crate::report::markdown(&loaded, scenario);
         Ok(Handled::reply(Reply {
             file: Some(Attachment {
                 name: format!("spar-drill-{}.md", short(drill)),

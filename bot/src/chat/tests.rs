@@ -273,6 +273,16 @@ async fn a_solo_drill_runs_from_the_command_to_its_scorecard() {
         .expect("history");
     assert_eq!(history[0].phase, Phase::Debriefed);
     assert!(history[0].overall.is_some());
+    // `/spar history` names the flags as the scorecard does.
+    let listed = w
+        .command(&invocation("i3", "ana", "C1"), Command::History)
+        .await;
+    assert!(
+        listed.text.contains("premature escalation"),
+        "{}",
+        listed.text
+    );
+    assert!(!listed.text.contains('_'), "{}", listed.text);
 }
 
 #[tokio::test]

@@ -30,7 +30,13 @@ pub fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 "{}\n",
                 serde_json::to_string_pretty(&json(&drill))?
             ))?,
-            ExportFormat::Markdown => emit(&markdown(&drill))?,
+            ExportFormat::Markdown => {
+                let library = crate::library::load(settings.scenarios.as_deref())?;
+                emit(&markdown(
+                    &drill,
+                    library.get(&drill.record.settings.scenario_id),
+                ))?
+            }
         }
         Ok(ExitCode::SUCCESS)
     })

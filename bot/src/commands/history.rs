@@ -7,6 +7,7 @@ use crate::report::{local_time, rfc3339};
 use crate::store;
 use anyhow::Context as _;
 use spar_core::drill::Phase;
+use spar_core::scoring::render::flag_name_label;
 use spar_core::store::HistoryRow;
 use spar_core::transcript::clock;
 use std::process::ExitCode;
@@ -47,7 +48,8 @@ pub fn text(rows: &[HistoryRow]) -> String {
         let flags = if row.flags.is_empty() {
             "no flags".to_string()
         } else {
-            format!("flags: {}", row.flags.join(", "))
+            let labels: Vec<String> = row.flags.iter().map(|f| flag_name_label(f)).collect();
+            format!("flags: {}", labels.join(", "))
         };
         let tokens = row
             .tokens
@@ -88,4 +90,40 @@ pub fn json(rows: &[HistoryRow]) -> serde_json::Value {
         })
         .collect::<Vec<_>>();
     serde_json::json!({ "drills": drills })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spar_core::store::DrillId;
+
+    #[test]
+    fn flags_are_listed_by_the_labels_every_debrief_uses() {
+        let row = HistoryRow {
+            id: DrillId("d1".into()),
+            scenario_id: "latency-regression".into(),
+            difficulty: "standard".into(),
+            mode: "solo".into(),
+            phase: Phase::Debriefed,
+            created_at: 0,
+            started_at: None,
+            duration_s: Some(200.0),
+            overall: Some(48),
+            flags: vec![
+                "premature_escalation".into(),
+                "no_shared_goal".into(),
+                "a_kind_from_a_later_version".into(),
+            ],
+            tokens: None,
+        };
+        let line = text(std::slice::from_ref(&row));
+        assert!(
+            line.contains(
+                "flags: premature escalation, missed: shared goal, a kind from a later version\n"
+            ),
+            "{line}"
+        );
+        // Scripts keep the machine names.
+        assert_eq!(json(&[row])["drills"][0]["flags"][1], "no_shared_goal");
+    }
 }

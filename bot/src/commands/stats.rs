@@ -61,3 +61,31 @@ pub fn json(summaries: &[Summary], drills: usize) -> serde_json::Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spar_core::store::{DrillId, ScorePoint};
+
+    #[test]
+    fn dimensions_are_named_by_their_labels_in_the_table_and_by_name_in_json() {
+        let points = [ScorePoint {
+            drill: DrillId("d".into()),
+            at: 0,
+            overall: 60,
+            dimensions: vec![
+                ("evidence_both_ways".into(), 2),
+                ("escalation_discipline".into(), 4),
+            ],
+        }];
+        let summaries = summarise(&points);
+        let table = text(&summaries, 1);
+        assert!(table.contains("\nevidence both ways     "), "{table}");
+        assert!(table.contains("\nescalation discipline  "), "{table}");
+        assert!(!table.contains('_'), "{table}");
+        assert_eq!(
+            json(&summaries, 1)["series"][1]["name"],
+            "evidence_both_ways"
+        );
+    }
+}

@@ -39,8 +39,7 @@ pub fn dimensions(second: bool) -> &'static [DimensionName] {
 }
 
 fn label(dimension: DimensionName) -> String {
-    let name = dimension.as_str().replace('_', " ");
-    let mut chars = name.chars();
+    let mut chars = dimension.label().chars();
     let name = chars
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())

@@ -5,7 +5,7 @@
 
 use crate::chat::{Action, BriefView, ScorecardView, runtime};
 use poise::serenity_prelude as serenity;
-use spar_core::scoring::{Flag, FlagKind};
+use spar_core::scoring::{Flag, FlagKind, render};
 use spar_core::store::PersonRef;
 use spar_core::transcript::clock;
 
@@ -122,13 +122,9 @@ pub fn brief(view: &BriefView<'_>) -> Embed {
     }
 }
 
-/// What a flag is called where people read it.
+/// What a flag is called as a field's title: its label, capitalised ("Missed: shared goal").
 pub fn flag_label(kind: FlagKind) -> String {
-    let name = kind.as_str();
-    match name.strip_prefix("no_") {
-        Some(missed) => format!("Missed: {}", missed.replace('_', " ")),
-        None => capitalised(&name.replace('_', " ")),
-    }
+    capitalised(kind.label())
 }
 
 fn capitalised(text: &str) -> String {
@@ -145,7 +141,7 @@ fn flag_field(flag: &Flag) -> (String, String) {
         None => flag_label(flag.kind),
     };
     let mut value = String::new();
-    if let Some(quote) = flag.quote.as_deref().filter(|q| !q.is_empty()) {
+    if let Some(quote) = render::quote_of(flag) {
         value.push_str(&format!("> {}\n", quote.replace('\n', " ")));
     }
     value.push_str(&flag.why);
@@ -184,14 +180,7 @@ pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Vec<Embed>> {
         let lines: Vec<String> = card
             .dimensions
             .iter()
-            .map(|d| {
-                format!(
-                    "`{}` {}/4 {}",
-                    bar(d.score),
-                    d.score,
-                    d.name.as_str().replace('_', " ")
-                )
-            })
+            .map(|d| format!("`{}` {}/4 {}", bar(d.score), d.score, d.name.label()))
             .collect();
         fields.push((
             "Dimensions".into(),
@@ -199,7 +188,11 @@ pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Vec<Embed>> {
         ));
     }
     if !card.strengths.is_empty() {
-        let lines: Vec<String> = card.strengths.iter().map(|s| format!("• {s}")).collect();
+        let lines: Vec<String> = card
+            .strengths
+            .iter()
+            .map(|s| format!("• {}", render::strength_line(s)))
+            .collect();
         fields.push((
             "Strengths".into(),
             clip(&lines.join("\n"), FIELD_VALUE_LIMIT),
@@ -214,7 +207,7 @@ pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Vec<Embed>> {
         let sign = if a.change > 0 { "+1" } else { "-1" };
         judge.push(format!(
             "{} {sign}: {} (“{}”)",
-            a.dimension.as_str().replace('_', " "),
+            a.dimension.label(),
             a.reason,
             a.quote
         ));
@@ -360,7 +353,7 @@ mod tests {
     use super::*;
     use spar_core::judge::JudgedScorecard;
     use spar_core::scenario::{Difficulty, ScenarioLibrary};
-    use spar_core::scoring::{Dimension, DimensionName, Scorecard};
+    use spar_core::scoring::{Dimension, DimensionName, Move, Scorecard, Strength};
     use spar_core::store::DrillId;
 
     fn message_json(kind: u8, bot: bool, content: &str, guild: bool) -> serenity::Message {
@@ -436,7 +429,13 @@ mod tests {
                     evidence: vec![],
                 })
                 .collect(),
-            strengths: vec!["Asked about the deadline".into()],
+            strengths: vec![Strength {
+                kind: Some(Move::Question),
+                label: Move::Question.label().into(),
+                turn: Some(2),
+                at_s: Some(30.0),
+                quote: "What is the deadline for?".into(),
+            }],
             summary: "Mixed.".into(),
             notes: vec![],
         };
@@ -458,7 +457,9 @@ mod tests {
         let names: Vec<&str> = embed.fields.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names[0], "0:00 · Defensiveness");
         assert_eq!(names[1], "0:15 · Defensiveness");
-        assert_eq!(names[2], "Missed: process");
+        // Labels as every surface says them, never the machine names.
+        assert_eq!(names[2], "Missed: next step");
+        assert!(names.iter().all(|n| !n.contains('_')), "{names:?}");
         assert!(embed.fields[0].1.starts_with("> qqq"));
         assert!(embed.fields[0].1.contains("**Try:** Ask what looks wrong."));
         let dimensions = &embed
@@ -468,6 +469,20 @@ mod tests {
             .expect("bars")
             .1;
         assert!(dimensions.contains("`██░░` 2/4 curiosity"));
+        assert!(
+            dimensions.contains("`██░░` 2/4 evidence both ways"),
+            "{dimensions}"
+        );
+        let strengths = &embed
+            .fields
+            .iter()
+            .find(|(n, _)| n == "Strengths")
+            .expect("strengths")
+            .1;
+        assert_eq!(
+            strengths,
+            "• Asked about their reasoning: \"What is the deadline for?\""
+        );
         assert!(names.contains(&"What good looks like"));
     }
 

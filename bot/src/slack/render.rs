@@ -12,7 +12,7 @@ use crate::chat::{
 use crate::discord::render::{flag_label, reflow};
 use slack_morphism::prelude::*;
 use spar_core::scenario::Difficulty;
-use spar_core::scoring::Flag;
+use spar_core::scoring::{Flag, render};
 use spar_core::store::{PersonRef, WorkspaceRef};
 use spar_core::transcript::clock;
 
@@ -244,7 +244,7 @@ fn flag_section(flag: &Flag) -> String {
         None => flag_label(flag.kind),
     };
     let mut text = format!("*{}*\n", escape(&name));
-    if let Some(quote) = flag.quote.as_deref().filter(|q| !q.is_empty()) {
+    if let Some(quote) = render::quote_of(flag) {
         text.push_str(&format!(">{}\n", escape(&quote.replace('\n', " "))));
     }
     text.push_str(&escape(&flag.why));
@@ -289,7 +289,7 @@ pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Message> {
                     "`{}` {}/4 {}",
                     bar(d.score),
                     d.score,
-                    escape(&d.name.as_str().replace('_', " "))
+                    escape(d.name.label())
                 )
             })
             .collect();
@@ -299,7 +299,7 @@ pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Message> {
         let lines: Vec<String> = card
             .strengths
             .iter()
-            .map(|s| format!("• {}", escape(s)))
+            .map(|s| format!("• {}", escape(&render::strength_line(s))))
             .collect();
         body.extend(sections(&format!("*Strengths*\n{}", lines.join("\n"))));
     }
@@ -312,7 +312,7 @@ pub fn scorecard(view: &ScorecardView<'_>) -> Vec<Message> {
         let sign = if a.change > 0 { "+1" } else { "-1" };
         judge.push(format!(
             "{} {sign}: {} (“{}”)",
-            escape(&a.dimension.as_str().replace('_', " ")),
+            escape(a.dimension.label()),
             escape(&a.reason),
             escape(&a.quote)
         ));
@@ -702,7 +702,7 @@ mod tests {
     use serde_json::json;
     use spar_core::judge::JudgedScorecard;
     use spar_core::scenario::ScenarioLibrary;
-    use spar_core::scoring::{Dimension, DimensionName, FlagKind, Scorecard};
+    use spar_core::scoring::{Dimension, DimensionName, FlagKind, Move, Scorecard, Strength};
     use spar_core::store::DrillId;
 
     fn chars(text: &str) -> usize {
@@ -917,7 +917,13 @@ mod tests {
                     evidence: vec![],
                 })
                 .collect(),
-            strengths: vec!["Asked about the deadline".into()],
+            strengths: vec![Strength {
+                kind: Some(Move::Question),
+                label: Move::Question.label().into(),
+                turn: Some(2),
+                at_s: Some(30.0),
+                quote: "What is the deadline for?".into(),
+            }],
             summary: "Mixed.".into(),
             notes: vec![],
         };
@@ -952,8 +958,21 @@ mod tests {
         assert!(texts[2].starts_with("*0:00 · Defensiveness*\n>&lt;!here&gt; qqq"));
         assert!(texts[2].ends_with("*Try instead:* Ask what looks wrong."));
         assert!(texts[3].starts_with("*0:15 · Defensiveness*"));
-        assert!(texts[4].starts_with("*Missed: process*"));
+        assert!(texts[4].starts_with("*Missed: next step*"));
         assert!(texts.iter().any(|t| t.contains("`██░░` 2/4 curiosity")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("`██░░` 2/4 evidence both ways"))
+        );
+        assert!(
+            texts
+                .iter()
+                .all(|t| !t.contains("_process") && !t.contains("evidence_both"))
+        );
+        assert!(texts.contains(
+            &"*Strengths*\n• Asked about their reasoning: \"What is the deadline for?\""
+        ));
         assert!(
             texts
                 .iter()
@@ -1009,7 +1028,9 @@ mod tests {
                 }
                 flag_heads += texts(message)
                     .iter()
-                    .filter(|t| t.contains("Defensiveness*") || t.starts_with("*Missed: process*"))
+                    .filter(|t| {
+                        t.contains("Defensiveness*") || t.starts_with("*Missed: next step*")
+                    })
                     .count();
             }
             assert_eq!(flag_heads, flags, "every flag is shown, once");

@@ -313,15 +313,12 @@ fn disagreement_line(d: &Disagreement, scorer: &Scorer, text: &PeerText) -> Stri
         } => (
             &t.flag_moment,
             vec![
-                ("flag", flag.as_str().replace('_', " ")),
+                ("flag", flag.label().to_string()),
                 ("time", clock(*at)),
                 ("quote", quote.clone().unwrap_or_default()),
             ],
         ),
-        Evidence::Flag { flag, .. } => (
-            &t.flag_missed,
-            vec![("flag", flag.as_str().replace('_', " "))],
-        ),
+        Evidence::Flag { flag, .. } => (&t.flag_missed, vec![("flag", flag.label().to_string())]),
         Evidence::Shown { quotes } => (
             &t.shown,
             vec![("evidence", quotes.first().cloned().unwrap_or_default())],
@@ -389,7 +386,7 @@ mod tests {
             "{shown}"
         );
         assert!(
-            shown.contains("premature escalation flag at 0:35"),
+            shown.contains("flagged premature escalation at 0:35"),
             "{shown}"
         );
         assert!(shown.contains("Very calm throughout."), "{shown}");
@@ -400,7 +397,7 @@ mod tests {
         let card = escalation();
         let rating =
             Rating::new("cy", Role::Observer, [(DimensionName::Process, 3)], None).expect("valid");
-        let found = disagreements(&card, &[rating]);
+        let found = disagreements(&card, std::slice::from_ref(&rating));
         assert!(matches!(
             found[0].evidence,
             Evidence::Flag {
@@ -409,6 +406,10 @@ mod tests {
                 ..
             }
         ));
+        let text = PeerText::embedded().expect("texts");
+        let scorer = Scorer::embedded().expect("the scorer");
+        let shown = CombinedDebrief::new(card, vec![rating]).render_text(&scorer, &text);
+        assert!(shown.contains("never made (missed: next step)."), "{shown}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The words a candidate reads in a debrief, loaded from `prompts/scoring/feedback.toml`: the
-//! why and better phrasing of each flag, dimension labels, strength labels, and the summary and
-//! note templates.
+//! label, why and better phrasing of each flag, dimension labels, strength labels, and the
+//! summary and note templates.
 
 use super::lexicon::{FEEDBACK_FILE, LexiconError};
 use super::{DimensionName, FlagKind};
@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FlagText {
+    pub label: String,
     pub why: String,
     pub try_instead: String,
     pub focus: String,
@@ -73,6 +74,8 @@ pub(crate) struct Summary {
     pub strongest: String,
     pub no_strength: String,
     pub focus: String,
+    /// "Next time" when every move the debrief could ask for was made.
+    pub keep: String,
     pub no_candidate: String,
 }
 

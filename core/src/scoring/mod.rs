@@ -6,10 +6,13 @@ mod analysis;
 pub mod eval;
 mod feedback;
 pub mod fit;
+mod labels;
 mod lexicon;
 pub mod receptiveness;
 pub mod render;
 
+#[cfg(test)]
+mod debrief_tests;
 #[cfg(test)]
 mod tests;
 
@@ -65,6 +68,22 @@ impl FlagKind {
             FlagKind::NoOtherEvidence => "no_other_evidence",
             FlagKind::NoOwnEvidence => "no_own_evidence",
             FlagKind::NoProcess => "no_process",
+        }
+    }
+
+    /// What a person reads for this flag ("giving in", "missed: shared goal"), on every surface.
+    pub fn label(self) -> &'static str {
+        labels::flag(self)
+    }
+
+    /// The good move a missed-move flag says was never made.
+    pub fn missed_move(self) -> Option<Move> {
+        match self {
+            FlagKind::NoSharedGoal => Some(Move::SharedGoal),
+            FlagKind::NoOtherEvidence => Some(Move::AsksOtherEvidence),
+            FlagKind::NoOwnEvidence => Some(Move::OwnEvidence),
+            FlagKind::NoProcess => Some(Move::Process),
+            _ => None,
         }
     }
 
@@ -136,6 +155,148 @@ impl DimensionName {
             DimensionName::EscalationDiscipline => "escalation_discipline",
         }
     }
+
+    /// What a person reads for this dimension ("evidence both ways"), on every surface.
+    pub fn label(self) -> &'static str {
+        labels::dimension(self)
+    }
+}
+
+/// The name given is not one of the seven dimensions.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown dimension {0:?}")]
+pub struct UnknownDimension(pub String);
+
+impl FromStr for DimensionName {
+    type Err = UnknownDimension;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DimensionName::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| UnknownDimension(s.to_string()))
+    }
+}
+
+/// A good move a drill can show: each is credited once as a strength, quoted where it was
+/// made, and builds one dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Move {
+    Question,
+    Acknowledgement,
+    SharedGoal,
+    AsksOtherEvidence,
+    OwnEvidence,
+    Process,
+    ConditionalJointEscalation,
+}
+
+impl Move {
+    pub const ALL: [Move; 7] = [
+        Move::Question,
+        Move::Acknowledgement,
+        Move::SharedGoal,
+        Move::AsksOtherEvidence,
+        Move::OwnEvidence,
+        Move::Process,
+        Move::ConditionalJointEscalation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Move::Question => "question",
+            Move::Acknowledgement => "acknowledgement",
+            Move::SharedGoal => "shared_goal",
+            Move::AsksOtherEvidence => "asks_other_evidence",
+            Move::OwnEvidence => "own_evidence",
+            Move::Process => "process",
+            Move::ConditionalJointEscalation => "conditional_joint_escalation",
+        }
+    }
+
+    /// What a person reads for this move as a strength ("Named a shared goal").
+    pub fn label(self) -> &'static str {
+        labels::good_move(self)
+    }
+
+    /// The dimensions this move builds: asking what would change their mind is evidence
+    /// both ways and a question about their reasoning too.
+    pub fn dimensions(self) -> &'static [DimensionName] {
+        match self {
+            Move::Question => &[DimensionName::Curiosity],
+            Move::Acknowledgement => &[DimensionName::Acknowledgement],
+            Move::SharedGoal => &[DimensionName::CommonGround],
+            Move::AsksOtherEvidence => &[DimensionName::EvidenceBothWays, DimensionName::Curiosity],
+            Move::OwnEvidence => &[DimensionName::EvidenceBothWays],
+            Move::Process => &[DimensionName::Process],
+            Move::ConditionalJointEscalation => &[DimensionName::EscalationDiscipline],
+        }
+    }
+}
+
+/// A good move the drill showed, with the sentence that earned it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(from = "StrengthRecord")]
+pub struct Strength {
+    /// `None` only in scorecards kept from before strengths said which move they were.
+    pub kind: Option<Move>,
+    pub label: String,
+    /// The turn (1-based, counting every turn) and time of the quoted sentence; `None` only
+    /// in scorecards kept from before strengths were timed.
+    pub turn: Option<usize>,
+    pub at_s: Option<f64>,
+    pub quote: String,
+}
+
+/// A strength as stored: today's object, or the `Label: "quote"` line older scorecards kept.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StrengthRecord {
+    Full {
+        #[serde(default)]
+        kind: Option<Move>,
+        label: String,
+        #[serde(default)]
+        turn: Option<usize>,
+        #[serde(default)]
+        at_s: Option<f64>,
+        #[serde(default)]
+        quote: String,
+    },
+    Line(String),
+}
+
+impl From<StrengthRecord> for Strength {
+    fn from(record: StrengthRecord) -> Strength {
+        match record {
+            StrengthRecord::Full {
+                kind,
+                label,
+                turn,
+                at_s,
+                quote,
+            } => Strength {
+                kind,
+                label,
+                turn,
+                at_s,
+                quote,
+            },
+            StrengthRecord::Line(line) => {
+                let (label, quote) = match line.split_once(": \"") {
+                    Some((label, rest)) => (label, rest.strip_suffix('"').unwrap_or(rest)),
+                    None => (line.as_str(), ""),
+                };
+                Strength {
+                    kind: Move::ALL.into_iter().find(|m| m.label() == label),
+                    label: label.to_string(),
+                    turn: None,
+                    at_s: None,
+                    quote: quote.to_string(),
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for DimensionName {
@@ -171,7 +332,8 @@ pub struct Scorecard {
     pub overall: u8,
     pub flags: Vec<Flag>,
     pub dimensions: Vec<Dimension>,
-    pub strengths: Vec<String>,
+    /// Each good move made, once, in the order the drill showed them.
+    pub strengths: Vec<Strength>,
     pub summary: String,
     /// Things the scorer noticed and set aside, such as lines addressed to the scorer.
     pub notes: Vec<String>,
@@ -550,6 +712,7 @@ impl Scorer {
             candidate_turns += 1;
             receptiveness_sum += self.receptiveness_of(&analysis);
             let mut flagged = 0u32;
+            let credited_before = draft.credits.len();
             for sentence in &analysis.sentences {
                 let (part, quote) = quote_in(&parts, analysis.source(sentence.start, sentence.end));
                 let moment = Moment {
@@ -576,8 +739,7 @@ impl Scorer {
                         draft.late_escalation = true;
                     } else {
                         draft.joint_escalation += 1;
-                        draft
-                            .strength(&self.feedback.strengths.conditional_joint_escalation, quote);
+                        draft.credit(Move::ConditionalJointEscalation, moment, quote, s);
                     }
                     draft.evidence(DimensionName::EscalationDiscipline, moment, quote);
                 }
@@ -592,23 +754,22 @@ impl Scorer {
                         draft.evidence(DimensionName::Composure, moment, quote);
                     }
                 }
-                let strengths = &self.feedback.strengths;
                 if s & sig::QUESTION != 0 {
                     draft.questions += 1;
                     draft.evidence(DimensionName::Curiosity, moment, quote);
                     if s & sig::ASKS_OTHER == 0 {
-                        draft.strength(&strengths.question, quote);
+                        draft.credit(Move::Question, moment, quote, s);
                     }
                 }
                 if s & sig::ASKS_OTHER != 0 {
                     draft.asks_other += 1;
                     draft.evidence(DimensionName::EvidenceBothWays, moment, quote);
-                    draft.strength(&strengths.asks_other_evidence, quote);
+                    draft.credit(Move::AsksOtherEvidence, moment, quote, s);
                 }
                 if s & sig::STATES_OWN != 0 {
                     draft.states_own += 1;
                     draft.evidence(DimensionName::EvidenceBothWays, moment, quote);
-                    draft.strength(&strengths.own_evidence, quote);
+                    draft.credit(Move::OwnEvidence, moment, quote, s);
                 }
                 if s & sig::CITES_NUMBER != 0 {
                     draft.numbers += 1;
@@ -616,22 +777,23 @@ impl Scorer {
                 if s & sig::ACK != 0 {
                     draft.acks += 1;
                     draft.evidence(DimensionName::Acknowledgement, moment, quote);
-                    draft.strength(&strengths.acknowledgement, quote);
+                    draft.credit(Move::Acknowledgement, moment, quote, s);
                 }
                 if s & sig::SHARED_GOAL != 0 {
                     draft.shared_goals += 1;
                     draft.evidence(DimensionName::CommonGround, moment, quote);
-                    draft.strength(&strengths.shared_goal, quote);
+                    draft.credit(Move::SharedGoal, moment, quote, s);
                 }
                 if s & sig::PROCESS != 0 {
                     draft.process += 1;
                     draft.evidence(DimensionName::Process, moment, quote);
-                    draft.strength(&strengths.process, quote);
+                    draft.credit(Move::Process, moment, quote, s);
                 }
                 if s & sig::ATTEMPT != 0 {
                     attempted = true;
                 }
             }
+            draft.close_move(credited_before);
         }
 
         let missed = [
@@ -690,12 +852,19 @@ impl Scorer {
                 .round()
                 .clamp(0.0, 100.0) as u8
         };
-        let summary = self.summary(overall, &dimensions, &draft.flags, candidate_turns);
+        let strengths = strengths(&draft.credits);
+        let summary = self.summary(
+            overall,
+            &dimensions,
+            &draft.flags,
+            &strengths,
+            candidate_turns,
+        );
         Scorecard {
             overall,
             flags: draft.flags,
             dimensions,
-            strengths: draft.strengths.into_iter().map(|(_, s)| s).collect(),
+            strengths,
             summary,
             notes: draft.notes,
         }
@@ -773,7 +942,16 @@ impl Scorer {
             .collect()
     }
 
-    fn summary(&self, overall: u8, dims: &[Dimension], flags: &[Flag], turns: usize) -> String {
+    /// Three sentences: how the drill went, the strongest dimension the drill showed a move
+    /// for, and one thing to do next time that the strengths do not show was already done.
+    fn summary(
+        &self,
+        overall: u8,
+        dims: &[Dimension],
+        flags: &[Flag],
+        strengths: &[Strength],
+        turns: usize,
+    ) -> String {
         let text = &self.feedback.summary;
         let overall_text = overall.to_string();
         let first = if turns == 0 {
@@ -785,48 +963,67 @@ impl Scorer {
                 .map(|b| fill(&b.text, &[("overall", overall_text.as_str())]))
                 .unwrap_or_default()
         };
-        let best = dims.iter().fold(None::<&Dimension>, |best, d| match best {
-            Some(b) if b.score >= d.score => Some(b),
-            _ => Some(d),
-        });
+        let made = |m: Move| strengths.iter().any(|s| s.kind == Some(m));
+        let shown = |d: DimensionName| {
+            Move::ALL
+                .into_iter()
+                .any(|m| made(m) && m.dimensions().contains(&d))
+        };
+        // A dimension is only as strong as a move the drill shows for it: a full composure
+        // bar on a drill of one quiet sentence is nothing to be strong at.
+        let best = dims.iter().filter(|d| d.score > 0 && shown(d.name)).fold(
+            None::<&Dimension>,
+            |best, d| match best {
+                Some(b) if b.score >= d.score => Some(b),
+                _ => Some(d),
+            },
+        );
         let second = match best {
-            Some(d) if d.score > 0 => {
+            Some(d) => {
                 let score = d.score.to_string();
                 fill(
                     &text.strongest,
-                    &[
-                        (
-                            "dimension",
-                            &self.feedback.dimensions[d.name as usize].label,
-                        ),
-                        ("score", &score),
-                    ],
+                    &[("dimension", d.name.label()), ("score", &score)],
                 )
             }
-            _ => text.no_strength.clone(),
+            None => text.no_strength.clone(),
         };
-        // The first harmful moment matters most; failing that, the first missed move; failing
-        // that, the weakest dimension.
-        let focus = flags
+        // The first harmful moment matters most (its advice asks them to stop, not for a
+        // move); failing that, the first missed move; failing that, the weakest dimension
+        // whose own moves were not made. Advice never asks for what the strengths list shows.
+        let harmful = flags
             .iter()
-            .find(|f| !f.kind.is_missed_move())
-            .or_else(|| flags.first())
-            .map(|f| self.feedback.flags[f.kind as usize].focus.clone())
-            .or_else(|| {
-                let weakest = dims.iter().fold(None::<&Dimension>, |w, d| match w {
+            .filter(|f| !f.kind.is_missed_move())
+            .min_by(|a, b| {
+                let at = |f: &Flag| f.at_s.unwrap_or(f64::INFINITY);
+                at(a).total_cmp(&at(b))
+            })
+            .map(|f| &self.feedback.flags[f.kind as usize].focus);
+        let missed = || {
+            flags
+                .iter()
+                .find(|f| f.kind.missed_move().is_some_and(|m| !made(m)))
+                .map(|f| &self.feedback.flags[f.kind as usize].focus)
+        };
+        let weakest = || {
+            dims.iter()
+                .filter(|d| d.score < 4 && !shown(d.name))
+                .fold(None::<&Dimension>, |w, d| match w {
                     Some(w) if w.score <= d.score => Some(w),
                     _ => Some(d),
-                });
-                weakest.map(|d| self.feedback.dimensions[d.name as usize].focus.clone())
-            })
-            .unwrap_or_default();
-        let third = fill(&text.focus, &[("focus", focus.as_str())]);
+                })
+                .map(|d| &self.feedback.dimensions[d.name as usize].focus)
+        };
+        let third = match harmful.or_else(missed).or_else(weakest) {
+            Some(focus) => fill(&text.focus, &[("focus", focus.as_str())]),
+            None => text.keep.clone(),
+        };
         format!("{first} {second} {third}")
     }
 
     /// The label a dimension is shown with in a debrief.
     pub fn dimension_label(&self, name: DimensionName) -> &str {
-        &self.feedback.dimensions[name as usize].label
+        name.label()
     }
 }
 
@@ -844,8 +1041,8 @@ struct Draft {
     them: String,
     flags: Vec<Flag>,
     notes: Vec<String>,
-    /// Strengths with their label, one per label.
-    strengths: Vec<(String, String)>,
+    /// Every sentence that made a good move, from which each strength's quote is chosen.
+    credits: Vec<Credit>,
     evidence: [Vec<String>; 7],
     questions: u32,
     asks_other: u32,
@@ -867,12 +1064,91 @@ impl Draft {
         }
     }
 
-    fn strength(&mut self, label: &str, quote: &str) {
-        if !self.strengths.iter().any(|(l, _)| l == label) {
-            self.strengths
-                .push((label.to_string(), format!("{label}: \"{quote}\"")));
+    fn credit(&mut self, kind: Move, at: Moment, quote: &str, sentence: u32) {
+        let moves = [
+            sig::QUESTION,
+            sig::ACK,
+            sig::SHARED_GOAL,
+            sig::ASKS_OTHER,
+            sig::STATES_OWN,
+            sig::PROCESS,
+            sig::CONDITIONAL_JOINT,
+        ];
+        let count = moves.iter().filter(|&&bit| sentence & bit != 0).count() as u32;
+        self.credits.push(Credit {
+            kind,
+            at,
+            quote: quote.to_string(),
+            others: count.saturating_sub(1),
+            move_others: 0,
+        });
+    }
+
+    /// Notes, on each good move made in the move whose credits start at `first`, how many
+    /// other kinds of good move that move made.
+    fn close_move(&mut self, first: usize) {
+        let mut kinds: Vec<Move> = Vec::new();
+        for c in &self.credits[first..] {
+            if !kinds.contains(&c.kind) {
+                kinds.push(c.kind);
+            }
+        }
+        let others = kinds.len().saturating_sub(1) as u32;
+        for c in &mut self.credits[first..] {
+            c.move_others = others;
         }
     }
+}
+
+/// A sentence that made a good move, and how many other good moves it and its move made.
+struct Credit {
+    kind: Move,
+    at: Moment,
+    quote: String,
+    others: u32,
+    move_others: u32,
+}
+
+/// One strength per move the drill made, each quoting the sentence that shows that move
+/// best: one no other strength quotes when there is one, then the one that does least else
+/// (a plan on its own rather than a goal that happens to mention a plan), then the one from
+/// the turn that was most about it (the turn that proposes the plan rather than one that
+/// also names the goal and asks a question), then the earliest. Listed in the order said.
+fn strengths(credits: &[Credit]) -> Vec<Strength> {
+    let mut kinds: Vec<Move> = Vec::new();
+    for credit in credits {
+        if !kinds.contains(&credit.kind) {
+            kinds.push(credit.kind);
+        }
+    }
+    let mut chosen: Vec<&Credit> = Vec::new();
+    for kind in kinds {
+        let taken = |c: &Credit| {
+            chosen
+                .iter()
+                .any(|o| o.at.turn == c.at.turn && o.quote == c.quote)
+        };
+        let best = credits
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == kind)
+            .min_by_key(|(i, c)| (taken(c), c.others, c.move_others, *i))
+            .map(|(_, c)| c);
+        if let Some(best) = best {
+            chosen.push(best);
+        }
+    }
+    chosen.sort_by_key(|c| c.at.turn);
+    chosen
+        .into_iter()
+        .map(|c| Strength {
+            kind: Some(c.kind),
+            label: c.kind.label().to_string(),
+            turn: Some(c.at.turn),
+            at_s: Some(c.at.at_s),
+            quote: c.quote.clone(),
+        })
+        .collect()
 }
 
 /// One candidate message of a move: the turn, and its number counting every turn from 1.

@@ -267,6 +267,14 @@ fn repeated_500s_hand_the_drill_to_the_scripted_antagonist_without_losing_a_turn
         assert!(run.stdout.contains(line), "turn kept: {line}");
     }
     assert!(run.stdout.contains("Debrief"));
+    // The endpoint that stopped answering is not asked again to judge: one note instead.
+    assert!(fake.judge_requests().is_empty(), "the judge was asked");
+    assert!(
+        run.stdout
+            .contains("The model stopped answering during the drill, so nobody judged it"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -722,3 +722,63 @@ fn the_scenario_picker_fits_a_narrow_terminal_without_breaking_words() {
         }
     }
 }
+
+#[test]
+fn an_exported_debrief_reads_as_spar_score_prints_it_with_the_people_named() {
+    let place = Place::new();
+    let reply = "I hear you, the quality win is real. What would you need to see to be convinced \
+                 the regression matters?";
+    let run = spar_with_env(
+        &place.practice(&[]),
+        &format!("{reply}\n/end\n"),
+        &place.env(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let drill = place.last_drill();
+    let id = drill["id"].as_str().expect("an id");
+    let export = spar(
+        &[
+            "export",
+            "--drill",
+            id,
+            "--format",
+            "markdown",
+            "--database-url",
+            &place.url,
+        ],
+        "",
+    );
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let md = export.stdout;
+    // The same drill scored again prints the same debrief, laid out the same way.
+    let score = spar(
+        &["score", "-", "--format", "markdown"],
+        &serde_json::to_string(&drill).expect("JSON"),
+    );
+    assert_eq!(score.code, 0, "{}", score.stderr);
+    assert!(score.stdout.starts_with("## Debrief: "), "{}", score.stdout);
+    assert!(md.ends_with(&score.stdout), "{md}\n---\n{}", score.stdout);
+    // The people as the scenario names them: the persona, and the person practising.
+    assert!(md.starts_with("# The 40% latency regression\n"), "{md}");
+    assert!(md.contains("**Dr. Priya Raman** (0:00): "), "{md}");
+    assert!(md.contains("**ana** ("), "{md}");
+    assert!(
+        !md.contains("**Antagonist**") && !md.contains("**Candidate**"),
+        "{md}"
+    );
+    // Every dimension the drill showed has its evidence; a missed move has no empty quote.
+    let curiosity = md
+        .lines()
+        .find(|l| l.starts_with("| curiosity |"))
+        .expect("a curiosity row");
+    assert!(
+        curiosity.contains("What would you need to see"),
+        "{curiosity}"
+    );
+    assert!(md.contains("- **missed: next step**\n"), "{md}");
+    assert!(!md.contains("\"\"") && !md.contains("“”"), "{md}");
+    assert!(
+        !md.contains("no_process") && !md.contains("evidence_both_ways"),
+        "{md}"
+    );
+}

@@ -1361,9 +1361,21 @@ async fn an_export_can_be_read_back_as_a_transcript(db: &TestDb) {
         )
         .await
         .expect("say");
+    let loaded = engine.store().load_drill(&drill).await.expect("load");
+    let card = spar_core::scoring::Scorer::embedded()
+        .expect("scorer")
+        .score(&spar_core::Transcript {
+            scenario: Some("latency-regression".into()),
+            turns: loaded.plain_turns(),
+        });
     engine
         .store()
-        .save_scorecard(&drill, &scorecard(3, &["defensive"], 3), T0)
+        .save_scorecard(
+            &drill,
+            &StoredScorecard::from_json(serde_json::to_value(&card).expect("json"))
+                .expect("a scorecard"),
+            T0,
+        )
         .await
         .expect("score");
     let loaded = engine.store().load_drill(&drill).await.expect("load");
@@ -1372,13 +1384,30 @@ async fn an_export_can_be_read_back_as_a_transcript(db: &TestDb) {
     assert_eq!(transcript.scenario.as_deref(), Some("latency-regression"));
     assert_eq!(transcript.turns.len(), 2);
     assert_eq!(transcript.turns[1].at_s, 20.0);
-    assert_eq!(json["scorecard"]["overall"], 3);
-    let markdown = spar::report::markdown(&loaded);
+    assert_eq!(json["scorecard"]["overall"], card.overall);
+    let library = spar_core::ScenarioLibrary::embedded().expect("library");
+    let markdown = spar::report::markdown(&loaded, library.get("latency-regression"));
     assert!(
-        markdown.contains("**Candidate** (0:20): Show me the trace."),
+        markdown.contains("**ana** (0:20): Show me the trace."),
         "{markdown}"
     );
-    assert!(markdown.contains("- **defensive**"), "{markdown}");
+    assert!(
+        markdown.ends_with(&spar_core::scoring::render::render_markdown(&card)),
+        "{markdown}"
+    );
+    // A scorecard this version cannot read is shown as it was kept, not dropped.
+    engine
+        .store()
+        .save_scorecard(&drill, &scorecard(3, &["defensive"], 3), T0)
+        .await
+        .expect("score");
+    let loaded = engine.store().load_drill(&drill).await.expect("load");
+    let markdown = spar::report::markdown(&loaded, None);
+    assert!(markdown.contains("\"defensive\""), "{markdown}");
+    assert!(
+        markdown.contains("**ana** (0:20): Show me the trace."),
+        "{markdown}"
+    );
 }
 
 async fn a_redelivered_platform_event_id_is_recognised(db: &TestDb) {
