@@ -5,11 +5,11 @@
 //! button clicks into the chat runtime's calls.
 
 use crate::chat::commands::{SUBCOMMANDS, describe};
+use crate::chat::text::{clip, flag_label, reflow};
 use crate::chat::{
     Action, BriefView, Button as ReplyButton, Command, ConfigChange, Invocation, Reply,
     ScorecardView, runtime,
 };
-use crate::discord::render::{flag_label, reflow};
 use slack_morphism::prelude::*;
 use spar_core::scenario::Difficulty;
 use spar_core::scoring::Flag;
@@ -107,11 +107,6 @@ impl Message {
             .with_text(self.text.clone())
             .with_blocks(self.blocks.iter().map(Block::to_slack).collect())
     }
-}
-
-/// `text` cut to `limit` characters, ending in an ellipsis when cut.
-pub fn clip(text: &str, limit: usize) -> String {
-    crate::discord::render::clip(text, limit)
 }
 
 /// Text shown as written: Slack's three control characters escaped, so nothing a person or a
