@@ -3,7 +3,7 @@
 //! a field that must be one piece is clipped with an ellipsis, scenario prose is re-flowed
 //! for a chat client, and a flag is named the same way on Discord and Slack.
 
-use spar_core::scoring::FlagKind;
+use spar_core::scoring::{DimensionName, FlagKind};
 
 /// `text` cut to `limit` characters, ending in an ellipsis when cut: for a field that
 /// holds one piece (a title, a label, a button), where `split` cannot help.
@@ -34,6 +34,11 @@ pub fn flag_label(kind: FlagKind) -> String {
         Some(missed) => format!("Missed: {}", missed.replace('_', " ")),
         None => capitalised(&name.replace('_', " ")),
     }
+}
+
+/// What a dimension is called on a rating form: "Owns mistakes" for `owns_mistakes`.
+pub fn dimension_label(dimension: DimensionName) -> String {
+    capitalised(&dimension.as_str().replace('_', " "))
 }
 
 fn capitalised(text: &str) -> String {

@@ -4,13 +4,14 @@
 //! and holds no drill logic: every decision is `chat::Runtime`'s.
 
 pub mod http;
+pub mod rating;
 pub mod render;
 mod socket;
 mod surface;
 
 pub use surface::{Client, Connector, Profile, SlackSurface};
 
-use crate::chat::{Command, Handled, Invocation, Pending, Reply, Runtime};
+use crate::chat::{Action, Command, Handled, Invocation, Pending, Reply, Runtime};
 use crate::config::Secret;
 use anyhow::Context as _;
 use render::{Click, Parsed};
@@ -105,7 +106,12 @@ impl SlackApp {
         let mut invocation = render::command_invocation(&event);
         let app = self.clone();
         let mut working = tokio::spawn(async move {
-            if matches!(command, Command::Solo { .. } | Command::Config(_)) {
+            // A drill, a queue entry, a round and a setting carry the member's name or
+            // need to know whether they are an admin; the rest do not wait for Slack.
+            if !matches!(
+                command,
+                Command::Help | Command::Scenarios | Command::End | Command::Leave
+            ) {
                 app.know(&mut invocation).await;
             }
             let handled = app.runtime.command(&invocation, command).await;
@@ -148,6 +154,10 @@ impl SlackApp {
         let SlackEventCallbackBody::Message(message) = &callback.event else {
             return;
         };
+        if let Some(channel) = render::archived(message) {
+            self.runtime.channel_gone(render::PLATFORM, &channel).await;
+            return;
+        }
         if let Some((channel, ts)) = render::deleted(message) {
             self.runtime
                 .thread_gone(render::PLATFORM, &ts, Some(&channel))
@@ -163,26 +173,116 @@ impl SlackApp {
         }
     }
 
-    /// A click or a form: acknowledged at once, answered after.
-    pub fn interaction(self: &Arc<Self>, event: SlackInteractionEvent) {
-        let SlackInteractionEvent::BlockActions(actions) = event else {
-            tracing::debug!("an interaction Spar does not use");
-            return;
-        };
+    /// A click or a form: acknowledged at once, answered after. A click on "Rate" opens
+    /// the rating modal; a submitted rating is checked before it is acknowledged, so a
+    /// field to fix is shown under it in the open modal (Slack's `response_action`).
+    pub fn interaction(self: &Arc<Self>, event: SlackInteractionEvent) -> SlackInteractionResponse {
+        match event {
+            SlackInteractionEvent::BlockActions(actions) => self.click(&actions),
+            SlackInteractionEvent::ViewSubmission(submission) => {
+                return self.submitted(submission);
+            }
+            _ => tracing::debug!("an interaction Spar does not use"),
+        }
+        SlackInteractionResponse::Empty
+    }
+
+    fn click(self: &Arc<Self>, actions: &SlackInteractionBlockActionsEvent) {
         let Some(Click {
             mut invocation,
             action,
-        }) = render::click(&actions)
+        }) = render::click(actions)
         else {
             return;
         };
         let response_url = actions.response_url.clone();
         let app = self.clone();
+        if let Action::Rate(drill) = &action {
+            let origin = rating::Origin {
+                channel: invocation.channel.clone(),
+                thread: invocation.thread.clone(),
+            };
+            let view = rating::modal(drill, &origin);
+            let trigger = actions.trigger_id.0.clone();
+            tokio::spawn(async move {
+                if let Err(e) = app.surface.open_view(&trigger, view).await {
+                    tracing::warn!(error = %e, "could not open the rating form");
+                    let note = render::plain(
+                        "Spar could not open the rating form in time. Click *Rate* again.",
+                    );
+                    let user = &invocation.person.platform_user_id;
+                    let _ = app
+                        .surface
+                        .ephemeral(
+                            user,
+                            &invocation.channel,
+                            invocation.thread.as_deref(),
+                            &note,
+                            response_url.as_ref(),
+                        )
+                        .await;
+                }
+            });
+            return;
+        }
         tokio::spawn(async move {
             app.know(&mut invocation).await;
             let Handled { reply, then } = app.runtime.action(&invocation, action).await;
             app.after(&invocation, reply, then, response_url, true);
         });
+    }
+
+    /// A submitted rating form: the rating goes to the runtime after the acknowledgement
+    /// (the last one posts the combined debrief), and its answer to the rater, in the
+    /// thread they clicked in, only for them.
+    fn submitted(
+        self: &Arc<Self>,
+        submission: SlackInteractionViewSubmissionEvent,
+    ) -> SlackInteractionResponse {
+        let rated = match rating::read(&submission.view) {
+            Ok(rated) => rated,
+            Err(rating::Unread::NotOurs) => {
+                tracing::debug!("a view Spar did not open was submitted");
+                return SlackInteractionResponse::Empty;
+            }
+            Err(rating::Unread::Fix(errors)) => {
+                return SlackViewSubmissionResponse::Errors(
+                    SlackViewSubmissionErrorsResponse::new(errors),
+                )
+                .into();
+            }
+        };
+        let mut invocation = Invocation {
+            event_id: submission.view.state_params.id.0.clone(),
+            person: render::person(
+                &submission.user.id,
+                submission
+                    .user
+                    .name
+                    .as_deref()
+                    .or(submission.user.username.as_deref()),
+            ),
+            workspace: render::workspace(&submission.team.id, submission.team.domain.as_deref()),
+            channel: rated.origin.channel.clone(),
+            thread: rated.origin.thread.clone(),
+            parent_channel: None,
+            admin: false,
+        };
+        let app = self.clone();
+        tokio::spawn(async move {
+            app.know(&mut invocation).await;
+            let Handled { reply, then } = app
+                .runtime
+                .rate(
+                    &invocation,
+                    &rated.drill,
+                    &rated.scores,
+                    rated.sentence.as_deref(),
+                )
+                .await;
+            app.after(&invocation, reply, then, None, true);
+        });
+        SlackInteractionResponse::Empty
     }
 
     /// Fills in the member's name and whether they administer the workspace.
