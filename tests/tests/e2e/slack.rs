@@ -16,10 +16,10 @@ use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// A running `spar serve`, stopped when dropped; its log is printed if a test fails.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     log: std::path::PathBuf,
     /// What it printed when it started serving.
@@ -31,7 +31,7 @@ struct Served {
 impl Served {
     /// `spar serve` for the fake's workspace: `http` serves Slack's HTTP endpoints on a
     /// port of its choosing; otherwise Socket Mode.
-    async fn start(fake: &FakeSlack, database_url: &str, http: bool) -> Served {
+    pub(crate) async fn start(fake: &FakeSlack, database_url: &str, http: bool) -> Served {
         let (bot, app, secret) = (fake.bot_token(), fake.app_token(), fake.signing_secret());
         // A trailing slash, as the documented default has; `serve` normalises it.
         let api = format!("{}/", fake.api_url());
@@ -83,7 +83,7 @@ impl Served {
     }
 
     /// The address the HTTP endpoints listen at, from the banner.
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.banner
             .split("over HTTP at ")
             .nth(1)
@@ -92,7 +92,7 @@ impl Served {
             .unwrap_or_else(|| panic!("no address in {:?}", self.banner))
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -107,30 +107,30 @@ impl Drop for Served {
     }
 }
 
-fn sqlite_url(dir: &tempfile::TempDir) -> String {
+pub(crate) fn sqlite_url(dir: &tempfile::TempDir) -> String {
     spar::store::sqlite_url(&dir.path().join("spar.db"))
 }
 
-fn now_s() -> u64 {
+pub(crate) fn now_s() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
 /// An HTTP answer: status and body.
-struct Answer {
-    status: u16,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// POSTs `body` to the bot with `headers`, as Slack would.
-async fn send(
+pub(crate) async fn send(
     addr: SocketAddr,
     path: &str,
     content_type: &str,
@@ -184,11 +184,11 @@ async fn request(
 }
 
 /// Signed now with the fake's secret, exactly as Slack signs.
-fn signed(fake: &FakeSlack, body: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn signed(fake: &FakeSlack, body: &str) -> Vec<(&'static str, String)> {
     signature_headers(&fake.signing_secret(), &now_s().to_string(), body).to_vec()
 }
 
-async fn command(
+pub(crate) async fn command(
     fake: &FakeSlack,
     addr: SocketAddr,
     who: &SlackUser,
@@ -206,7 +206,7 @@ async fn command(
     .await
 }
 
-async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
+pub(crate) async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
     let body = callback.to_string();
     send(
         addr,
@@ -219,7 +219,7 @@ async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
 }
 
 /// The text of a command's answer.
-fn answered(answer: &Answer) -> String {
+pub(crate) fn answered(answer: &Answer) -> String {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let json = answer.json();
     assert_eq!(
@@ -231,7 +231,7 @@ fn answered(answer: &Answer) -> String {
 
 /// A command's answer: with the acknowledgement when it came in time, else the ephemeral
 /// message that follows it.
-async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String {
+pub(crate) async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String {
     assert_eq!(answer.status, 200, "{}", answer.body);
     if !answer.body.is_empty() {
         return answered(answer);
@@ -251,7 +251,7 @@ async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String
 }
 
 /// The bot's successful posts, in order.
-fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
+pub(crate) fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
     calls
         .iter()
         .filter(|c| c.method == "chat.postMessage" && c.response["ok"] == true)
@@ -259,24 +259,24 @@ fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
 }
 
 /// The posts in a drill's thread.
-fn in_thread<'a>(calls: &'a [SlackCall], thread: &str) -> Vec<&'a SlackCall> {
+pub(crate) fn in_thread<'a>(calls: &'a [SlackCall], thread: &str) -> Vec<&'a SlackCall> {
     posts(calls)
         .into_iter()
         .filter(|c| c.args["thread_ts"] == thread)
         .collect()
 }
 
-fn text(call: &SlackCall) -> &str {
+pub(crate) fn text(call: &SlackCall) -> &str {
     call.args["text"].as_str().unwrap_or_default()
 }
 
-fn first_block_text(call: &SlackCall) -> &str {
+pub(crate) fn first_block_text(call: &SlackCall) -> &str {
     call.args["blocks"][0]["text"]["text"]
         .as_str()
         .unwrap_or_default()
 }
 
-fn is_scorecard(call: &SlackCall) -> bool {
+pub(crate) fn is_scorecard(call: &SlackCall) -> bool {
     call.args["blocks"][0]["type"] == "header" && first_block_text(call).starts_with("Debrief")
 }
 
@@ -301,7 +301,7 @@ async fn wait_for_lines(fake: &FakeSlack, thread: &str, n: usize) {
 
 /// Waits for the thread a drill opened in `channel` (the bot's first message there after
 /// `after` posts) and returns its `ts`.
-async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> String {
+pub(crate) async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> String {
     let root = fake
         .wait_for(
             |calls| {
@@ -317,7 +317,7 @@ async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> Strin
     root.response["ts"].as_str().expect("a ts").to_string()
 }
 
-async fn wait_for_scorecard(fake: &FakeSlack, thread: &str) -> SlackCall {
+pub(crate) async fn wait_for_scorecard(fake: &FakeSlack, thread: &str) -> SlackCall {
     fake.wait_for(
         |calls| {
             in_thread(calls, thread)
@@ -350,7 +350,7 @@ async fn candidate_turns(database_url: &str, channel: &str, thread: &str) -> usi
 
 /// The scorecard's checks: Block Kit with the header, the escalation flagged with its
 /// time, bars, and the two buttons last.
-fn check_scorecard(card: &SlackCall) {
+pub(crate) fn check_scorecard(card: &SlackCall) {
     let blocks = card.args["blocks"].as_array().expect("blocks");
     assert!(blocks.len() <= 50);
     let sections: Vec<&str> = blocks
