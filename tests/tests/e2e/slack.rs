@@ -1,8 +1,10 @@
 //! `spar serve` as a Slack app, run as a process against the local fake Slack: a solo drill
 //! from `/spar solo` to its Block Kit scorecard over signed HTTP and the same drill over
-//! Socket Mode, requests that are unsigned, stale or replayed (nothing posted), and the bad
+//! Socket Mode, requests that are unsigned, stale or replayed (nothing posted), the bad
 //! situations a member is answered about (the bot not invited, a missing scope, an archived
-//! channel, an unknown scenario or subcommand, a rate limit).
+//! channel, an unknown scenario or subcommand, a rate limit), the stats chart uploaded to the
+//! member's direct messages, a late answer through the command's `response_url`, and a
+//! channel archived under a running drill. `slack_peer.rs` runs a peer drill.
 
 use crate::cli::isolated;
 use crate::fake_slack::{
@@ -869,4 +871,178 @@ fn serve_names_the_slack_settings_it_is_missing() {
         "{}",
         bad_url.stderr
     );
+}
+
+/// Runs a short solo drill for `who` in `channel` to its scorecard; returns its thread.
+async fn short_drill(fake: &FakeSlack, addr: SocketAddr, who: &SlackUser, channel: &str) -> String {
+    let before = posts(&fake.calls())
+        .into_iter()
+        .filter(|c| c.args["channel"] == channel && c.args["thread_ts"].is_null())
+        .count();
+    answered(&command(fake, addr, who, channel, "solo latency-regression").await);
+    let thread = wait_for_thread(fake, channel, before).await;
+    wait_for_lines(fake, &thread, 1).await;
+    let turn = fake.message_event(
+        who,
+        channel,
+        "What is driving the release date for you?",
+        Some(&thread),
+    );
+    assert_eq!(event(fake, addr, &turn).await.status, 200);
+    wait_for_lines(fake, &thread, 2).await;
+    answered(&command(fake, addr, who, channel, "end").await);
+    wait_for_scorecard(fake, &thread).await;
+    thread
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stats_chart_arrives_as_a_png_in_the_members_direct_messages() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+    short_drill(&fake, addr, &alice, &channel).await;
+
+    let stats = command(&fake, addr, &alice, &channel, "stats").await;
+    let answer = stats.json();
+    assert!(
+        answer
+            .to_string()
+            .contains("`spar-progress.png` follows in your direct messages"),
+        "{answer}"
+    );
+    let complete = fake
+        .wait_for_call("files.completeUploadExternal", WAIT)
+        .await;
+    assert_eq!(complete.response["ok"], true, "{}", complete.response);
+    let opened = fake.calls_to("conversations.open");
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].args["users"], serde_json::json!([alice.id]));
+    let dm = fake.im_of(&alice).expect("a direct-message conversation");
+    assert_eq!(
+        complete.args["channel_id"],
+        dm.as_str(),
+        "to her, not the channel"
+    );
+    let asked = &fake.calls_to("files.getUploadURLExternal")[0];
+    assert_eq!(asked.args["filename"], "spar-progress.png");
+    let file = complete.args["files"][0]["id"].as_str().expect("a file id");
+    let bytes = fake.file_bytes(file).expect("the upload arrived");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert_eq!(
+        asked.args["length"],
+        bytes.len().to_string().as_str(),
+        "the announced length is the uploaded one"
+    );
+    let shared = fake.messages_in(&dm);
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0]["subtype"], "file_share");
+    assert!(
+        fake.messages_in(&channel)
+            .iter()
+            .all(|m| m["subtype"] != "file_share"),
+        "nothing was shared in the channel"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+
+    // Slack is slow to say who she is, so the answer misses the acknowledgement; Spar is
+    // not in the channel, so it cannot post there and answers at the command's URL.
+    fake.delay("users.info", Duration::from_secs(3));
+    let form = fake.slash_command(&alice, &outside, "/spar", "history");
+    let response_url = form.payload["response_url"]
+        .as_str()
+        .expect("a response URL")
+        .to_string();
+    let acknowledged = send(
+        addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        &form.form,
+        &signed(&fake, &form.form),
+    )
+    .await;
+    assert_eq!(
+        (acknowledged.status, acknowledged.body.as_str()),
+        (200, ""),
+        "acknowledged in time, with nothing yet"
+    );
+    let hooked = fake.wait_for_call("response_url", WAIT).await;
+    assert_eq!(hooked.args["url"], response_url.as_str());
+    assert_eq!(hooked.status, 200);
+    assert_ne!(
+        hooked.args["response_type"], "in_channel",
+        "a response URL's message is only hers unless it says otherwise"
+    );
+    assert!(
+        text(&hooked).contains("No drills"),
+        "her history, answered: {}",
+        hooked.args
+    );
+    let tried = fake.calls_to("chat.postEphemeral");
+    assert_eq!(tried.len(), 1, "the ephemeral message was tried first");
+    assert_eq!(tried[0].response["error"], "not_in_channel");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archiving_the_channel_abandons_its_drill_and_keeps_it() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, true).await;
+    let addr = served.addr();
+
+    answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
+    let thread = wait_for_thread(&fake, &channel, 0).await;
+    wait_for_lines(&fake, &thread, 1).await;
+    let turn = fake.message_event(
+        &alice,
+        &channel,
+        "What is driving the release date for you?",
+        Some(&thread),
+    );
+    assert_eq!(event(&fake, addr, &turn).await.status, 200);
+    wait_for_lines(&fake, &thread, 2).await;
+    let store = spar::store::open(Some(&url)).await.expect("the store");
+    let drill = store
+        .live_drill_in("slack", &thread, Some(&channel))
+        .await
+        .expect("a lookup")
+        .expect("live");
+
+    let archived = fake.archive_event(&alice, &channel);
+    assert_eq!(event(&fake, addr, &archived).await.status, 200);
+    let kept = store
+        .load_drill(&drill.id)
+        .await
+        .expect("the drill is kept");
+    assert_eq!(kept.record.phase, spar_core::drill::Phase::Abandoned);
+    assert_eq!(
+        kept.turns
+            .iter()
+            .filter(|t| t.turn.role == spar_core::Role::Candidate)
+            .count(),
+        1,
+        "with what she said"
+    );
+
+    // In the archived channel she is told why no drill starts; elsewhere she is free to
+    // drill again.
+    let said = answered(&command(&fake, addr, &alice, &channel, "solo").await);
+    assert!(said.contains("archived"), "{said}");
+    let other = fake.add_channel("drills", SlackChannelKind::Public { member: true });
+    let ready = answered(&command(&fake, addr, &alice, &other, "solo latency-regression").await);
+    assert!(ready.starts_with("Your drill is ready"), "{ready}");
 }
