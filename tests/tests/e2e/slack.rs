@@ -760,7 +760,8 @@ async fn bad_situations_are_answered_not_dropped() {
     let alice = fake.alice();
     let general = fake.channel_id();
     let dir = tempfile::tempdir().expect("dir");
-    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, true).await;
     let addr = served.addr();
 
     let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
@@ -794,6 +795,49 @@ async fn bad_situations_are_answered_not_dropped() {
     assert!(said.contains("`/spar solo`"), "{said}");
     let said = answered(&command(&fake, addr, &alice, &general, "solo a b c").await);
     assert!(said.contains("one word too many"), "{said}");
+
+    // The peer commands are answered the same way: an unknown scenario; a pair in a channel
+    // Spar was not invited to is told how to invite it, and keeps its place in the queue.
+    let said = answer_of(
+        &fake,
+        &command(&fake, addr, &alice, &general, "join latency-regresion").await,
+        &alice,
+    )
+    .await;
+    assert!(
+        said.contains("Did you mean `latency-regression`?"),
+        "{said}"
+    );
+    let bob = fake.add_user("bob");
+    for who in [&alice, &bob] {
+        let said = answer_of(
+            &fake,
+            &command(&fake, addr, who, &outside, "join").await,
+            who,
+        )
+        .await;
+        assert!(said.contains("You joined"), "{said}");
+    }
+    let said = answer_of(
+        &fake,
+        &command(&fake, addr, &alice, &outside, "pair").await,
+        &alice,
+    )
+    .await;
+    assert!(said.contains("Invite it with `/invite @Spar`"), "{said}");
+    assert!(said.contains("keep their places"), "{said}");
+    let store = spar::store::open(Some(&url)).await.expect("the store");
+    let workspace = spar_core::store::WorkspaceRef {
+        platform: "slack".into(),
+        external_id: fake.team_id(),
+        name: "fake-workspace".into(),
+    };
+    let waiting = store
+        .peer()
+        .queue(&workspace, &outside)
+        .await
+        .expect("the queue");
+    assert_eq!(waiting.len(), 2, "both still wait");
     assert!(
         posts(&fake.calls()).is_empty(),
         "nothing was posted for any of them"
