@@ -447,43 +447,102 @@ impl Slack {
 mod tests {
     use super::*;
 
-    /// The scopes Spar's calls need: `commands` for `/spar`; `chat:write` for
-    /// `chat.postMessage`, `chat.update` and `chat.postEphemeral`; `channels:history` and
-    /// `groups:history` for the `message` events of public and private channels;
-    /// `files:write` for the transcript and chart; `im:write` for `conversations.open`, where
-    /// those files go; `users:read` for `users.info`.
-    const SCOPES: [&str; 7] = [
-        "commands",
-        "chat:write",
-        "channels:history",
-        "groups:history",
-        "files:write",
-        "im:write",
-        "users:read",
+    /// Each Web API method the surface calls (as slack-morphism names it) and the bot
+    /// scope Slack requires for it; `None` for methods that need none.
+    const METHOD_SCOPES: &[(&str, Option<&str>)] = &[
+        ("auth_test", None),
+        ("chat_post_message", Some("chat:write")),
+        ("chat_post_ephemeral", Some("chat:write")),
+        ("chat_update", Some("chat:write")),
+        ("conversations_open", Some("im:write")),
+        ("get_upload_url_external", Some("files:write")),
+        ("files_upload_via_url", Some("files:write")),
+        ("files_complete_upload_external", Some("files:write")),
+        ("users_info", Some("users:read")),
+        // Opening a modal with a click's trigger needs interactivity, not a scope.
+        ("views_open", None),
     ];
 
+    /// Scopes that come from what Spar receives rather than what it calls: `/spar`
+    /// itself, and the `message` events of public and private channels (replies in a
+    /// drill's thread, deletions, archiving).
+    const RECEIVING_SCOPES: [&str; 3] = ["commands", "channels:history", "groups:history"];
+
+    /// The Web API methods `source` calls through a session: `.session()` then `.method(`.
+    fn methods_called(source: &str) -> Vec<String> {
+        source
+            .split(".session()")
+            .skip(1)
+            .filter_map(|rest| {
+                let rest = rest.trim_start().strip_prefix('.')?;
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                (!name.is_empty()).then_some(name)
+            })
+            .collect()
+    }
+
     #[test]
-    fn the_manifest_asks_for_exactly_the_scopes_events_and_settings_spar_uses() {
-        let manifest = include_str!("../../../slack/manifest.yml");
-        let listed_under = |heading: &str| -> Vec<String> {
-            manifest
-                .lines()
-                .skip_while(|l| l.trim() != heading)
-                .skip(1)
-                .filter(|l| !l.trim_start().starts_with('#'))
-                .take_while(|l| l.trim_start().starts_with("- "))
-                .map(|l| l.trim_start().trim_start_matches("- ").trim().to_string())
-                .collect()
-        };
+    fn the_scopes_spar_needs_follow_from_the_methods_it_calls() {
+        let mut called = methods_called(include_str!("surface.rs"));
+        called.extend(methods_called(include_str!("mod.rs")));
+        assert!(called.len() >= METHOD_SCOPES.len() - 1, "{called:?}");
+        for method in &called {
+            assert!(
+                METHOD_SCOPES.iter().any(|(m, _)| m == method),
+                "`{method}` is called: name the scope it needs in METHOD_SCOPES"
+            );
+        }
+        let mut needed: Vec<&str> = METHOD_SCOPES
+            .iter()
+            .filter(|(m, _)| called.iter().any(|c| c == m))
+            .filter_map(|(_, scope)| *scope)
+            .chain(RECEIVING_SCOPES)
+            .collect();
+        needed.sort();
+        needed.dedup();
+        assert_eq!(
+            needed,
+            manifest_scopes(),
+            "slack/manifest.yml asks for exactly these"
+        );
+    }
+
+    fn listed_under(heading: &str) -> Vec<String> {
+        include_str!("../../../slack/manifest.yml")
+            .lines()
+            .skip_while(|l| l.trim() != heading)
+            .skip(1)
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .take_while(|l| l.trim_start().starts_with("- "))
+            .map(|l| l.trim_start().trim_start_matches("- ").trim().to_string())
+            .collect()
+    }
+
+    fn manifest_scopes() -> Vec<String> {
         let mut scopes = listed_under("bot:");
         scopes.sort();
-        let mut expected: Vec<String> = SCOPES.iter().map(|s| s.to_string()).collect();
-        expected.sort();
-        assert_eq!(scopes, expected);
+        scopes
+    }
+
+    #[test]
+    fn the_manifest_asks_for_the_events_and_settings_spar_uses() {
+        let manifest = include_str!("../../../slack/manifest.yml");
         assert_eq!(
             listed_under("bot_events:"),
             vec!["message.channels", "message.groups"]
         );
+        let hint = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("usage_hint:"))
+            .expect("a usage hint");
+        for (name, _) in crate::chat::commands::SUBCOMMANDS {
+            if *name != "config" {
+                assert!(hint.contains(name), "the usage hint names `{name}`: {hint}");
+            }
+        }
         for line in [
             "- command: /spar",
             "should_escape: true",
