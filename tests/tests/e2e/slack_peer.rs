@@ -78,19 +78,24 @@ async fn ephemeral_for(
     .await
 }
 
+/// The rating request a drill's scorecard is followed by: where it is, and its Rate button.
+struct Request<'a> {
+    channel: &'a str,
+    ts: &'a str,
+    rate: &'a str,
+}
+
 /// `who` clicks "Rate" under the request and submits the modal with every dimension at
-/// `score` and `sentence`; returns the modal's view id.
+/// `score` and `sentence`.
 async fn rate(
     fake: &FakeSlack,
     addr: SocketAddr,
     who: &SlackUser,
-    channel: &str,
-    request_ts: &str,
-    rate_id: &str,
+    request: &Request<'_>,
     score: &str,
     sentence: &str,
-) -> String {
-    let click = fake.block_actions(who, channel, request_ts, rate_id, rate_id);
+) {
+    let click = fake.block_actions(who, request.channel, request.ts, request.rate, request.rate);
     let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
     let clicked = interact(fake, addr, &click).await;
     assert_eq!((clicked.status, clicked.body.as_str()), (200, ""));
@@ -121,7 +126,6 @@ async fn rate(
         (200, ""),
         "an empty answer closes the modal"
     );
-    view
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,13 +317,16 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
             .is_empty()
     );
 
+    let request = Request {
+        channel: &channel,
+        ts: &request_ts,
+        rate: &ids[0],
+    };
     rate(
         &fake,
         addr,
         &antagonist,
-        &channel,
-        &request_ts,
-        &ids[0],
+        &request,
         "4",
         "Calm and curious throughout.",
     )
@@ -333,9 +340,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         &fake,
         addr,
         &candidate,
-        &channel,
-        &request_ts,
-        &ids[0],
+        &request,
         "2",
         "I rushed the ending.",
     )
