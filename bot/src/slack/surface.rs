@@ -87,6 +87,12 @@ pub(crate) fn surface_error(method: &str, error: &SlackClientError, opening: boo
     }
 }
 
+/// The thread `ts` of a place, or `None` for a place that is a channel itself (the runtime
+/// tells a member something outside any drill at the channel's id as its thread).
+fn thread_of(place: &ChatPlace) -> Option<&str> {
+    (place.thread != place.channel).then_some(place.thread.as_str())
+}
+
 /// Runs `attempt` until Slack stops answering 429, waiting the `Retry-After` it gives (a
 /// second when it gives none), at most `RATE_LIMIT_RETRIES` more times.
 async fn with_retry<T, F, Fut>(method: &str, mut attempt: F) -> ClientResult<T>
@@ -442,7 +448,7 @@ impl ChatSurface for SlackSurface {
             self.ephemeral(
                 &person.platform_user_id,
                 &place.channel,
-                Some(&place.thread),
+                thread_of(place),
                 &render::plain(text),
                 None,
             )
@@ -485,7 +491,7 @@ impl ChatSurface for SlackSurface {
             self.ephemeral(
                 &person.platform_user_id,
                 &place.channel,
-                Some(&place.thread),
+                thread_of(place),
                 &render::plain(text),
                 None,
             )
@@ -537,6 +543,19 @@ mod tests {
             surface_error("chat.postMessage", &api("invalid_auth", None), true),
             SurfaceError::Other(_)
         ));
+    }
+
+    #[test]
+    fn a_member_told_something_outside_a_drill_is_told_in_the_channel_not_a_thread() {
+        let place = |channel: &str, thread: &str| ChatPlace {
+            channel: channel.into(),
+            thread: thread.into(),
+        };
+        assert_eq!(thread_of(&place("C1", "C1")), None);
+        assert_eq!(
+            thread_of(&place("C1", "1700000000.000100")),
+            Some("1700000000.000100")
+        );
     }
 
     #[test]
