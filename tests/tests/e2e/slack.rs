@@ -752,6 +752,46 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
         2,
         "nothing for the stranger or the redelivery"
     );
+
+    // Clicks and forms go through the same code: a rating form opens with the click's
+    // trigger, and a form missing a score is answered on its acknowledgement.
+    let card_ts = card.response["ts"].as_str().expect("a ts");
+    let drill = card.args["blocks"]
+        .as_array()
+        .and_then(|b| b.last())
+        .and_then(|b| b["elements"][1]["action_id"].as_str())
+        .and_then(|id| id.strip_prefix("spar:again:"))
+        .expect("the drill behind the buttons")
+        .to_string();
+    let rate = format!("spar:rate:{drill}");
+    let click = fake.block_actions(&alice, &channel, card_ts, &rate, &rate);
+    let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
+    let sent = fake.send_envelope("interactive", click, false).await;
+    fake.wait_ack(&sent, WAIT).await;
+    let opened = fake
+        .wait_for(
+            |calls| {
+                calls
+                    .iter()
+                    .find(|c| c.method == "views.open" && c.args["trigger_id"] == trigger.as_str())
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    let view = opened.response["view"]["id"].as_str().expect("a view");
+    let submission = fake.view_submission(&alice, view, &[("sentence", "text", "Calm.")]);
+    let sent = fake.send_envelope("interactive", submission, true).await;
+    let ack = fake.wait_ack(&sent, WAIT).await;
+    let payload = ack
+        .payload
+        .expect("the fields to fix ride on the acknowledgement");
+    assert_eq!(payload["response_action"], "errors", "{payload}");
+    assert_eq!(
+        payload["errors"].as_object().map(serde_json::Map::len),
+        Some(spar_core::scoring::DimensionName::ALL.len()),
+        "every score is missing: {payload}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
