@@ -106,11 +106,16 @@ impl SlackApp {
         let mut invocation = render::command_invocation(&event);
         let app = self.clone();
         let mut working = tokio::spawn(async move {
-            // A drill, a queue entry, a round and a setting carry the member's name or
-            // need to know whether they are an admin; the rest do not wait for Slack.
-            if !matches!(
+            // A drill, a queue entry, a pairing and a round carry the member's name, and
+            // settings and rounds need to know whether they are an admin; the rest do not
+            // wait for Slack.
+            if matches!(
                 command,
-                Command::Help | Command::Scenarios | Command::End | Command::Leave
+                Command::Solo { .. }
+                    | Command::Config(_)
+                    | Command::Join { .. }
+                    | Command::Pair
+                    | Command::Rounds(_)
             ) {
                 app.know(&mut invocation).await;
             }

@@ -1043,7 +1043,7 @@ async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
     // Slack is slow to say who she is, so the answer misses the acknowledgement; Spar is
     // not in the channel, so it cannot post there and answers at the command's URL.
     fake.delay("users.info", Duration::from_secs(3));
-    let form = fake.slash_command(&alice, &outside, "/spar", "history");
+    let form = fake.slash_command(&alice, &outside, "/spar", "join");
     let response_url = form.payload["response_url"]
         .as_str()
         .expect("a response URL")
@@ -1069,8 +1069,8 @@ async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
         "a response URL's message is only hers unless it says otherwise"
     );
     assert!(
-        text(&hooked).contains("No drills"),
-        "her history, answered: {}",
+        text(&hooked).contains("You joined"),
+        "her place in the queue, answered: {}",
         hooked.args
     );
     let tried = fake.calls_to("chat.postEphemeral");
