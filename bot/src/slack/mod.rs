@@ -212,9 +212,8 @@ impl SlackApp {
             tokio::spawn(async move {
                 if let Err(e) = app.surface.open_view(&trigger, view).await {
                     tracing::warn!(error = %e, "could not open the rating form");
-                    let note = render::plain(
-                        "Spar could not open the rating form in time. Click *Rate* again.",
-                    );
+                    let note =
+                        render::plain("Spar could not open the rating form. Click *Rate* again.");
                     let user = &invocation.person.platform_user_id;
                     let _ = app
                         .surface
