@@ -181,6 +181,8 @@ pub(crate) struct State {
     pub triggers: HashMap<String, bool>,
     pub calls: Vec<SlackCall>,
     failures: Vec<ScriptedFailure>,
+    /// Users who administer the workspace (`is_admin` in `users.info`).
+    pub admins: std::collections::HashSet<String>,
     /// Methods answered only after a while, as a slow Slack would.
     pub delays: HashMap<String, Duration>,
     pub socket: socket::SocketState,
@@ -316,6 +318,7 @@ impl FakeSlack {
             triggers: HashMap::new(),
             calls: Vec::new(),
             failures: Vec::new(),
+            admins: std::collections::HashSet::new(),
             delays: HashMap::new(),
             socket: socket::SocketState::default(),
         };
@@ -400,6 +403,11 @@ impl FakeSlack {
 
     pub fn add_channel(&self, name: &str, kind: SlackChannelKind) -> String {
         self.shared.lock().add_channel(name, kind)
+    }
+
+    /// Makes `user` a workspace admin, as `users.info` then says.
+    pub fn make_admin(&self, user: &SlackUser) {
+        self.shared.lock().admins.insert(user.id.clone());
     }
 
     /// The direct-message conversation between the bot and `user`.

@@ -1130,3 +1130,49 @@ async fn archiving_the_channel_abandons_its_drill_and_keeps_it() {
     let ready = answered(&command(&fake, addr, &alice, &other, "solo latency-regression").await);
     assert!(ready.starts_with("Your drill is ready"), "{ready}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekly_rounds_are_set_up_by_a_workspace_admin_and_joined_by_members() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let bob = fake.add_user("bob");
+    fake.make_admin(&alice);
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+    let ask = |who: &SlackUser, text: &'static str| {
+        let (fake, channel, who) = (&fake, channel.clone(), who.clone());
+        async move { answer_of(fake, &command(fake, addr, &who, &channel, text).await, &who).await }
+    };
+
+    let said = ask(&bob, "rounds create monday 18:30 Europe/Berlin").await;
+    assert!(said.starts_with("Only members who can manage"), "{said}");
+    let said = ask(&alice, "rounds create monday 18:30 Europe/Nowhere").await;
+    assert!(said.contains("Europe/Nowhere"), "the zone is named: {said}");
+    let said = ask(
+        &alice,
+        "rounds create monday 18:30 Europe/Berlin minutes:20 pool:latency-regression",
+    )
+    .await;
+    assert!(
+        said.starts_with("Round 1 is set: every Monday at 18:30 (Europe/Berlin)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("20-minute drills") && said.contains("latency-regression"),
+        "{said}"
+    );
+    let said = ask(&bob, "rounds optin").await;
+    assert!(said.starts_with("You are in round 1:"), "{said}");
+    let said = ask(&bob, "rounds list").await;
+    assert!(said.contains("1 opted in"), "{said}");
+    let said = ask(&alice, "rounds pause 1").await;
+    assert!(said.starts_with("Round 1 is paused"), "{said}");
+    let said = ask(&alice, "rounds pause soon").await;
+    assert!(said.contains("by its number"), "{said}");
+    assert!(
+        posts(&fake.calls()).is_empty(),
+        "setting up a round posts nothing"
+    );
+}

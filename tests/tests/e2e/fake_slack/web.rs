@@ -754,7 +754,7 @@ pub fn user_json(state: &State, user: &super::SlackUser) -> Value {
         "tz_label": "Greenwich Mean Time",
         "tz_offset": 0,
         "profile": profile,
-        "is_admin": false,
+        "is_admin": state.admins.contains(&user.id),
         "is_owner": false,
         "is_primary_owner": false,
         "is_restricted": false,
