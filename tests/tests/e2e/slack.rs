@@ -3,8 +3,9 @@
 //! Socket Mode, requests that are unsigned, stale or replayed (nothing posted), the bad
 //! situations a member is answered about (the bot not invited, a missing scope, an archived
 //! channel, an unknown scenario or subcommand, a rate limit), the stats chart uploaded to the
-//! member's direct messages, a late answer through the command's `response_url`, and a
-//! channel archived under a running drill. `slack_peer.rs` runs a peer drill.
+//! member's direct messages, a late answer through the command's `response_url`, a channel
+//! archived under a running drill, and weekly rounds set up by a workspace admin.
+//! `slack_peer.rs` runs a peer drill.
 
 use crate::cli::isolated;
 use crate::fake_slack::{
