@@ -64,7 +64,7 @@ pub fn normalise_api_url(url: &str) -> Result<String, String> {
 
 /// The Web API client: HTTPS with the system's root certificates, or plain HTTP where the
 /// configured base says so (a local stand-in).
-fn client(api_url: &str) -> anyhow::Result<Arc<Client>> {
+pub fn client(api_url: &str) -> anyhow::Result<Arc<Client>> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .context("loading the system's root certificates for Slack")?

@@ -1177,3 +1177,104 @@ async fn weekly_rounds_are_set_up_by_a_workspace_admin_and_joined_by_members() {
         "setting up a round posts nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_scorecard_continues_in_a_second_message_that_slack_accepts() {
+    use spar::chat::{ChatSurface, ScorecardView};
+    use spar_core::scoring::{Dimension, DimensionName, Flag, FlagKind, Scorecard};
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let fake = FakeSlack::start().await;
+    let client = spar::slack::client(&fake.api_url()).expect("a client");
+    let surface = spar::slack::SlackSurface::new(client, &fake.bot_token());
+    let opened = surface
+        .open_thread(&fake.channel_id(), "Spar · a long drill", false, &[])
+        .await
+        .expect("a thread");
+    let scenario = spar_core::ScenarioLibrary::embedded()
+        .expect("library")
+        .get("latency-regression")
+        .expect("scenario")
+        .clone();
+    // Sixty timed flags, each quoting a long line: more sections than one message holds,
+    // and quotes longer than a section takes.
+    let card = Scorecard {
+        overall: 31,
+        flags: (0..60)
+            .map(|i| Flag {
+                kind: FlagKind::Defensiveness,
+                turn: Some(i + 1),
+                at_s: Some(i as f64 * 5.0),
+                quote: Some(format!(
+                    "That is not my fault <!here> {}",
+                    "and ".repeat(800)
+                )),
+                why: "It answers a question nobody asked.".into(),
+                try_instead: "Ask what they saw.".into(),
+            })
+            .collect(),
+        dimensions: DimensionName::ALL
+            .iter()
+            .map(|&name| Dimension {
+                name,
+                score: 1,
+                evidence: vec![],
+            })
+            .collect(),
+        strengths: vec![],
+        summary: "Defensive throughout.".into(),
+        notes: vec![],
+    };
+    let judged = spar_core::judge::JudgedScorecard::unjudged(card, None);
+    let drill = spar_core::store::DrillId("d-long".into());
+    surface
+        .post_scorecard(
+            &opened.place,
+            ScorecardView {
+                drill: &drill,
+                scenario: &scenario,
+                judged: &judged,
+            },
+        )
+        .await
+        .expect("Slack takes every part");
+
+    let calls = fake.calls();
+    let parts = in_thread(&calls, &opened.place.thread);
+    assert!(parts.len() >= 2, "{} messages", parts.len());
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.method == "chat.postMessage" && c.response["ok"] != true)
+            .count(),
+        0,
+        "the fake refuses blocks past Slack's limits, and refused none"
+    );
+    assert!(is_scorecard(parts[0]));
+    for (i, part) in parts.iter().enumerate() {
+        let blocks = part.args["blocks"].as_array().expect("blocks");
+        assert!(blocks.len() <= 50);
+        if i > 0 {
+            assert!(
+                blocks[0]["elements"][0]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("(continued)")),
+                "{}",
+                blocks[0]
+            );
+        }
+        let has_buttons = blocks.iter().any(|b| b["type"] == "actions");
+        assert_eq!(
+            has_buttons,
+            i == parts.len() - 1,
+            "the buttons come once, last"
+        );
+    }
+    let shown: String = parts.iter().map(|p| p.args["blocks"].to_string()).collect();
+    assert_eq!(
+        shown.matches("Defensiveness*").count(),
+        60,
+        "every flag is shown"
+    );
+    assert!(!shown.contains("<!here>"), "a quote mentions nobody");
+}
