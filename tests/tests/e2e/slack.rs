@@ -4,7 +4,8 @@
 //! situations a member is answered about (the bot not invited, a missing scope, an archived
 //! channel, an unknown scenario or subcommand, a rate limit), the stats chart uploaded to the
 //! member's direct messages, a late answer through the command's `response_url`, a channel
-//! archived under a running drill, and weekly rounds set up by a workspace admin.
+//! archived under a running drill, weekly rounds set up by a workspace admin, and a long
+//! scorecard continued in a second message within Block Kit's limits.
 //! `slack_peer.rs` runs a peer drill.
 
 use crate::cli::isolated;
