@@ -8,7 +8,9 @@
 
 use super::commands::same_person;
 use super::runtime::{Failure, Handled, Pending, thread_title, unknown_scenario};
-use super::{Action, BriefView, Button, ChatSurface, Invocation, Reply, RoundsCommand, Runtime};
+use super::{
+    Action, BriefView, Button, ChatSurface, Invocation, Reply, RoundsCommand, Runtime, SurfaceError,
+};
 use crate::engine::Sender;
 use chrono::{DateTime, Utc};
 use spar_core::drill::{DrillSettings, Event, Mode, Phase};
@@ -343,6 +345,31 @@ impl Runtime {
                         surface.link(&inv.workspace.external_id, &place)
                     ));
                     self.perform(pending).await;
+                }
+                Err(Failure::Surface(
+                    refused @ (SurfaceError::Refused(_) | SurfaceError::MissingPermission(_)),
+                )) => {
+                    // The platform would not open the thread (the bot not invited, a
+                    // permission or scope missing): nobody drilled, so the group's members
+                    // keep their places for a pairing once it is fixed.
+                    tracing::warn!(error = %refused, "the platform refused a peer group's thread");
+                    for member in group.members() {
+                        if let Some(w) = ready.iter().find(|w| w.entry.member == member) {
+                            store
+                                .peer()
+                                .join_queue(
+                                    &inv.workspace,
+                                    &channel,
+                                    &w.person,
+                                    &w.entry,
+                                    self.clock.now(),
+                                )
+                                .await?;
+                        }
+                    }
+                    lines.push(format!(
+                        "• {line}: the thread could not be opened. {refused} They keep their places in the queue."
+                    ));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "could not open a peer group's drill");

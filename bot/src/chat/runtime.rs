@@ -350,6 +350,26 @@ impl Runtime {
         }
     }
 
+    /// A whole channel was archived or deleted (Slack: its drills' threads hang from
+    /// messages in it): every drill still running there is abandoned, and kept.
+    pub async fn channel_gone(&self, platform: &str, channel: &str) {
+        let store = self.engine.store();
+        let live = match store.load_live_drills(&[platform.to_string()]).await {
+            Ok(live) => live,
+            Err(e) => {
+                tracing::error!(error = %e, channel, "could not look up the drills of a closed channel");
+                return;
+            }
+        };
+        for loaded in live {
+            let drill = &loaded.record;
+            if drill.place.as_ref().is_some_and(|p| p.channel == channel) {
+                tracing::info!(drill = %drill.id, channel, "the drill's channel is gone; the drill is abandoned");
+                self.abandon(drill).await;
+            }
+        }
+    }
+
     /// A `/spar` command. The reply is for the surface to send at once; `then` is work to
     /// perform after it (the antagonist's opening, a debrief).
     pub async fn command(&self, invocation: &Invocation, command: Command) -> Handled {

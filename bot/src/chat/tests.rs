@@ -460,6 +460,30 @@ async fn an_archived_thread_abandons_its_drill() {
 }
 
 #[tokio::test]
+async fn an_archived_channel_abandons_the_drills_in_it_and_only_those() {
+    let w = world().await;
+    w.command(&invocation("i1", "ana", "C1"), solo("latency-regression"))
+        .await;
+    w.command(&invocation("i2", "bo", "C2"), solo("latency-regression"))
+        .await;
+    w.runtime.channel_gone("discord", "C1").await;
+    let phase = |who: &'static str| {
+        let store = w.store.clone();
+        async move {
+            let history = store.history(Some(&member(who))).await.expect("history");
+            assert_eq!(history.len(), 1, "{who}'s drill is kept");
+            history[0].phase
+        }
+    };
+    assert_eq!(phase("ana").await, Phase::Abandoned);
+    assert_ne!(
+        phase("bo").await,
+        Phase::Abandoned,
+        "another channel's drill runs on"
+    );
+}
+
+#[tokio::test]
 async fn an_oversized_message_is_refused_privately_and_is_not_a_turn() {
     let w = world().await;
     w.command(&invocation("i1", "ana", "C1"), solo("latency-regression"))

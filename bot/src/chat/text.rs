@@ -1,5 +1,49 @@
-//! Text that must fit a platform's limits: a long message is split into pieces at
-//! sentence boundaries, so no piece ends mid-word and none is over the limit.
+//! Text as every chat surface shows it, within the platform's limits: a long message is
+//! split into pieces at sentence boundaries (no piece ends mid-word or is over the limit),
+//! a field that must be one piece is clipped with an ellipsis, scenario prose is re-flowed
+//! for a chat client, and a flag is named the same way on Discord and Slack.
+
+use spar_core::scoring::{DimensionName, FlagKind};
+
+/// `text` cut to `limit` characters, ending in an ellipsis when cut: for a field that
+/// holds one piece (a title, a label, a button), where `split` cannot help.
+pub fn clip(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut clipped: String = text.chars().take(limit.saturating_sub(1)).collect();
+    clipped.push('…');
+    clipped
+}
+
+/// Prose as scenario files wrap it, re-flowed for a chat client: single line breaks
+/// become spaces, paragraph breaks stay.
+pub fn reflow(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|paragraph| paragraph.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// What a flag is called where people read it: "Defensiveness", "Missed: process".
+pub fn flag_label(kind: FlagKind) -> String {
+    capitalised(kind.label())
+}
+
+/// What a dimension is called on a rating form: "Owns mistakes" for `owns_mistakes`.
+pub fn dimension_label(dimension: DimensionName) -> String {
+    capitalised(dimension.label())
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
 
 /// Splits `text` into pieces of at most `limit` characters, preferring to break after a
 /// paragraph, then after a sentence, then at a line break, then at a space, and only then
@@ -63,7 +107,36 @@ fn break_point(text: &str, limit: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::*;
+
+    #[test]
+    fn a_clipped_field_keeps_its_limit_in_characters_and_ends_in_an_ellipsis() {
+        assert_eq!(clip("It ships.", 9), "It ships.");
+        assert_eq!(clip("It ships today.", 9), "It ships…");
+        let clipped = clip(&"é".repeat(200), 150);
+        assert_eq!(clipped.chars().count(), 150);
+        assert!(clipped.ends_with('…'));
+        assert_eq!(
+            clip("abc", 0),
+            "…",
+            "a limit of nothing still says something was cut"
+        );
+    }
+
+    #[test]
+    fn scenario_prose_is_reflowed_keeping_its_paragraphs() {
+        assert_eq!(
+            reflow("  The gain\n  is real.\n\nThe   latency\nis too.\n\n\n"),
+            "The gain is real.\n\nThe latency is too."
+        );
+    }
+
+    #[test]
+    fn flags_are_named_for_people() {
+        assert_eq!(flag_label(FlagKind::Defensiveness), "Defensiveness");
+        assert_eq!(flag_label(FlagKind::NoProcess), "Missed: next step");
+        assert_eq!(flag_label(FlagKind::Capitulation), "Giving in");
+    }
 
     #[test]
     fn a_short_message_is_one_piece() {

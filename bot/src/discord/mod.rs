@@ -8,6 +8,7 @@ mod surface;
 
 pub use surface::DiscordSurface;
 
+use crate::chat::text;
 use crate::chat::{
     Action, Command, ConfigChange, Handled, Invocation, Pending, Reply, RoundsCommand, Runtime,
 };
@@ -298,7 +299,7 @@ async fn scenario_choices(ctx: Context<'_>, partial: &str) -> serenity::CreateAu
         .take(25)
         .map(|s| {
             serenity::AutocompleteChoice::new(
-                render::clip(&format!("{} ({})", s.title, s.id), 100),
+                text::clip(&format!("{} ({})", s.title, s.id), 100),
                 s.id.clone(),
             )
         })
@@ -624,7 +625,7 @@ fn perform_later(runtime: Arc<Runtime>, then: Option<Pending>) {
 
 async fn send(ctx: Context<'_>, reply: Reply) -> Result<(), Error> {
     let mut message = poise::CreateReply::default()
-        .content(render::clip(&reply.text, render::MESSAGE_LIMIT))
+        .content(text::clip(&reply.text, render::MESSAGE_LIMIT))
         .ephemeral(reply.private);
     if let Some(file) = reply.file {
         message = message.attachment(serenity::CreateAttachment::bytes(file.bytes, file.name));
@@ -736,7 +737,7 @@ async fn on_click(
     let Handled { reply, then } = runtime.action(&invocation, action).await;
     if slow {
         let mut followup = serenity::CreateInteractionResponseFollowup::new()
-            .content(render::clip(&reply.text, render::MESSAGE_LIMIT))
+            .content(text::clip(&reply.text, render::MESSAGE_LIMIT))
             .ephemeral(true);
         if let Some(file) = reply.file {
             followup = followup.add_file(serenity::CreateAttachment::bytes(file.bytes, file.name));
@@ -749,7 +750,7 @@ async fn on_click(
                 &*http,
                 serenity::CreateInteractionResponse::UpdateMessage(
                     serenity::CreateInteractionResponseMessage::new()
-                        .content(render::clip(&reply.text, render::MESSAGE_LIMIT))
+                        .content(text::clip(&reply.text, render::MESSAGE_LIMIT))
                         .components(Vec::new()),
                 ),
             )
@@ -760,7 +761,7 @@ async fn on_click(
                 &*http,
                 serenity::CreateInteractionResponse::Message(
                     serenity::CreateInteractionResponseMessage::new()
-                        .content(render::clip(&reply.text, render::MESSAGE_LIMIT))
+                        .content(text::clip(&reply.text, render::MESSAGE_LIMIT))
                         .ephemeral(true),
                 ),
             )
@@ -782,7 +783,7 @@ async fn on_modal(
     let inputs = rating::inputs(&submit.data.components);
     let ephemeral = |content: String| {
         serenity::CreateInteractionResponseMessage::new()
-            .content(render::clip(&content, render::MESSAGE_LIMIT))
+            .content(text::clip(&content, render::MESSAGE_LIMIT))
             .ephemeral(true)
     };
     match step {
@@ -857,7 +858,7 @@ async fn on_modal(
                 .create_followup(
                     &*http,
                     serenity::CreateInteractionResponseFollowup::new()
-                        .content(render::clip(&handled.reply.text, render::MESSAGE_LIMIT))
+                        .content(text::clip(&handled.reply.text, render::MESSAGE_LIMIT))
                         .ephemeral(true),
                 )
                 .await?;

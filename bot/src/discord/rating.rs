@@ -39,12 +39,7 @@ pub fn dimensions(second: bool) -> &'static [DimensionName] {
 }
 
 fn label(dimension: DimensionName) -> String {
-    let mut chars = dimension.label().chars();
-    let name = chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default();
-    format!("{name} (0-4)")
+    format!("{} (0-4)", crate::chat::text::dimension_label(dimension))
 }
 
 fn digits(scores: &[u8]) -> String {

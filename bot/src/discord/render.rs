@@ -3,9 +3,10 @@
 //! 6,000 characters per message, 10 embeds per message; a long scorecard continues in a
 //! second message), and the translation of incoming payloads into runtime calls.
 
+use crate::chat::text::{clip, flag_label, reflow};
 use crate::chat::{Action, BriefView, ScorecardView, runtime};
 use poise::serenity_prelude as serenity;
-use spar_core::scoring::{Flag, FlagKind, render};
+use spar_core::scoring::{Flag, render};
 use spar_core::store::PersonRef;
 use spar_core::transcript::clock;
 
@@ -62,27 +63,6 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
-/// `text` cut to `limit` characters, ending in an ellipsis when cut.
-pub fn clip(text: &str, limit: usize) -> String {
-    if chars(text) <= limit {
-        return text.to_string();
-    }
-    let mut clipped: String = text.chars().take(limit.saturating_sub(1)).collect();
-    clipped.push('…');
-    clipped
-}
-
-/// Prose as scenario files wrap it, re-flowed for a chat client: single line breaks
-/// become spaces, paragraph breaks stay.
-pub fn reflow(text: &str) -> String {
-    text.trim()
-        .split("\n\n")
-        .map(|paragraph| paragraph.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
 const BLUE: u32 = 0x0057_9BFF;
 const GREEN: u32 = 0x002E_A043;
 const AMBER: u32 = 0x00E3_9E00;
@@ -120,19 +100,6 @@ pub fn brief(view: &BriefView<'_>) -> Embed {
         )),
         colour: BLUE,
     }
-}
-
-/// What a flag is called as a field's title: its label, capitalised ("Missed: shared goal").
-pub fn flag_label(kind: FlagKind) -> String {
-    capitalised(kind.label())
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
 }
 
 fn flag_field(flag: &Flag) -> (String, String) {
@@ -353,7 +320,7 @@ mod tests {
     use super::*;
     use spar_core::judge::JudgedScorecard;
     use spar_core::scenario::{Difficulty, ScenarioLibrary};
-    use spar_core::scoring::{Dimension, DimensionName, Move, Scorecard, Strength};
+    use spar_core::scoring::{Dimension, DimensionName, FlagKind, Move, Scorecard, Strength};
     use spar_core::store::DrillId;
 
     fn message_json(kind: u8, bot: bool, content: &str, guild: bool) -> serenity::Message {

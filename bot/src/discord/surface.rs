@@ -322,7 +322,7 @@ impl ChatSurface for DiscordSurface {
                 .send_message(
                     &*self.http,
                     CreateMessage::new()
-                        .content(render::clip(text, render::MESSAGE_LIMIT))
+                        .content(crate::chat::text::clip(text, render::MESSAGE_LIMIT))
                         .components(vec![render::buttons(buttons)])
                         .allowed_mentions(quiet()),
                 )

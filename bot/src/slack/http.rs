@@ -143,10 +143,8 @@ async fn interactions(State(served): State<Served>, headers: HeaderMap, body: By
         .unwrap_or_default()
         .to_string();
     match serde_json::from_str::<SlackInteractionEvent>(&payload) {
-        Ok(event) => {
-            served.app.interaction(event);
-            StatusCode::OK.into_response()
-        }
+        // An empty 200, or a submitted form's fields to fix.
+        Ok(event) => served.app.interaction(event).into_response(),
         Err(e) => bad_request("an interaction", e),
     }
 }

@@ -4,13 +4,14 @@
 //! and holds no drill logic: every decision is `chat::Runtime`'s.
 
 pub mod http;
+pub mod rating;
 pub mod render;
 mod socket;
 mod surface;
 
 pub use surface::{Client, Connector, Profile, SlackSurface};
 
-use crate::chat::{Command, Handled, Invocation, Pending, Reply, Runtime};
+use crate::chat::{Action, Command, Handled, Invocation, Pending, Reply, Runtime};
 use crate::config::Secret;
 use anyhow::Context as _;
 use render::{Click, Parsed};
@@ -63,7 +64,7 @@ pub fn normalise_api_url(url: &str) -> Result<String, String> {
 
 /// The Web API client: HTTPS with the system's root certificates, or plain HTTP where the
 /// configured base says so (a local stand-in).
-fn client(api_url: &str) -> anyhow::Result<Arc<Client>> {
+pub fn client(api_url: &str) -> anyhow::Result<Arc<Client>> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .context("loading the system's root certificates for Slack")?
@@ -105,7 +106,17 @@ impl SlackApp {
         let mut invocation = render::command_invocation(&event);
         let app = self.clone();
         let mut working = tokio::spawn(async move {
-            if matches!(command, Command::Solo { .. } | Command::Config(_)) {
+            // A drill, a queue entry, a pairing and a round carry the member's name, and
+            // settings and rounds need to know whether they are an admin; the rest do not
+            // wait for Slack.
+            if matches!(
+                command,
+                Command::Solo { .. }
+                    | Command::Config(_)
+                    | Command::Join { .. }
+                    | Command::Pair
+                    | Command::Rounds(_)
+            ) {
                 app.know(&mut invocation).await;
             }
             let handled = app.runtime.command(&invocation, command).await;
@@ -148,6 +159,10 @@ impl SlackApp {
         let SlackEventCallbackBody::Message(message) = &callback.event else {
             return;
         };
+        if let Some(channel) = render::archived(message) {
+            self.runtime.channel_gone(render::PLATFORM, &channel).await;
+            return;
+        }
         if let Some((channel, ts)) = render::deleted(message) {
             self.runtime
                 .thread_gone(render::PLATFORM, &ts, Some(&channel))
@@ -163,26 +178,115 @@ impl SlackApp {
         }
     }
 
-    /// A click or a form: acknowledged at once, answered after.
-    pub fn interaction(self: &Arc<Self>, event: SlackInteractionEvent) {
-        let SlackInteractionEvent::BlockActions(actions) = event else {
-            tracing::debug!("an interaction Spar does not use");
-            return;
-        };
+    /// A click or a form: acknowledged at once, answered after. A click on "Rate" opens
+    /// the rating modal; a submitted rating is checked before it is acknowledged, so a
+    /// field to fix is shown under it in the open modal (Slack's `response_action`).
+    pub fn interaction(self: &Arc<Self>, event: SlackInteractionEvent) -> SlackInteractionResponse {
+        match event {
+            SlackInteractionEvent::BlockActions(actions) => self.click(&actions),
+            SlackInteractionEvent::ViewSubmission(submission) => {
+                return self.submitted(submission);
+            }
+            _ => tracing::debug!("an interaction Spar does not use"),
+        }
+        SlackInteractionResponse::Empty
+    }
+
+    fn click(self: &Arc<Self>, actions: &SlackInteractionBlockActionsEvent) {
         let Some(Click {
             mut invocation,
             action,
-        }) = render::click(&actions)
+        }) = render::click(actions)
         else {
             return;
         };
         let response_url = actions.response_url.clone();
         let app = self.clone();
+        if let Action::Rate(drill) = &action {
+            let origin = rating::Origin {
+                channel: invocation.channel.clone(),
+                thread: invocation.thread.clone(),
+            };
+            let view = rating::modal(drill, &origin);
+            let trigger = actions.trigger_id.0.clone();
+            tokio::spawn(async move {
+                if let Err(e) = app.surface.open_view(&trigger, view).await {
+                    tracing::warn!(error = %e, "could not open the rating form");
+                    let note =
+                        render::plain("Spar could not open the rating form. Click *Rate* again.");
+                    let user = &invocation.person.platform_user_id;
+                    let _ = app
+                        .surface
+                        .ephemeral(
+                            user,
+                            &invocation.channel,
+                            invocation.thread.as_deref(),
+                            &note,
+                            response_url.as_ref(),
+                        )
+                        .await;
+                }
+            });
+            return;
+        }
         tokio::spawn(async move {
             app.know(&mut invocation).await;
             let Handled { reply, then } = app.runtime.action(&invocation, action).await;
             app.after(&invocation, reply, then, response_url, true);
         });
+    }
+
+    /// A submitted rating form: the rating goes to the runtime after the acknowledgement
+    /// (the last one posts the combined debrief), and its answer to the rater, in the
+    /// thread they clicked in, only for them.
+    fn submitted(
+        self: &Arc<Self>,
+        submission: SlackInteractionViewSubmissionEvent,
+    ) -> SlackInteractionResponse {
+        let rated = match rating::read(&submission.view) {
+            Ok(rated) => rated,
+            Err(rating::Unread::NotOurs) => {
+                tracing::debug!("a view Spar did not open was submitted");
+                return SlackInteractionResponse::Empty;
+            }
+            Err(rating::Unread::Fix(errors)) => {
+                return SlackViewSubmissionResponse::Errors(
+                    SlackViewSubmissionErrorsResponse::new(errors),
+                )
+                .into();
+            }
+        };
+        let mut invocation = Invocation {
+            event_id: submission.view.state_params.id.0.clone(),
+            person: render::person(
+                &submission.user.id,
+                submission
+                    .user
+                    .name
+                    .as_deref()
+                    .or(submission.user.username.as_deref()),
+            ),
+            workspace: render::workspace(&submission.team.id, submission.team.domain.as_deref()),
+            channel: rated.origin.channel.clone(),
+            thread: rated.origin.thread.clone(),
+            parent_channel: None,
+            admin: false,
+        };
+        let app = self.clone();
+        tokio::spawn(async move {
+            app.know(&mut invocation).await;
+            let Handled { reply, then } = app
+                .runtime
+                .rate(
+                    &invocation,
+                    &rated.drill,
+                    &rated.scores,
+                    rated.sentence.as_deref(),
+                )
+                .await;
+            app.after(&invocation, reply, then, None, true);
+        });
+        SlackInteractionResponse::Empty
     }
 
     /// Fills in the member's name and whether they administer the workspace.
@@ -347,43 +451,102 @@ impl Slack {
 mod tests {
     use super::*;
 
-    /// The scopes Spar's calls need: `commands` for `/spar`; `chat:write` for
-    /// `chat.postMessage`, `chat.update` and `chat.postEphemeral`; `channels:history` and
-    /// `groups:history` for the `message` events of public and private channels;
-    /// `files:write` for the transcript and chart; `im:write` for `conversations.open`, where
-    /// those files go; `users:read` for `users.info`.
-    const SCOPES: [&str; 7] = [
-        "commands",
-        "chat:write",
-        "channels:history",
-        "groups:history",
-        "files:write",
-        "im:write",
-        "users:read",
+    /// Each Web API method the surface calls (as slack-morphism names it) and the bot
+    /// scope Slack requires for it; `None` for methods that need none.
+    const METHOD_SCOPES: &[(&str, Option<&str>)] = &[
+        ("auth_test", None),
+        ("chat_post_message", Some("chat:write")),
+        ("chat_post_ephemeral", Some("chat:write")),
+        ("chat_update", Some("chat:write")),
+        ("conversations_open", Some("im:write")),
+        ("get_upload_url_external", Some("files:write")),
+        ("files_upload_via_url", Some("files:write")),
+        ("files_complete_upload_external", Some("files:write")),
+        ("users_info", Some("users:read")),
+        // Opening a modal with a click's trigger needs interactivity, not a scope.
+        ("views_open", None),
     ];
 
+    /// Scopes that come from what Spar receives rather than what it calls: `/spar`
+    /// itself, and the `message` events of public and private channels (replies in a
+    /// drill's thread, deletions, archiving).
+    const RECEIVING_SCOPES: [&str; 3] = ["commands", "channels:history", "groups:history"];
+
+    /// The Web API methods `source` calls through a session: `.session()` then `.method(`.
+    fn methods_called(source: &str) -> Vec<String> {
+        source
+            .split(".session()")
+            .skip(1)
+            .filter_map(|rest| {
+                let rest = rest.trim_start().strip_prefix('.')?;
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                (!name.is_empty()).then_some(name)
+            })
+            .collect()
+    }
+
     #[test]
-    fn the_manifest_asks_for_exactly_the_scopes_events_and_settings_spar_uses() {
-        let manifest = include_str!("../../../slack/manifest.yml");
-        let listed_under = |heading: &str| -> Vec<String> {
-            manifest
-                .lines()
-                .skip_while(|l| l.trim() != heading)
-                .skip(1)
-                .filter(|l| !l.trim_start().starts_with('#'))
-                .take_while(|l| l.trim_start().starts_with("- "))
-                .map(|l| l.trim_start().trim_start_matches("- ").trim().to_string())
-                .collect()
-        };
+    fn the_scopes_spar_needs_follow_from_the_methods_it_calls() {
+        let mut called = methods_called(include_str!("surface.rs"));
+        called.extend(methods_called(include_str!("mod.rs")));
+        assert!(called.len() >= METHOD_SCOPES.len() - 1, "{called:?}");
+        for method in &called {
+            assert!(
+                METHOD_SCOPES.iter().any(|(m, _)| m == method),
+                "`{method}` is called: name the scope it needs in METHOD_SCOPES"
+            );
+        }
+        let mut needed: Vec<&str> = METHOD_SCOPES
+            .iter()
+            .filter(|(m, _)| called.iter().any(|c| c == m))
+            .filter_map(|(_, scope)| *scope)
+            .chain(RECEIVING_SCOPES)
+            .collect();
+        needed.sort();
+        needed.dedup();
+        assert_eq!(
+            needed,
+            manifest_scopes(),
+            "slack/manifest.yml asks for exactly these"
+        );
+    }
+
+    fn listed_under(heading: &str) -> Vec<String> {
+        include_str!("../../../slack/manifest.yml")
+            .lines()
+            .skip_while(|l| l.trim() != heading)
+            .skip(1)
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .take_while(|l| l.trim_start().starts_with("- "))
+            .map(|l| l.trim_start().trim_start_matches("- ").trim().to_string())
+            .collect()
+    }
+
+    fn manifest_scopes() -> Vec<String> {
         let mut scopes = listed_under("bot:");
         scopes.sort();
-        let mut expected: Vec<String> = SCOPES.iter().map(|s| s.to_string()).collect();
-        expected.sort();
-        assert_eq!(scopes, expected);
+        scopes
+    }
+
+    #[test]
+    fn the_manifest_asks_for_the_events_and_settings_spar_uses() {
+        let manifest = include_str!("../../../slack/manifest.yml");
         assert_eq!(
             listed_under("bot_events:"),
             vec!["message.channels", "message.groups"]
         );
+        let hint = manifest
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("usage_hint:"))
+            .expect("a usage hint");
+        for (name, _) in crate::chat::commands::SUBCOMMANDS {
+            if *name != "config" {
+                assert!(hint.contains(name), "the usage hint names `{name}`: {hint}");
+            }
+        }
         for line in [
             "- command: /spar",
             "should_escape: true",

@@ -4,12 +4,12 @@
 //! message), mrkdwn escaping, and the translation of slash commands, message events and
 //! button clicks into the chat runtime's calls.
 
-use crate::chat::commands::{SUBCOMMANDS, describe};
+use crate::chat::commands::{ROUNDS_SUBCOMMANDS, SUBCOMMANDS, describe};
+use crate::chat::text::{clip, flag_label, reflow};
 use crate::chat::{
     Action, BriefView, Button as ReplyButton, Command, ConfigChange, Invocation, Reply,
-    ScorecardView, runtime,
+    RoundsCommand, ScorecardView, runtime,
 };
-use crate::discord::render::{flag_label, reflow};
 use slack_morphism::prelude::*;
 use spar_core::scenario::Difficulty;
 use spar_core::scoring::{Flag, render};
@@ -24,6 +24,8 @@ pub const SECTION_LIMIT: usize = 3000;
 pub const HEADER_LIMIT: usize = 150;
 /// The most blocks in one message.
 pub const BLOCKS_PER_MESSAGE: usize = 50;
+/// The most characters of a message's top-level `text` (the notification and fallback).
+const TEXT_LIMIT: usize = 40_000;
 /// The most characters of a button's label.
 const BUTTON_LABEL_LIMIT: usize = 75;
 /// The most characters the runtime is told one message may hold: a section's worth, less
@@ -109,11 +111,6 @@ impl Message {
     }
 }
 
-/// `text` cut to `limit` characters, ending in an ellipsis when cut.
-pub fn clip(text: &str, limit: usize) -> String {
-    crate::discord::render::clip(text, limit)
-}
-
 /// Text shown as written: Slack's three control characters escaped, so nothing a person or a
 /// model wrote becomes a mention (`<!channel>`), a link or markup.
 pub fn escape(text: &str) -> String {
@@ -184,9 +181,18 @@ fn sections(text: &str) -> Vec<Block> {
 /// A message of the runtime's text: one section (more if escaping made it longer).
 pub fn plain(text: &str) -> Message {
     let text = mrkdwn(text);
+    let mut blocks = sections(&text);
+    if blocks.len() > BLOCKS_PER_MESSAGE {
+        // Past fifty sections (150,000 characters) Slack refuses the message; the end is
+        // said to be missing rather than the whole answer lost.
+        blocks.truncate(BLOCKS_PER_MESSAGE - 1);
+        blocks.push(Block::Context(
+            "_(The rest did not fit in one message.)_".into(),
+        ));
+    }
     Message {
-        blocks: sections(&text),
-        text,
+        blocks,
+        text: clip(&text, TEXT_LIMIT),
     }
 }
 
@@ -406,6 +412,18 @@ pub fn reply(reply: &Reply) -> Message {
     message
 }
 
+/// A message of the runtime's text with buttons under it (a peer drill's roles with "Show
+/// my brief", the rating request with "Rate" and "Swap roles").
+pub fn with_buttons(text: &str, reply_buttons: &[ReplyButton]) -> Message {
+    let mut message = plain(text);
+    // The buttons take one block of the fifty.
+    message.blocks.truncate(BLOCKS_PER_MESSAGE - 1);
+    if !reply_buttons.is_empty() {
+        message.blocks.push(buttons(reply_buttons));
+    }
+    message
+}
+
 /// Why a drill cannot start in `channel`, when it cannot: a drill's thread must be where
 /// Spar hears replies, which is channels, not direct messages.
 pub fn no_drill_in(channel: &str) -> Option<&'static str> {
@@ -460,6 +478,10 @@ const PARSERS: &[(&str, Parser)] = &[
     }),
     ("help", |_| Ok(Command::Help)),
     ("config", config),
+    ("join", join),
+    ("leave", |args| nothing_after("leave", args, Command::Leave)),
+    ("pair", |args| nothing_after("pair", args, Command::Pair)),
+    ("rounds", rounds),
 ];
 
 /// Reads the text typed after `/spar`.
@@ -474,10 +496,6 @@ pub fn parse(text: &str) -> Parsed {
             Ok(command) => Parsed::Run(command),
             Err(why) => Parsed::Answer(why),
         },
-        None if describe(&name).is_some() => Parsed::Answer(format!(
-            "`/spar {name}` is not available on Slack yet. {}",
-            usage()
-        )),
         None => Parsed::Answer(format!(
             "`/spar {}` is not a Spar command. {}",
             clip(first, 40),
@@ -539,6 +557,157 @@ fn solo(args: &[&str]) -> Result<Command, String> {
     })
 }
 
+/// `/spar join [scenario] [difficulty] [solo]`, in any order: `solo` asks for a solo drill
+/// when nobody else is waiting.
+fn join(args: &[&str]) -> Result<Command, String> {
+    const USAGE: &str = "Use `/spar join [scenario] [gentle|standard|hostile] [solo]`: `solo` gives you a solo drill if nobody else is waiting.";
+    let mut solo_if_alone = false;
+    let mut rest = Vec::with_capacity(args.len());
+    for arg in args {
+        if arg.eq_ignore_ascii_case("solo") {
+            if std::mem::replace(&mut solo_if_alone, true) {
+                return Err(format!("That is one word too many. {USAGE}"));
+            }
+        } else {
+            rest.push(*arg);
+        }
+    }
+    match solo(&rest) {
+        Ok(Command::Solo {
+            scenario,
+            difficulty,
+        }) => Ok(Command::Join {
+            scenario,
+            difficulty,
+            solo_if_alone,
+        }),
+        _ => Err(format!("That is one word too many. {USAGE}")),
+    }
+}
+
+/// `/spar rounds SUBCOMMAND …`: `create WEEKDAY HH:MM ZONE [minutes:N] [pool:a,b]`,
+/// `list`, `pause|resume|delete ID`, `preview|optin|optout [ID]`.
+fn rounds(args: &[&str]) -> Result<Command, String> {
+    let usage = || {
+        let mut out = String::from("`/spar rounds` takes one of these:\n");
+        for (name, what) in ROUNDS_SUBCOMMANDS {
+            out.push_str(&format!(
+                "• `/spar rounds {name}{}`: {what}.\n",
+                rounds_arguments(name)
+            ));
+        }
+        out
+    };
+    let Some((first, rest)) = args.split_first() else {
+        return Err(usage());
+    };
+    let id = |required: bool| -> Result<Option<i64>, String> {
+        match rest {
+            [] if !required => Ok(None),
+            [id] => id.trim_start_matches('#').parse::<i64>().map(Some).map_err(|_| {
+                format!(
+                    "A round is named by its number, as `/spar rounds list` shows it, not \"{}\".",
+                    clip(id, 40)
+                )
+            }),
+            _ => Err(format!(
+                "Use `/spar rounds {}{}`.",
+                first.to_lowercase(),
+                rounds_arguments(&first.to_lowercase())
+            )),
+        }
+    };
+    let command = match first.to_lowercase().as_str() {
+        "create" => rounds_create(rest)?,
+        "list" if rest.is_empty() => RoundsCommand::List,
+        "pause" => RoundsCommand::Pause {
+            id: id(true)?.unwrap_or_default(),
+        },
+        "resume" => RoundsCommand::Resume {
+            id: id(true)?.unwrap_or_default(),
+        },
+        "delete" => RoundsCommand::Delete {
+            id: id(true)?.unwrap_or_default(),
+        },
+        "preview" => RoundsCommand::Preview { id: id(false)? },
+        "optin" => opt_in(rest)?,
+        "optout" => RoundsCommand::OptOut { id: id(false)? },
+        _ => return Err(usage()),
+    };
+    Ok(Command::Rounds(command))
+}
+
+/// `/spar rounds optin [ID] [difficulty] [solo]`, in any order after the id: `solo` asks for
+/// a solo drill if the round leaves the member without a partner.
+fn opt_in(args: &[&str]) -> Result<RoundsCommand, String> {
+    const USAGE: &str = "Use `/spar rounds optin [ID] [gentle|standard|hostile] [solo]`: `solo` gives you a solo drill if the round leaves you without a partner.";
+    let mut id = None;
+    let mut difficulty = None;
+    let mut solo_if_alone = false;
+    for (i, arg) in args.iter().enumerate() {
+        let word = arg.trim_start_matches('#');
+        if i == 0 && word.parse::<i64>().is_ok() {
+            id = word.parse::<i64>().ok();
+        } else if arg.eq_ignore_ascii_case("solo") && !solo_if_alone {
+            solo_if_alone = true;
+        } else if difficulty.is_none() && arg.parse::<Difficulty>().is_ok() {
+            difficulty = Some(arg.to_lowercase());
+        } else {
+            return Err(format!("I can't read \"{}\" here. {USAGE}", clip(arg, 40)));
+        }
+    }
+    Ok(RoundsCommand::OptIn {
+        id,
+        difficulty,
+        solo_if_alone,
+    })
+}
+
+/// What follows a `/spar rounds` subcommand, as its usage shows it.
+fn rounds_arguments(subcommand: &str) -> &'static str {
+    match subcommand {
+        "create" => " WEEKDAY HH:MM ZONE [minutes:N] [pool:id,id]",
+        "pause" | "resume" | "delete" => " ID",
+        "optin" => " [ID] [difficulty] [solo]",
+        "preview" | "optout" => " [ID]",
+        _ => "",
+    }
+}
+
+/// `/spar rounds create monday 18:30 Europe/Berlin [minutes:20] [pool:a,b]`: the weekday,
+/// time and zone are checked by the runtime, which names what is wrong with them.
+fn rounds_create(args: &[&str]) -> Result<RoundsCommand, String> {
+    const USAGE: &str = "Use `/spar rounds create WEEKDAY HH:MM ZONE [minutes:N] [pool:id,id]`, as in `/spar rounds create monday 18:30 Europe/Berlin minutes:20`.";
+    let is_option = |a: &&str| {
+        let key = a.split(':').next().unwrap_or_default().to_lowercase();
+        a.contains(':') && matches!(key.as_str(), "minutes" | "pool")
+    };
+    let (options, fixed): (Vec<&str>, Vec<&str>) = args.iter().copied().partition(is_option);
+    let [weekday, time, zone] = fixed.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let mut drill_minutes = None;
+    let mut pool = None;
+    for option in options {
+        let (key, value) = option.split_once(':').unwrap_or_default();
+        match (key.to_lowercase().as_str(), value) {
+            ("minutes", n) => match n.parse::<u32>() {
+                Ok(n) if n > 0 => drill_minutes = Some(n),
+                _ => return Err(format!("`minutes:` takes a number of minutes. {USAGE}")),
+            },
+            ("pool", ids) if !ids.is_empty() => pool = Some(ids.to_string()),
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(RoundsCommand::Create {
+        weekday: weekday.to_string(),
+        time: time.to_string(),
+        zone: zone.to_string(),
+        drill_minutes,
+        pool,
+    })
+}
+
 /// `/spar config` shows the settings; `channel #name|any`, `difficulty LEVEL`, `limit N`
 /// and `budget TOKENS` change them (several may follow one another).
 fn config(args: &[&str]) -> Result<Command, String> {
@@ -580,7 +749,7 @@ fn config(args: &[&str]) -> Result<Command, String> {
     Ok(Command::Config(change))
 }
 
-fn workspace(team: &SlackTeamId, domain: Option<&str>) -> WorkspaceRef {
+pub fn workspace(team: &SlackTeamId, domain: Option<&str>) -> WorkspaceRef {
     WorkspaceRef {
         platform: PLATFORM.into(),
         external_id: team.0.clone(),
@@ -654,6 +823,19 @@ pub fn deleted(event: &SlackMessageEvent) -> Option<(String, String)> {
         event.origin.channel.as_ref()?.0.clone(),
         event.deleted_ts.as_ref()?.0.clone(),
     ))
+}
+
+/// The channel a message event says was archived (`channel_archive` in a public channel,
+/// `group_archive` in a private one): the drills in it can go no further.
+pub fn archived(event: &SlackMessageEvent) -> Option<String> {
+    let archived = match &event.subtype {
+        Some(SlackMessageEventType::ChannelArchive) => true,
+        Some(SlackMessageEventType::Other(subtype)) => subtype == "group_archive",
+        _ => false,
+    };
+    archived
+        .then(|| event.origin.channel.as_ref().map(|c| c.0.clone()))
+        .flatten()
 }
 
 /// A click on one of Spar's buttons: who clicked where, and what it asks.
@@ -784,6 +966,123 @@ mod tests {
     }
 
     #[test]
+    fn every_subcommand_of_the_help_is_understood_on_slack() {
+        for (name, _) in SUBCOMMANDS {
+            assert!(
+                PARSERS.iter().any(|(n, _)| n == name),
+                "`/spar {name}` has no Slack parser"
+            );
+        }
+    }
+
+    #[test]
+    fn the_peer_commands_are_read_and_their_mistakes_answered() {
+        assert_eq!(
+            parse("join hostile latency-regression SOLO"),
+            Parsed::Run(Command::Join {
+                scenario: Some("latency-regression".into()),
+                difficulty: Some("hostile".into()),
+                solo_if_alone: true,
+            })
+        );
+        assert_eq!(
+            parse("join"),
+            Parsed::Run(Command::Join {
+                scenario: None,
+                difficulty: None,
+                solo_if_alone: false,
+            })
+        );
+        assert_eq!(parse("leave"), Parsed::Run(Command::Leave));
+        assert_eq!(parse("pair"), Parsed::Run(Command::Pair));
+        for bad in ["join a b c", "join solo solo", "leave now", "pair all"] {
+            assert!(matches!(parse(bad), Parsed::Answer(_)), "{bad}");
+        }
+
+        let rounds = |text: &str| match parse(text) {
+            Parsed::Run(Command::Rounds(command)) => Ok(command),
+            Parsed::Run(other) => panic!("{text}: {other:?}"),
+            Parsed::Answer(why) => Err(why),
+        };
+        assert_eq!(
+            rounds(
+                "rounds create Monday 18:30 Europe/Berlin minutes:20 pool:latency-regression,talent-allocation"
+            ),
+            Ok(RoundsCommand::Create {
+                weekday: "Monday".into(),
+                time: "18:30".into(),
+                zone: "Europe/Berlin".into(),
+                drill_minutes: Some(20),
+                pool: Some("latency-regression,talent-allocation".into()),
+            })
+        );
+        assert_eq!(
+            rounds("rounds create friday 09:00 UTC"),
+            Ok(RoundsCommand::Create {
+                weekday: "friday".into(),
+                time: "09:00".into(),
+                zone: "UTC".into(),
+                drill_minutes: None,
+                pool: None,
+            })
+        );
+        assert_eq!(rounds("rounds list"), Ok(RoundsCommand::List));
+        assert_eq!(rounds("rounds pause 3"), Ok(RoundsCommand::Pause { id: 3 }));
+        assert_eq!(
+            rounds("rounds resume #3"),
+            Ok(RoundsCommand::Resume { id: 3 })
+        );
+        assert_eq!(
+            rounds("rounds delete 4"),
+            Ok(RoundsCommand::Delete { id: 4 })
+        );
+        assert_eq!(
+            rounds("rounds preview"),
+            Ok(RoundsCommand::Preview { id: None })
+        );
+        assert_eq!(
+            rounds("rounds optin 2"),
+            Ok(RoundsCommand::OptIn {
+                id: Some(2),
+                difficulty: None,
+                solo_if_alone: false,
+            })
+        );
+        assert_eq!(
+            rounds("rounds optin solo Hostile"),
+            Ok(RoundsCommand::OptIn {
+                id: None,
+                difficulty: Some("hostile".into()),
+                solo_if_alone: true,
+            })
+        );
+        assert!(rounds("rounds optin 2 solo solo").is_err());
+        assert!(rounds("rounds optin brutal").is_err());
+        assert_eq!(
+            rounds("rounds optout"),
+            Ok(RoundsCommand::OptOut { id: None })
+        );
+
+        let why = rounds("rounds").expect_err("a subcommand is needed");
+        for (name, _) in ROUNDS_SUBCOMMANDS {
+            assert!(why.contains(&format!("`/spar rounds {name}")), "{why}");
+        }
+        assert!(rounds("rounds pause").is_err(), "pause names its round");
+        assert!(
+            rounds("rounds pause soon")
+                .expect_err("a number")
+                .contains("by its number")
+        );
+        assert!(rounds("rounds create monday 18:30").is_err());
+        assert!(
+            rounds("rounds create monday 18:30 UTC minutes:none")
+                .expect_err("minutes are a number")
+                .contains("`minutes:`")
+        );
+        assert!(rounds("rounds list all").is_err());
+    }
+
+    #[test]
     fn config_reads_a_channel_link_a_difficulty_a_limit_and_a_budget() {
         assert_eq!(
             parse("config channel <#C0FAKE9|drills> difficulty hostile limit 3"),
@@ -858,6 +1157,16 @@ mod tests {
         }));
         assert_eq!(deleted(&gone), Some(("C1".into(), "1.0".into())));
         assert_eq!(deleted(&reply), None);
+        for (subtype, channel) in [("channel_archive", "C1"), ("group_archive", "G1")] {
+            let archive = event(json!({
+                "type": "message", "subtype": subtype, "user": "U1", "text": "archived the channel",
+                "ts": "1.7", "channel": channel
+            }));
+            assert_eq!(archived(&archive).as_deref(), Some(channel));
+            assert!(message("Ev6", &archive).is_none());
+        }
+        assert_eq!(archived(&reply), None);
+        assert_eq!(archived(&joined), None);
     }
 
     #[test]
@@ -1104,6 +1413,25 @@ mod tests {
         );
         assert!(no_drill_in("D0FAKE1").is_some());
         assert!(no_drill_in("C0FAKE1").is_none() && no_drill_in("G0FAKE1").is_none());
+        let endless = plain(&"Word and more. ".repeat(12_000));
+        assert_eq!(endless.blocks.len(), BLOCKS_PER_MESSAGE);
+        assert!(
+            matches!(endless.blocks.last(), Some(Block::Context(t)) if t.contains("did not fit"))
+        );
+        assert!(chars(&endless.text) <= TEXT_LIMIT);
+        let offered = with_buttons(
+            &"Word. ".repeat(30_000),
+            &[ReplyButton {
+                label: "Rate".into(),
+                action: Action::ForgetConfirmed,
+                danger: false,
+            }],
+        );
+        assert_eq!(offered.blocks.len(), BLOCKS_PER_MESSAGE);
+        assert!(
+            matches!(offered.blocks.last(), Some(Block::Buttons(_))),
+            "the buttons stay"
+        );
         let long = plain(&"Word and <more>. ".repeat(400));
         assert!(long.blocks.len() >= 3);
         assert!(

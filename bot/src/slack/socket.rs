@@ -50,11 +50,11 @@ async fn on_interaction(
     event: SlackInteractionEvent,
     _client: Arc<Client>,
     state: SlackClientEventsUserState,
-) -> UserCallbackResult<()> {
-    if let Some(app) = app_of(&state).await {
-        app.interaction(event);
-    }
-    Ok(())
+) -> UserCallbackResult<SlackInteractionResponse> {
+    Ok(match app_of(&state).await {
+        Some(app) => app.interaction(event),
+        None => SlackInteractionResponse::Empty,
+    })
 }
 
 /// A failed callback or frame is logged and the envelope acknowledged: Slack sending it

@@ -6,7 +6,7 @@
 
 use super::render::{self, Message};
 use crate::chat::{
-    BriefView, ChatSurface, MessageRef, Opened, ScorecardView, SurfaceError, SurfaceFuture,
+    BriefView, Button, ChatSurface, MessageRef, Opened, ScorecardView, SurfaceError, SurfaceFuture,
 };
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -85,6 +85,12 @@ pub(crate) fn surface_error(method: &str, error: &SlackClientError, opening: boo
         | "message_not_found" => SurfaceError::Gone(format!("{method}: {}", api.code)),
         code => SurfaceError::Other(format!("{method}: {code}")),
     }
+}
+
+/// The thread `ts` of a place, or `None` for a place that is a channel itself (the runtime
+/// tells a member something outside any drill at the channel's id as its thread).
+fn thread_of(place: &ChatPlace) -> Option<&str> {
+    (place.thread != place.channel).then_some(place.thread.as_str())
 }
 
 /// Runs `attempt` until Slack stops answering 429, waiting the `Retry-After` it gives (a
@@ -261,6 +267,19 @@ impl SlackSurface {
         Ok(())
     }
 
+    /// Opens a modal for the person whose click gave `trigger_id` (Slack takes it for
+    /// three seconds after the click, once).
+    pub async fn open_view(&self, trigger_id: &str, view: SlackView) -> Result<(), SurfaceError> {
+        let request = SlackApiViewsOpenRequest::new(trigger_id.to_string().into(), view);
+        let request = &request;
+        with_retry("views.open", || async move {
+            self.session().views_open(request).await
+        })
+        .await
+        .map_err(|e| surface_error("views.open", &e, false))?;
+        Ok(())
+    }
+
     /// A member's name and whether they administer the workspace, read once in a while;
     /// `None` when Slack will not say (the `users:read` scope missing, a network failure).
     pub async fn profile(&self, user: &str) -> Option<Profile> {
@@ -429,7 +448,50 @@ impl ChatSurface for SlackSurface {
             self.ephemeral(
                 &person.platform_user_id,
                 &place.channel,
-                Some(&place.thread),
+                thread_of(place),
+                &render::plain(text),
+                None,
+            )
+            .await
+        })
+    }
+
+    fn post_buttons<'a>(
+        &'a self,
+        place: &'a ChatPlace,
+        text: &'a str,
+        buttons: &'a [Button],
+    ) -> SurfaceFuture<'a, MessageRef> {
+        Box::pin(async move {
+            let ts = self
+                .post_message(
+                    &place.channel,
+                    Some(&place.thread),
+                    &render::with_buttons(text, buttons),
+                    false,
+                )
+                .await?;
+            Ok(MessageRef {
+                channel: place.channel.clone(),
+                id: ts,
+            })
+        })
+    }
+
+    /// An ephemeral message in the drill's thread, which only `person` sees, and nothing
+    /// else: no command's `response_url`, never a post in the thread. When Slack refuses
+    /// it, the button under the roles shows the brief to them instead.
+    fn tell_secret<'a>(
+        &'a self,
+        person: &'a PersonRef,
+        place: &'a ChatPlace,
+        text: &'a str,
+    ) -> SurfaceFuture<'a, ()> {
+        Box::pin(async move {
+            self.ephemeral(
+                &person.platform_user_id,
+                &place.channel,
+                thread_of(place),
                 &render::plain(text),
                 None,
             )
@@ -481,6 +543,19 @@ mod tests {
             surface_error("chat.postMessage", &api("invalid_auth", None), true),
             SurfaceError::Other(_)
         ));
+    }
+
+    #[test]
+    fn a_member_told_something_outside_a_drill_is_told_in_the_channel_not_a_thread() {
+        let place = |channel: &str, thread: &str| ChatPlace {
+            channel: channel.into(),
+            thread: thread.into(),
+        };
+        assert_eq!(thread_of(&place("C1", "C1")), None);
+        assert_eq!(
+            thread_of(&place("C1", "1700000000.000100")),
+            Some("1700000000.000100")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A local Slack on 127.0.0.1: the Web API under `/api/{method}` and Socket Mode at
 //! `/socket`, speaking Slack's wire formats (`ok`/`error` envelopes, HTTP 429 with
-//! `Retry-After`, the `hello`, envelope and acknowledgement frames), so the bot's Slack
+//! `Retry-After`, Block Kit's limits, the `hello`, envelope and acknowledgement frames), and
+//! the `response_url` of commands and clicks under `/hooks`, so the bot's Slack
 //! adapter is tested against Slack's behaviour. It records every Web API call, can answer a
 //! method with a scripted error, delivers envelopes that tests build from Slack's payload
 //! shapes, and signs requests as Slack does. It knows nothing about the bot it serves.
@@ -180,6 +181,10 @@ pub(crate) struct State {
     pub triggers: HashMap<String, bool>,
     pub calls: Vec<SlackCall>,
     failures: Vec<ScriptedFailure>,
+    /// Users who administer the workspace (`is_admin` in `users.info`).
+    pub admins: std::collections::HashSet<String>,
+    /// Methods answered only after a while, as a slow Slack would.
+    pub delays: HashMap<String, Duration>,
     pub socket: socket::SocketState,
 }
 
@@ -313,6 +318,8 @@ impl FakeSlack {
             triggers: HashMap::new(),
             calls: Vec::new(),
             failures: Vec::new(),
+            admins: std::collections::HashSet::new(),
+            delays: HashMap::new(),
             socket: socket::SocketState::default(),
         };
         state.team_id = state.new_id('T');
@@ -329,6 +336,7 @@ impl FakeSlack {
         let app = axum::Router::new()
             .route("/api/{method}", axum::routing::any(web::method))
             .route("/upload/v1/{file}", axum::routing::post(web::upload))
+            .route("/hooks/{*path}", axum::routing::post(web::respond))
             .route("/socket", axum::routing::get(socket::upgrade))
             .with_state(shared.clone());
         tokio::spawn(async move {
@@ -397,6 +405,11 @@ impl FakeSlack {
         self.shared.lock().add_channel(name, kind)
     }
 
+    /// Makes `user` a workspace admin, as `users.info` then says.
+    pub fn make_admin(&self, user: &SlackUser) {
+        self.shared.lock().admins.insert(user.id.clone());
+    }
+
     /// The direct-message conversation between the bot and `user`.
     pub fn add_im(&self, user: &SlackUser) -> String {
         let mut state = self.shared.lock();
@@ -432,6 +445,16 @@ impl FakeSlack {
             .get(channel)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The direct-message conversation between the bot and `user`, if one was opened.
+    pub fn im_of(&self, user: &SlackUser) -> Option<String> {
+        self.shared
+            .lock()
+            .channels
+            .values()
+            .find(|c| matches!(&c.kind, ChannelKindRecord::Im { user: u } if *u == user.id))
+            .map(|c| c.id.clone())
     }
 
     /// An uploaded file's bytes, once the upload URL received them.
@@ -533,6 +556,15 @@ impl FakeSlack {
     /// Every call to `method` gets `error` until cleared.
     pub fn fail_always(&self, method: &str, error: SlackError) {
         self.fail(method, error, None);
+    }
+
+    /// Every call to `method` is answered `delay` late, until cleared.
+    pub fn delay(&self, method: &str, delay: Duration) {
+        self.shared.lock().delays.insert(method.to_string(), delay);
+    }
+
+    pub fn clear_delays(&self) {
+        self.shared.lock().delays.clear();
     }
 
     pub fn clear_failures(&self) {

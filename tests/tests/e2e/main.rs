@@ -18,4 +18,5 @@ mod practice;
 mod rounds;
 mod score;
 mod slack;
+mod slack_peer;
 mod store;

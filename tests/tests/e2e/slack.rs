@@ -1,8 +1,12 @@
 //! `spar serve` as a Slack app, run as a process against the local fake Slack: a solo drill
 //! from `/spar solo` to its Block Kit scorecard over signed HTTP and the same drill over
-//! Socket Mode, requests that are unsigned, stale or replayed (nothing posted), and the bad
+//! Socket Mode, requests that are unsigned, stale or replayed (nothing posted), the bad
 //! situations a member is answered about (the bot not invited, a missing scope, an archived
-//! channel, an unknown scenario or subcommand, a rate limit).
+//! channel, an unknown scenario or subcommand, a rate limit), the stats chart uploaded to the
+//! member's direct messages, a late answer through the command's `response_url`, a channel
+//! archived under a running drill, weekly rounds set up by a workspace admin, and a long
+//! scorecard continued in a second message within Block Kit's limits.
+//! `slack_peer.rs` runs a peer drill.
 
 use crate::cli::isolated;
 use crate::fake_slack::{
@@ -16,10 +20,10 @@ use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// A running `spar serve`, stopped when dropped; its log is printed if a test fails.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     log: std::path::PathBuf,
     /// What it printed when it started serving.
@@ -31,7 +35,7 @@ struct Served {
 impl Served {
     /// `spar serve` for the fake's workspace: `http` serves Slack's HTTP endpoints on a
     /// port of its choosing; otherwise Socket Mode.
-    async fn start(fake: &FakeSlack, database_url: &str, http: bool) -> Served {
+    pub(crate) async fn start(fake: &FakeSlack, database_url: &str, http: bool) -> Served {
         let (bot, app, secret) = (fake.bot_token(), fake.app_token(), fake.signing_secret());
         // A trailing slash, as the documented default has; `serve` normalises it.
         let api = format!("{}/", fake.api_url());
@@ -83,7 +87,7 @@ impl Served {
     }
 
     /// The address the HTTP endpoints listen at, from the banner.
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.banner
             .split("over HTTP at ")
             .nth(1)
@@ -92,7 +96,7 @@ impl Served {
             .unwrap_or_else(|| panic!("no address in {:?}", self.banner))
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -107,30 +111,30 @@ impl Drop for Served {
     }
 }
 
-fn sqlite_url(dir: &tempfile::TempDir) -> String {
+pub(crate) fn sqlite_url(dir: &tempfile::TempDir) -> String {
     spar::store::sqlite_url(&dir.path().join("spar.db"))
 }
 
-fn now_s() -> u64 {
+pub(crate) fn now_s() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
 
 /// An HTTP answer: status and body.
-struct Answer {
-    status: u16,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 }
 
 /// POSTs `body` to the bot with `headers`, as Slack would.
-async fn send(
+pub(crate) async fn send(
     addr: SocketAddr,
     path: &str,
     content_type: &str,
@@ -184,11 +188,11 @@ async fn request(
 }
 
 /// Signed now with the fake's secret, exactly as Slack signs.
-fn signed(fake: &FakeSlack, body: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn signed(fake: &FakeSlack, body: &str) -> Vec<(&'static str, String)> {
     signature_headers(&fake.signing_secret(), &now_s().to_string(), body).to_vec()
 }
 
-async fn command(
+pub(crate) async fn command(
     fake: &FakeSlack,
     addr: SocketAddr,
     who: &SlackUser,
@@ -206,7 +210,7 @@ async fn command(
     .await
 }
 
-async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
+pub(crate) async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
     let body = callback.to_string();
     send(
         addr,
@@ -219,7 +223,7 @@ async fn event(fake: &FakeSlack, addr: SocketAddr, callback: &Value) -> Answer {
 }
 
 /// The text of a command's answer.
-fn answered(answer: &Answer) -> String {
+pub(crate) fn answered(answer: &Answer) -> String {
     assert_eq!(answer.status, 200, "{}", answer.body);
     let json = answer.json();
     assert_eq!(
@@ -231,7 +235,7 @@ fn answered(answer: &Answer) -> String {
 
 /// A command's answer: with the acknowledgement when it came in time, else the ephemeral
 /// message that follows it.
-async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String {
+pub(crate) async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String {
     assert_eq!(answer.status, 200, "{}", answer.body);
     if !answer.body.is_empty() {
         return answered(answer);
@@ -251,7 +255,7 @@ async fn answer_of(fake: &FakeSlack, answer: &Answer, who: &SlackUser) -> String
 }
 
 /// The bot's successful posts, in order.
-fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
+pub(crate) fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
     calls
         .iter()
         .filter(|c| c.method == "chat.postMessage" && c.response["ok"] == true)
@@ -259,24 +263,24 @@ fn posts(calls: &[SlackCall]) -> Vec<&SlackCall> {
 }
 
 /// The posts in a drill's thread.
-fn in_thread<'a>(calls: &'a [SlackCall], thread: &str) -> Vec<&'a SlackCall> {
+pub(crate) fn in_thread<'a>(calls: &'a [SlackCall], thread: &str) -> Vec<&'a SlackCall> {
     posts(calls)
         .into_iter()
         .filter(|c| c.args["thread_ts"] == thread)
         .collect()
 }
 
-fn text(call: &SlackCall) -> &str {
+pub(crate) fn text(call: &SlackCall) -> &str {
     call.args["text"].as_str().unwrap_or_default()
 }
 
-fn first_block_text(call: &SlackCall) -> &str {
+pub(crate) fn first_block_text(call: &SlackCall) -> &str {
     call.args["blocks"][0]["text"]["text"]
         .as_str()
         .unwrap_or_default()
 }
 
-fn is_scorecard(call: &SlackCall) -> bool {
+pub(crate) fn is_scorecard(call: &SlackCall) -> bool {
     call.args["blocks"][0]["type"] == "header" && first_block_text(call).starts_with("Debrief")
 }
 
@@ -301,7 +305,7 @@ async fn wait_for_lines(fake: &FakeSlack, thread: &str, n: usize) {
 
 /// Waits for the thread a drill opened in `channel` (the bot's first message there after
 /// `after` posts) and returns its `ts`.
-async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> String {
+pub(crate) async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> String {
     let root = fake
         .wait_for(
             |calls| {
@@ -317,7 +321,7 @@ async fn wait_for_thread(fake: &FakeSlack, channel: &str, after: usize) -> Strin
     root.response["ts"].as_str().expect("a ts").to_string()
 }
 
-async fn wait_for_scorecard(fake: &FakeSlack, thread: &str) -> SlackCall {
+pub(crate) async fn wait_for_scorecard(fake: &FakeSlack, thread: &str) -> SlackCall {
     fake.wait_for(
         |calls| {
             in_thread(calls, thread)
@@ -350,7 +354,7 @@ async fn candidate_turns(database_url: &str, channel: &str, thread: &str) -> usi
 
 /// The scorecard's checks: Block Kit with the header, the escalation flagged with its
 /// time, bars, and the two buttons last.
-fn check_scorecard(card: &SlackCall) {
+pub(crate) fn check_scorecard(card: &SlackCall) {
     let blocks = card.args["blocks"].as_array().expect("blocks");
     assert!(blocks.len() <= 50);
     let sections: Vec<&str> = blocks
@@ -750,6 +754,46 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
         2,
         "nothing for the stranger or the redelivery"
     );
+
+    // Clicks and forms go through the same code: a rating form opens with the click's
+    // trigger, and a form missing a score is answered on its acknowledgement.
+    let card_ts = card.response["ts"].as_str().expect("a ts");
+    let drill = card.args["blocks"]
+        .as_array()
+        .and_then(|b| b.last())
+        .and_then(|b| b["elements"][1]["action_id"].as_str())
+        .and_then(|id| id.strip_prefix("spar:again:"))
+        .expect("the drill behind the buttons")
+        .to_string();
+    let rate = format!("spar:rate:{drill}");
+    let click = fake.block_actions(&alice, &channel, card_ts, &rate, &rate);
+    let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
+    let sent = fake.send_envelope("interactive", click, false).await;
+    fake.wait_ack(&sent, WAIT).await;
+    let opened = fake
+        .wait_for(
+            |calls| {
+                calls
+                    .iter()
+                    .find(|c| c.method == "views.open" && c.args["trigger_id"] == trigger.as_str())
+                    .cloned()
+            },
+            WAIT,
+        )
+        .await;
+    let view = opened.response["view"]["id"].as_str().expect("a view");
+    let submission = fake.view_submission(&alice, view, &[("sentence", "text", "Calm.")]);
+    let sent = fake.send_envelope("interactive", submission, true).await;
+    let ack = fake.wait_ack(&sent, WAIT).await;
+    let payload = ack
+        .payload
+        .expect("the fields to fix ride on the acknowledgement");
+    assert_eq!(payload["response_action"], "errors", "{payload}");
+    assert_eq!(
+        payload["errors"].as_object().map(serde_json::Map::len),
+        Some(spar_core::scoring::DimensionName::ALL.len()),
+        "every score is missing: {payload}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -758,7 +802,8 @@ async fn bad_situations_are_answered_not_dropped() {
     let alice = fake.alice();
     let general = fake.channel_id();
     let dir = tempfile::tempdir().expect("dir");
-    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, true).await;
     let addr = served.addr();
 
     let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
@@ -792,6 +837,49 @@ async fn bad_situations_are_answered_not_dropped() {
     assert!(said.contains("`/spar solo`"), "{said}");
     let said = answered(&command(&fake, addr, &alice, &general, "solo a b c").await);
     assert!(said.contains("one word too many"), "{said}");
+
+    // The peer commands are answered the same way: an unknown scenario; a pair in a channel
+    // Spar was not invited to is told how to invite it, and keeps its place in the queue.
+    let said = answer_of(
+        &fake,
+        &command(&fake, addr, &alice, &general, "join latency-regresion").await,
+        &alice,
+    )
+    .await;
+    assert!(
+        said.contains("Did you mean `latency-regression`?"),
+        "{said}"
+    );
+    let bob = fake.add_user("bob");
+    for who in [&alice, &bob] {
+        let said = answer_of(
+            &fake,
+            &command(&fake, addr, who, &outside, "join").await,
+            who,
+        )
+        .await;
+        assert!(said.contains("You joined"), "{said}");
+    }
+    let said = answer_of(
+        &fake,
+        &command(&fake, addr, &alice, &outside, "pair").await,
+        &alice,
+    )
+    .await;
+    assert!(said.contains("Invite it with `/invite @Spar`"), "{said}");
+    assert!(said.contains("keep their places"), "{said}");
+    let store = spar::store::open(Some(&url)).await.expect("the store");
+    let workspace = spar_core::store::WorkspaceRef {
+        platform: "slack".into(),
+        external_id: fake.team_id(),
+        name: "fake-workspace".into(),
+    };
+    let waiting = store
+        .peer()
+        .queue(&workspace, &outside)
+        .await
+        .expect("the queue");
+    assert_eq!(waiting.len(), 2, "both still wait");
     assert!(
         posts(&fake.calls()).is_empty(),
         "nothing was posted for any of them"
@@ -869,4 +957,325 @@ fn serve_names_the_slack_settings_it_is_missing() {
         "{}",
         bad_url.stderr
     );
+}
+
+/// Runs a short solo drill for `who` in `channel` to its scorecard; returns its thread.
+async fn short_drill(fake: &FakeSlack, addr: SocketAddr, who: &SlackUser, channel: &str) -> String {
+    let before = posts(&fake.calls())
+        .into_iter()
+        .filter(|c| c.args["channel"] == channel && c.args["thread_ts"].is_null())
+        .count();
+    answered(&command(fake, addr, who, channel, "solo latency-regression").await);
+    let thread = wait_for_thread(fake, channel, before).await;
+    wait_for_lines(fake, &thread, 1).await;
+    let turn = fake.message_event(
+        who,
+        channel,
+        "What is driving the release date for you?",
+        Some(&thread),
+    );
+    assert_eq!(event(fake, addr, &turn).await.status, 200);
+    wait_for_lines(fake, &thread, 2).await;
+    answered(&command(fake, addr, who, channel, "end").await);
+    wait_for_scorecard(fake, &thread).await;
+    thread
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stats_chart_arrives_as_a_png_in_the_members_direct_messages() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+    short_drill(&fake, addr, &alice, &channel).await;
+
+    let stats = command(&fake, addr, &alice, &channel, "stats").await;
+    let answer = stats.json();
+    assert!(
+        answer
+            .to_string()
+            .contains("`spar-progress.png` follows in your direct messages"),
+        "{answer}"
+    );
+    let complete = fake
+        .wait_for_call("files.completeUploadExternal", WAIT)
+        .await;
+    assert_eq!(complete.response["ok"], true, "{}", complete.response);
+    let opened = fake.calls_to("conversations.open");
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].args["users"], serde_json::json!([alice.id]));
+    let dm = fake.im_of(&alice).expect("a direct-message conversation");
+    assert_eq!(
+        complete.args["channel_id"],
+        dm.as_str(),
+        "to her, not the channel"
+    );
+    let asked = &fake.calls_to("files.getUploadURLExternal")[0];
+    assert_eq!(asked.args["filename"], "spar-progress.png");
+    let file = complete.args["files"][0]["id"].as_str().expect("a file id");
+    let bytes = fake.file_bytes(file).expect("the upload arrived");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert_eq!(
+        asked.args["length"],
+        bytes.len().to_string().as_str(),
+        "the announced length is the uploaded one"
+    );
+    let shared = fake.messages_in(&dm);
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0]["subtype"], "file_share");
+    assert!(
+        fake.messages_in(&channel)
+            .iter()
+            .all(|m| m["subtype"] != "file_share"),
+        "nothing was shared in the channel"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+
+    // Slack is slow to say who she is, so the answer misses the acknowledgement; Spar is
+    // not in the channel, so it cannot post there and answers at the command's URL.
+    fake.delay("users.info", Duration::from_secs(3));
+    let form = fake.slash_command(&alice, &outside, "/spar", "join");
+    let response_url = form.payload["response_url"]
+        .as_str()
+        .expect("a response URL")
+        .to_string();
+    let acknowledged = send(
+        addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        &form.form,
+        &signed(&fake, &form.form),
+    )
+    .await;
+    assert_eq!(
+        (acknowledged.status, acknowledged.body.as_str()),
+        (200, ""),
+        "acknowledged in time, with nothing yet"
+    );
+    let hooked = fake.wait_for_call("response_url", WAIT).await;
+    assert_eq!(hooked.args["url"], response_url.as_str());
+    assert_eq!(hooked.status, 200);
+    assert_ne!(
+        hooked.args["response_type"], "in_channel",
+        "a response URL's message is only hers unless it says otherwise"
+    );
+    assert!(
+        text(&hooked).contains("You joined"),
+        "her place in the queue, answered: {}",
+        hooked.args
+    );
+    let tried = fake.calls_to("chat.postEphemeral");
+    assert_eq!(tried.len(), 1, "the ephemeral message was tried first");
+    assert_eq!(tried[0].response["error"], "not_in_channel");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archiving_the_channel_abandons_its_drill_and_keeps_it() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let served = Served::start(&fake, &url, true).await;
+    let addr = served.addr();
+
+    answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
+    let thread = wait_for_thread(&fake, &channel, 0).await;
+    wait_for_lines(&fake, &thread, 1).await;
+    let turn = fake.message_event(
+        &alice,
+        &channel,
+        "What is driving the release date for you?",
+        Some(&thread),
+    );
+    assert_eq!(event(&fake, addr, &turn).await.status, 200);
+    wait_for_lines(&fake, &thread, 2).await;
+    let store = spar::store::open(Some(&url)).await.expect("the store");
+    let drill = store
+        .live_drill_in("slack", &thread, Some(&channel))
+        .await
+        .expect("a lookup")
+        .expect("live");
+
+    let archived = fake.archive_event(&alice, &channel);
+    assert_eq!(event(&fake, addr, &archived).await.status, 200);
+    let kept = store
+        .load_drill(&drill.id)
+        .await
+        .expect("the drill is kept");
+    assert_eq!(kept.record.phase, spar_core::drill::Phase::Abandoned);
+    assert_eq!(
+        kept.turns
+            .iter()
+            .filter(|t| t.turn.role == spar_core::Role::Candidate)
+            .count(),
+        1,
+        "with what she said"
+    );
+
+    // In the archived channel she is told why no drill starts; elsewhere she is free to
+    // drill again.
+    let said = answered(&command(&fake, addr, &alice, &channel, "solo").await);
+    assert!(said.contains("archived"), "{said}");
+    let other = fake.add_channel("drills", SlackChannelKind::Public { member: true });
+    let ready = answered(&command(&fake, addr, &alice, &other, "solo latency-regression").await);
+    assert!(ready.starts_with("Your drill is ready"), "{ready}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekly_rounds_are_set_up_by_a_workspace_admin_and_joined_by_members() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let bob = fake.add_user("bob");
+    fake.make_admin(&alice);
+    let channel = fake.channel_id();
+    let dir = tempfile::tempdir().expect("dir");
+    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
+    let addr = served.addr();
+    let ask = |who: &SlackUser, text: &'static str| {
+        let (fake, channel, who) = (&fake, channel.clone(), who.clone());
+        async move { answer_of(fake, &command(fake, addr, &who, &channel, text).await, &who).await }
+    };
+
+    let said = ask(&bob, "rounds create monday 18:30 Europe/Berlin").await;
+    assert!(said.starts_with("Only members who can manage"), "{said}");
+    let said = ask(&alice, "rounds create monday 18:30 Europe/Nowhere").await;
+    assert!(said.contains("Europe/Nowhere"), "the zone is named: {said}");
+    let said = ask(
+        &alice,
+        "rounds create monday 18:30 Europe/Berlin minutes:20 pool:latency-regression",
+    )
+    .await;
+    assert!(
+        said.starts_with("Round 1 is set: every Monday at 18:30 (Europe/Berlin)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("20-minute drills") && said.contains("latency-regression"),
+        "{said}"
+    );
+    let said = ask(&bob, "rounds optin").await;
+    assert!(said.starts_with("You are in round 1:"), "{said}");
+    let said = ask(&bob, "rounds list").await;
+    assert!(said.contains("1 opted in"), "{said}");
+    let said = ask(&alice, "rounds pause 1").await;
+    assert!(said.starts_with("Round 1 is paused"), "{said}");
+    let said = ask(&alice, "rounds pause soon").await;
+    assert!(said.contains("by its number"), "{said}");
+    assert!(
+        posts(&fake.calls()).is_empty(),
+        "setting up a round posts nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_scorecard_continues_in_a_second_message_that_slack_accepts() {
+    use spar::chat::{ChatSurface, ScorecardView};
+    use spar_core::scoring::{Dimension, DimensionName, Flag, FlagKind, Scorecard};
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let fake = FakeSlack::start().await;
+    let client = spar::slack::client(&fake.api_url()).expect("a client");
+    let surface = spar::slack::SlackSurface::new(client, &fake.bot_token());
+    let opened = surface
+        .open_thread(&fake.channel_id(), "Spar · a long drill", false, &[])
+        .await
+        .expect("a thread");
+    let scenario = spar_core::ScenarioLibrary::embedded()
+        .expect("library")
+        .get("latency-regression")
+        .expect("scenario")
+        .clone();
+    // Sixty timed flags, each quoting a long line: more sections than one message holds,
+    // and quotes longer than a section takes.
+    let card = Scorecard {
+        overall: 31,
+        flags: (0..60)
+            .map(|i| Flag {
+                kind: FlagKind::Defensiveness,
+                turn: Some(i + 1),
+                at_s: Some(i as f64 * 5.0),
+                quote: Some(format!(
+                    "That is not my fault <!here> {}",
+                    "and ".repeat(800)
+                )),
+                why: "It answers a question nobody asked.".into(),
+                try_instead: "Ask what they saw.".into(),
+            })
+            .collect(),
+        dimensions: DimensionName::ALL
+            .iter()
+            .map(|&name| Dimension {
+                name,
+                score: 1,
+                evidence: vec![],
+            })
+            .collect(),
+        strengths: vec![],
+        summary: "Defensive throughout.".into(),
+        notes: vec![],
+    };
+    let judged = spar_core::judge::JudgedScorecard::unjudged(card, None);
+    let drill = spar_core::store::DrillId("d-long".into());
+    surface
+        .post_scorecard(
+            &opened.place,
+            ScorecardView {
+                drill: &drill,
+                scenario: &scenario,
+                judged: &judged,
+            },
+        )
+        .await
+        .expect("Slack takes every part");
+
+    let calls = fake.calls();
+    let parts = in_thread(&calls, &opened.place.thread);
+    assert!(parts.len() >= 2, "{} messages", parts.len());
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.method == "chat.postMessage" && c.response["ok"] != true)
+            .count(),
+        0,
+        "the fake refuses blocks past Slack's limits, and refused none"
+    );
+    assert!(is_scorecard(parts[0]));
+    for (i, part) in parts.iter().enumerate() {
+        let blocks = part.args["blocks"].as_array().expect("blocks");
+        assert!(blocks.len() <= 50);
+        if i > 0 {
+            assert!(
+                blocks[0]["elements"][0]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("(continued)")),
+                "{}",
+                blocks[0]
+            );
+        }
+        let has_buttons = blocks.iter().any(|b| b["type"] == "actions");
+        assert_eq!(
+            has_buttons,
+            i == parts.len() - 1,
+            "the buttons come once, last"
+        );
+    }
+    let shown: String = parts.iter().map(|p| p.args["blocks"].to_string()).collect();
+    assert_eq!(
+        shown.matches("Defensiveness*").count(),
+        60,
+        "every flag is shown"
+    );
+    assert!(!shown.contains("<!here>"), "a quote mentions nobody");
 }

@@ -64,6 +64,20 @@ impl FakeSlack {
         id
     }
 
+    /// A fresh `response_url` on the fake (`/hooks/{kind}/{team}/{n}/{secret}`), as Slack
+    /// gives one with each command and click.
+    fn response_url(&self, kind: &str) -> String {
+        let mut state = self.shared.lock();
+        state.next_id += 1;
+        format!(
+            "http://{}/hooks/{kind}/{}/{}/{}",
+            state.addr,
+            state.team_id,
+            state.next_id,
+            uuid::Uuid::new_v4().simple()
+        )
+    }
+
     fn channel_name(&self, channel: &str) -> String {
         let state = self.shared.lock();
         state
@@ -103,10 +117,7 @@ impl FakeSlack {
             ("text", text.to_string()),
             ("api_app_id", app_id),
             ("is_enterprise_install", "false".into()),
-            (
-                "response_url",
-                format!("https://hooks.slack.com/commands/{team_id}/1/fake"),
-            ),
+            ("response_url", self.response_url("commands")),
             ("trigger_id", trigger_id.clone()),
         ];
         let mut form = form_urlencoded::Serializer::new(String::new());
@@ -261,6 +272,42 @@ impl FakeSlack {
         self.callback(event)
     }
 
+    /// `user` archives `channel`: the fake marks it archived, and Slack posts a
+    /// `channel_archive` message in it (`group_archive` in a private channel), which the
+    /// `message.channels` (`message.groups`) subscription delivers.
+    pub fn archive_event(&self, user: &super::SlackUser, channel: &str) -> Value {
+        self.archive_channel(channel);
+        let mut state = self.shared.lock();
+        let ts = state.new_ts();
+        let subtype = if channel.starts_with('G') {
+            "group_archive"
+        } else {
+            "channel_archive"
+        };
+        let event = json!({
+            "type": "message",
+            "subtype": subtype,
+            "ts": ts,
+            "user": user.id,
+            "text": format!("<@{}> archived the channel", user.id),
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": self.channel_type(channel),
+        });
+        let mut stored = event.clone();
+        if let Some(object) = stored.as_object_mut() {
+            object.remove("event_ts");
+            object.remove("channel_type");
+        }
+        state
+            .messages
+            .entry(channel.to_string())
+            .or_default()
+            .push(stored);
+        drop(state);
+        self.callback(event)
+    }
+
     /// The URL verification Slack sends when an Events API URL is set.
     pub fn url_verification(&self, challenge: &str) -> Value {
         json!({"token": "fake-verification-token", "challenge": challenge, "type": "url_verification"})
@@ -276,6 +323,7 @@ impl FakeSlack {
         value: &str,
     ) -> Value {
         let trigger_id = self.trigger();
+        let response_url = self.response_url("actions");
         let state = self.shared.lock();
         let mut message = state
             .messages
@@ -304,7 +352,7 @@ impl FakeSlack {
             "channel": {"id": channel, "name": state.channels.get(channel).map_or(channel, |c| c.name.as_str())},
             "message": message,
             "state": {"values": {}},
-            "response_url": format!("https://hooks.slack.com/actions/{}/1/fake", state.team_id),
+            "response_url": response_url,
             "actions": [{
                 "action_id": action_id,
                 "block_id": block_id,
@@ -316,8 +364,9 @@ impl FakeSlack {
         })
     }
 
-    /// `user` submits a view the bot opened with `views.open`, with plain text input
-    /// values given as (`block_id`, `action_id`, value).
+    /// `user` submits a view the bot opened with `views.open`, with input values given as
+    /// (`block_id`, `action_id`, value): a menu (`static_select`) reports the option whose
+    /// value that is, which must be one it offers; any other input reports the text typed.
     pub fn view_submission(
         &self,
         user: &super::SlackUser,
@@ -333,7 +382,25 @@ impl FakeSlack {
             .unwrap_or_else(|| panic!("the fake Slack opened no view {view_id}"));
         let mut filled = json!({});
         for (block, action, value) in values {
-            filled[*block][*action] = json!({"type": "plain_text_input", "value": value});
+            let element = view["blocks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|b| b["block_id"] == json!(block))
+                .map(|b| b["element"].clone())
+                .unwrap_or(Value::Null);
+            filled[*block][*action] = if element["type"] == "static_select" {
+                let option = element["options"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|o| o["value"] == json!(value))
+                    .cloned()
+                    .unwrap_or_else(|| panic!("the menu {block} offers no option {value}"));
+                json!({"type": "static_select", "selected_option": option})
+            } else {
+                json!({"type": "plain_text_input", "value": value})
+            };
         }
         view["state"] = json!({"values": filled});
         json!({

@@ -59,7 +59,7 @@ impl SlackError {
     }
 }
 
-fn respond(answer: &Answer) -> Response {
+fn respond_answer(answer: &Answer) -> Response {
     match answer {
         Answer::Json(status, body, retry_after) => {
             let mut response = (*status, axum::Json(body.clone())).into_response();
@@ -126,6 +126,10 @@ pub async fn method(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string)
         .or_else(|| text_of(&args, "token"));
+    let delay = shared.lock().delays.get(&method).copied();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let answer = {
         let mut state = shared.lock();
         let answer = match authorize(&state, &method, token.as_deref()) {
@@ -152,7 +156,7 @@ pub async fn method(
         answer
     };
     shared.calls_changed.notify_waiters();
-    respond(&answer)
+    respond_answer(&answer)
 }
 
 /// Slack's token checks: none, a wrong one, or the wrong kind for the method.
@@ -203,6 +207,7 @@ fn call(state: &mut State, method: &str, args: &Value) -> Answer {
             Err(answer) => answer,
         },
         "conversations.join" => join(state, args),
+        "conversations.open" => open_im(state, args),
         "users.info" => match text_of(args, "user").and_then(|id| state.users.get(&id)) {
             Some(user) => ok(json!({"user": user_json(state, user)})),
             None => err("user_not_found"),
@@ -243,6 +248,13 @@ fn content(args: &Value) -> Result<Value, Answer> {
     if text.is_empty() && !has("blocks") && !has("attachments") {
         return Err(err("no_text"));
     }
+    if let Some(problem) = args["blocks"].as_array().and_then(|b| invalid_blocks(b)) {
+        return Err(Answer::Json(
+            StatusCode::OK,
+            json!({"ok": false, "error": "invalid_blocks", "errors": [problem], "response_metadata": {"messages": [format!("[ERROR] {problem}")]}}),
+            None,
+        ));
+    }
     let mut content = json!({"text": text});
     for field in ["blocks", "attachments", "metadata"] {
         if !args[field].is_null() {
@@ -250,6 +262,48 @@ fn content(args: &Value) -> Result<Value, Answer> {
         }
     }
     Ok(content)
+}
+
+/// Slack's Block Kit limits for a message: at most 50 blocks, a section's text at most
+/// 3,000 characters, a header's 150, a context's elements' 3,000, a button's label 75.
+/// The first one broken, as Slack words it, or `None`.
+fn invalid_blocks(blocks: &[Value]) -> Option<String> {
+    if blocks.len() > 50 {
+        return Some("no more than 50 items allowed [json-pointer:/blocks]".into());
+    }
+    let chars = |v: &Value| v.as_str().map_or(0, |t| t.chars().count());
+    for (i, block) in blocks.iter().enumerate() {
+        let too_long = |what: &str, limit: usize, v: &Value| {
+            (chars(v) > limit).then(|| {
+                format!(
+                    "must be less than {} characters [json-pointer:/blocks/{i}/{what}]",
+                    limit + 1
+                )
+            })
+        };
+        let problem = match block["type"].as_str() {
+            Some("section") => too_long("text/text", 3000, &block["text"]["text"]),
+            Some("header") => too_long("text/text", 150, &block["text"]["text"]),
+            Some("context") => block["elements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|e| too_long("elements/text", 3000, &e["text"])),
+            Some("actions") => block["elements"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|e| too_long("elements/text/text", 75, &e["text"]["text"])),
+            Some("divider" | "rich_text" | "image" | "input" | "file") => None,
+            other => Some(format!(
+                "unsupported type: {other:?} [json-pointer:/blocks/{i}/type]"
+            )),
+        };
+        if problem.is_some() {
+            return problem;
+        }
+    }
+    None
 }
 
 fn bot_profile(state: &State) -> Value {
@@ -374,6 +428,64 @@ fn post_ephemeral(state: &mut State, args: &Value) -> Answer {
     }
     let ts = state.new_ts();
     ok(json!({"message_ts": ts}))
+}
+
+/// The direct-message conversation between the bot and one user, opened if there was
+/// none: `{"channel": {"id": ...}}`, the whole channel with `return_im`.
+fn open_im(state: &mut State, args: &Value) -> Answer {
+    let users: Vec<String> = match &args["users"] {
+        Value::String(list) => list.split(',').map(|u| u.trim().to_string()).collect(),
+        Value::Array(list) => list
+            .iter()
+            .filter_map(|u| u.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let [user] = users.as_slice() else {
+        // Several users open a group conversation, which the bot never needs.
+        return err(if users.is_empty() {
+            "users_list_not_supplied"
+        } else {
+            "not_allowed_token_type"
+        });
+    };
+    if !state.users.contains_key(user) {
+        return err("user_not_found");
+    }
+    let existing = state
+        .channels
+        .values()
+        .find(|c| matches!(&c.kind, ChannelKindRecord::Im { user: u } if u == user));
+    let (id, already_open) = match existing {
+        Some(record) => (record.id.clone(), true),
+        None => {
+            let id = state.new_id('D');
+            let created = state.now_secs();
+            state.channels.insert(
+                id.clone(),
+                ChannelRecord {
+                    id: id.clone(),
+                    name: user.clone(),
+                    kind: ChannelKindRecord::Im { user: user.clone() },
+                    is_archived: false,
+                    is_member: true,
+                    created,
+                },
+            );
+            (id, false)
+        }
+    };
+    let channel = if args["return_im"] == json!(true) || args["return_im"] == json!("true") {
+        channel_json(state, &state.channels[&id])
+    } else {
+        json!({"id": id})
+    };
+    let mut body = json!({"channel": channel});
+    if already_open {
+        body["no_op"] = json!(true);
+        body["already_open"] = json!(true);
+    }
+    ok(body)
 }
 
 fn join(state: &mut State, args: &Value) -> Answer {
@@ -642,7 +754,7 @@ pub fn user_json(state: &State, user: &super::SlackUser) -> Value {
         "tz_label": "Greenwich Mean Time",
         "tz_offset": 0,
         "profile": profile,
-        "is_admin": false,
+        "is_admin": state.admins.contains(&user.id),
         "is_owner": false,
         "is_primary_owner": false,
         "is_restricted": false,
@@ -698,5 +810,65 @@ pub async fn upload(
         answer
     };
     shared.calls_changed.notify_waiters();
-    respond(&answer)
+    respond_answer(&answer)
+}
+
+/// A command's or a click's `response_url`: takes the JSON message Slack shows for it and
+/// answers `ok` as text, as Slack's hooks do. Each URL takes at most five messages.
+pub async fn respond(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let args = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+    let answer = {
+        let mut state = shared.lock();
+        let url = format!("http://{}/hooks/{path}", state.addr);
+        let used = state
+            .calls
+            .iter()
+            .filter(|c| c.method == "response_url" && c.args["url"] == json!(url))
+            .count();
+        let answer = if !args.is_object() {
+            Answer::Text(StatusCode::BAD_REQUEST, "invalid_payload".into())
+        } else if used >= 5 {
+            Answer::Text(StatusCode::NOT_FOUND, "used_url".into())
+        } else if args["text"].as_str().unwrap_or("").is_empty()
+            && args["blocks"].as_array().is_none_or(Vec::is_empty)
+        {
+            Answer::Text(StatusCode::BAD_REQUEST, "no_text".into())
+        } else {
+            Answer::Text(StatusCode::OK, "ok".into())
+        };
+        let status = match &answer {
+            Answer::Text(status, _) | Answer::Json(status, _, _) => status.as_u16(),
+        };
+        let mut recorded = args.clone();
+        if recorded.is_object() {
+            recorded["url"] = json!(url);
+        }
+        state.calls.push(SlackCall {
+            method: "response_url".into(),
+            http_method: "POST".into(),
+            token: None,
+            content_type,
+            args: recorded,
+            bytes: body.to_vec(),
+            status,
+            response: Value::Null,
+        });
+        answer
+    };
+    shared.calls_changed.notify_waiters();
+    match answer {
+        Answer::Text(status, text) => {
+            (status, [(header::CONTENT_TYPE, "text/html")], text).into_response()
+        }
+        json => respond_answer(&json),
+    }
 }

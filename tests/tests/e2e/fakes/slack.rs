@@ -549,3 +549,97 @@ async fn the_web_api_answers_and_fails_as_slack_does() {
         true
     );
 }
+
+#[tokio::test]
+async fn direct_messages_response_urls_block_limits_and_archiving_behave_as_slack_does() {
+    let fake = FakeSlack::start().await;
+    let alice = fake.alice();
+    let general = fake.channel_id();
+    let session_client = client(&fake);
+    let bot_token = token(fake.bot_token());
+    let session = session_client.open_session(&bot_token);
+
+    // conversations.open: the same direct-message conversation every time.
+    let open = SlackApiConversationsOpenRequest::new().with_users(vec![alice.id.clone().into()]);
+    let first = session.conversations_open(&open).await.expect("opened");
+    let again = session
+        .conversations_open_full(&open)
+        .await
+        .expect("opened");
+    assert_eq!(first.channel.id, again.channel.id);
+    assert_eq!(again.already_open, Some(true));
+    assert_eq!(fake.im_of(&alice), Some(first.channel.id.0.clone()));
+    let nobody = SlackApiConversationsOpenRequest::new().with_users(vec!["U0NOBODY".into()]);
+    assert_eq!(
+        api_error(session.conversations_open(&nobody).await),
+        "user_not_found"
+    );
+
+    // A command's response_url takes a message, as slack-morphism sends it.
+    let command = fake.slash_command(&alice, &general, "/spar", "history");
+    let event: SlackCommandEvent = serde_json::from_value(command.payload).expect("a command");
+    session_client
+        .respond_to_event(
+            &event.response_url,
+            &SlackApiPostWebhookMessageRequest::new(
+                SlackMessageContent::new().with_text("only for you".into()),
+            ),
+        )
+        .await
+        .expect("answered");
+    let hooked = fake.calls_to("response_url");
+    assert_eq!(hooked.len(), 1);
+    assert_eq!(hooked[0].args["text"], "only for you");
+    assert_eq!(hooked[0].args["url"], event.response_url.0.as_str());
+
+    // Block Kit's limits: 50 blocks, 3,000 characters in a section.
+    let post = |blocks: Vec<SlackBlock>| {
+        SlackApiChatPostMessageRequest::new(
+            general.clone().into(),
+            SlackMessageContent::new()
+                .with_text("x".into())
+                .with_blocks(blocks),
+        )
+    };
+    let section = |n: usize| -> SlackBlock {
+        SlackSectionBlock::new()
+            .with_text(md!("a".repeat(n)))
+            .into()
+    };
+    session
+        .chat_post_message(&post(vec![section(3000); 50]))
+        .await
+        .expect("at the limits");
+    assert_eq!(
+        api_error(
+            session
+                .chat_post_message(&post(vec![section(10); 51]))
+                .await
+        ),
+        "invalid_blocks"
+    );
+    assert_eq!(
+        api_error(session.chat_post_message(&post(vec![section(3001)])).await),
+        "invalid_blocks"
+    );
+
+    // Archiving: the message Slack posts, as slack-morphism reads it; then nothing posts.
+    let archived = fake.archive_event(&alice, &general);
+    let SlackPushEvent::EventCallback(callback) =
+        serde_json::from_value(archived).expect("a push event")
+    else {
+        panic!("not an event callback");
+    };
+    let SlackEventCallbackBody::Message(message) = callback.event else {
+        panic!("not a message event");
+    };
+    assert_eq!(message.subtype, Some(SlackMessageEventType::ChannelArchive));
+    assert_eq!(message.origin.channel.map(|c| c.0), Some(general.clone()));
+    assert_eq!(
+        api_error(session.chat_post_message(&post(vec![section(3)])).await),
+        "is_archived"
+    );
+    let private = fake.add_channel("team", SlackChannelKind::Private);
+    let archived = fake.archive_event(&alice, &private);
+    assert_eq!(archived["event"]["subtype"], "group_archive");
+}
