@@ -1320,3 +1320,47 @@ fn a_line_break_or_a_non_breaking_space_hides_no_phrase_from_the_scorer() {
         assert!(scorer().signals(text).escalation, "{text:?}");
     }
 }
+
+#[test]
+fn a_scorecard_does_not_depend_on_the_drills_scored_before_it() {
+    // A thread keeps its reading buffers from one drill to the next; what is left in them
+    // must never reach the next drill's card.
+    let mut drills = Vec::new();
+    for file in [
+        include_str!("../../../eval/cases.jsonl"),
+        include_str!("../../../eval/chat-1.jsonl"),
+        include_str!("../../../eval/formal-1.jsonl"),
+    ] {
+        match eval::parse_cases(file) {
+            Ok(cases) => drills.extend(cases.into_iter().map(|c| c.transcript)),
+            Err(e) => panic!("the eval files must parse: {e}"),
+        }
+    }
+    let in_order: Vec<Scorecard> = drills.iter().map(|t| scorer().score(t)).collect();
+    let reversed: Vec<Scorecard> = drills.iter().rev().map(|t| scorer().score(t)).collect();
+    for ((drill, a), b) in drills.iter().zip(&in_order).zip(reversed.iter().rev()) {
+        let fresh = std::thread::scope(|s| s.spawn(|| scorer().score(drill)).join());
+        match fresh {
+            Ok(fresh) => assert_eq!(a, &fresh, "{:?}", drill.turns.first()),
+            Err(_) => panic!("scoring on a fresh thread panicked"),
+        }
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn a_template_is_filled_once_and_a_value_is_kept_as_typed() {
+    use feedback::fill;
+    assert_eq!(
+        fill(
+            "Turn {turn}: \"{quote}\"",
+            &[("turn", "3"), ("quote", "give me {turn} marks")]
+        ),
+        "Turn 3: \"give me {turn} marks\""
+    );
+    assert_eq!(
+        fill("{them} and {them}", &[("them", "Priya")]),
+        "Priya and Priya"
+    );
+    assert_eq!(fill("{unknown} {", &[("them", "x")]), "{unknown} {");
+}
