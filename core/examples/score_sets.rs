@@ -25,6 +25,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     println!("{} {}", case.id, serde_json::to_string(&card)?);
                 }
             }
+            "--signals" => {
+                // Each line of standard input read as one utterance.
+                for line in std::io::stdin().lines() {
+                    let line = line?;
+                    println!("{:?}\n  {line}", scorer.signals(&line));
+                }
+            }
             "--bench" => {
                 let megabytes: f64 = args.next().ok_or("--bench needs megabytes")?.parse()?;
                 bench(&scorer, megabytes)?;
