@@ -40,6 +40,11 @@ pub(crate) mod sig {
     pub const ACTS_ON_THEM: u32 = 1 << 18;
     /// Says the position stands, or that new evidence changed it: not giving in.
     pub const HOLDS: u32 = 1 << 19;
+    /// Owns a fault or gives credit; and defends only by "yes, but": after the first in one
+    /// move, the second is a correction, not a rebuttal ("I should have labelled it. Yes, but
+    /// the retention figure is per user").
+    pub const OWNS: u32 = 1 << 20;
+    pub const YES_BUT_ONLY: u32 = 1 << 21;
     /// Moves that count as a genuine attempt to engage before any escalation: asking, saying
     /// what would change one's mind, proposing a test. Naming a shared goal alone is not one.
     pub const ATTEMPT: u32 = QUESTION | ASKS_OTHER | STATES_OWN | PROCESS;
@@ -503,6 +508,14 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
             a.sentences[i - 1].sig &= !(sig::ESCALATION | sig::CONDITIONAL_JOINT);
         }
     }
+    // Owning a fault, then "yes, but" about the part that holds, is a correction.
+    let mut owned = false;
+    for s in &mut a.sentences {
+        if owned && s.sig & sig::YES_BUT_ONLY != 0 {
+            s.sig &= !sig::DEFENSIVE;
+        }
+        owned |= s.sig & sig::OWNS != 0;
+    }
     // "My manager decided what went in the deck. Can we loop her in": an authority named in the
     // move, then acted on by pronoun.
     let mut named = false;
@@ -888,7 +901,22 @@ fn sentence_signals(
         return out | sig::HIJACK;
     }
 
-    if escalation(&has, live, clause_breaks) {
+    // "Product can sort out the pricing once it launches": a team outside the conversation,
+    // as the subject of its clause, left to settle it.
+    let left_to_others = !has(Family::Joke)
+        && !has(Family::OthersSubject)
+        && !conditioned
+        && live.iter().any(|t| {
+            t.family == Family::ThirdParty
+                && span.clause_words_before(t.start, clause_breaks) == 0
+                && live.iter().any(|d| {
+                    d.family == Family::Decides
+                        && d.start >= t.end
+                        && d.start - t.end <= 12
+                        && same_clause(t.end, d.start, clause_breaks, live)
+                })
+        });
+    if left_to_others || escalation(&has, live, clause_breaks) {
         if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
@@ -918,6 +946,21 @@ fn sentence_signals(
             && hits.iter().any(|h| h.family == Family::Negation));
     if defends {
         out |= sig::DEFENSIVE;
+        let only_yes_but = has(Family::YesBut)
+            && !has(Family::Defensive)
+            && !has(Family::Attacked)
+            && !has(Family::ProcessAppeal)
+            && !has(Family::Credential)
+            && !has(Family::Tenure)
+            && !denied.contains(Family::OwnFault)
+            && !has(Family::TuQuoque)
+            && !has(Family::ScopeAppeal);
+        if only_yes_but {
+            out |= sig::YES_BUT_ONLY;
+        }
+    }
+    if has(Family::Generous) {
+        out |= sig::OWNS;
     }
     // A sentence that is nothing but a brush-off ("next.") waves the point away, and so does
     // denying that anyone would notice ("users don't feel your eval").

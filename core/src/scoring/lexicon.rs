@@ -123,10 +123,11 @@ pub(crate) enum Family {
     ScopeAppeal,
     Routing,
     NegatedHead,
+    ThirdParty,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 87] = [
+    pub(crate) const ALL: [Family; 88] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -214,6 +215,7 @@ impl Family {
         Family::ScopeAppeal,
         Family::Routing,
         Family::NegatedHead,
+        Family::ThirdParty,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -305,6 +307,7 @@ impl Family {
             Family::ScopeAppeal => "scope_appeal",
             Family::Routing => "routing",
             Family::NegatedHead => "negated_head",
+            Family::ThirdParty => "third_party",
         }
     }
 }

@@ -1400,6 +1400,12 @@ fn credentials_the_remit_and_clearance_are_defences() {
                 "I built the harness last spring and it may well be wrong.",
                 false,
             ),
+            // Owning the fault first makes the "yes, but" a correction.
+            (
+                "I should have split it by users, my mistake. Yes, but the per-user figure holds.",
+                false,
+            ),
+            ("Yes, but the per-user figure holds.", true),
         ],
     );
 }
@@ -1426,6 +1432,10 @@ fn motives_stereotypes_and_competence_are_personal() {
                 false,
             ),
             ("I'm not sure the tool helps reviewers at all yet.", false),
+            (
+                "I'd want the result in front of them with your name on it.",
+                false,
+            ),
         ],
     );
 }
