@@ -1391,6 +1391,11 @@ fn credentials_the_remit_and_clearance_are_defences() {
             ),
             ("I cleared every release with my director beforehand.", true),
             ("I resent the suggestion that I hid anything.", true),
+            (
+                "that's a bit rich coming from the team that shipped the last outage",
+                true,
+            ),
+            ("With all due respect, I did my homework.", true),
             // Hard negatives: a remit stated to frame evidence, and one's work owned.
             (
                 "I was asked to look at the p99 numbers, so here they are.",
@@ -1451,6 +1456,8 @@ fn denying_a_point_any_bearing_is_dismissive_and_indifference_is_not() {
                 true,
             ),
             ("Cost isn't my department.", true),
+            ("nah that's not a real problem", true),
+            ("that's a you problem", true),
             ("I wouldn't put much weight on one noisy week.", true),
             (
                 "Pilot cohorts are never representative, so I'd set that aside.",
@@ -1481,6 +1488,16 @@ fn handing_it_up_by_sending_deferring_or_leaving_it_is_escalation() {
             ),
             ("Frankly I'd defer that one to my VP.", true),
             ("cc <@U0X> think this needs a call from above tbh", true),
+            ("Finance can work out the budget once it ships.", true),
+            ("going to bring my lead into the thread", true),
+            ("think this needs exec input", true),
+            // Hard negatives: a condition on a team's sign-off, and the other side's own
+            // meeting.
+            ("If finance signs off on the budget we go ahead.", false),
+            (
+                "you're in front of the VP on Monday, what are you measured on?",
+                false,
+            ),
             // Hard negatives: routing between models, and a temptation marked as a joke.
             (
                 "Route to the small model by default and escalate to the large one only for long inputs.",
