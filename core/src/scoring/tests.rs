@@ -1511,6 +1511,10 @@ fn handing_it_up_by_sending_deferring_or_leaving_it_is_escalation() {
                 "Plenty of people would kick it to their manager, but it's mine to fix.",
                 false,
             ),
+            (
+                "my manager said I should escalate, but I'd rather we work it out",
+                false,
+            ),
         ],
     );
 }
