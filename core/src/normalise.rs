@@ -123,6 +123,16 @@ fn key_of(word: &[u8]) -> u64 {
 #[derive(Debug, Clone, Default)]
 pub struct Normaliser {
     table: Table,
+    /// One bit per hash of every key in `table`: nearly every word typed is not shorthand,
+    /// and a clear bit says so without probing the table.
+    maybe: Vec<u64>,
+}
+
+/// Bits in [`Normaliser::maybe`], as a power of two.
+const MAYBE_BITS: u32 = 16;
+
+fn maybe_bit(key: u64) -> usize {
+    (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MAYBE_BITS)) as usize
 }
 
 /// A text as read, with the way back to the text as typed.
@@ -335,7 +345,26 @@ impl Normaliser {
                 entry.reads = Some(check_reading(format!("{name}.otherwise"), otherwise)?);
             }
         }
-        Ok(Normaliser { table })
+        let mut maybe = vec![0u64; (1 << MAYBE_BITS) / 64];
+        for &key in table.keys() {
+            let bit = maybe_bit(key);
+            maybe[bit / 64] |= 1 << (bit % 64);
+        }
+        Ok(Normaliser { table, maybe })
+    }
+
+    /// What the word with this key may stand for, if it is in the table.
+    #[inline]
+    fn entry(&self, key: u64) -> Option<&Entry> {
+        let bit = maybe_bit(key);
+        if self
+            .maybe
+            .get(bit / 64)
+            .is_none_or(|w| w & (1 << (bit % 64)) == 0)
+        {
+            return None;
+        }
+        self.table.get(&key)
     }
 
     /// `text` as read.
@@ -543,8 +572,7 @@ impl Normaliser {
                     continue;
                 }
                 if let Some(reads) = self
-                    .table
-                    .get(&key_of(&bytes[start..stop]))
+                    .entry(key_of(&bytes[start..stop]))
                     .and_then(|e| e.reads.as_deref())
                 {
                     if stop == end + 1 && next > stop {
@@ -560,8 +588,7 @@ impl Normaliser {
         let digits = word.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits > 0 && digits < word.len() {
             let unit = self
-                .table
-                .get(&key_of(&word[digits..]))
+                .entry(key_of(&word[digits..]))
                 .and_then(|e| e.unit.as_deref());
             match unit {
                 Some(unit) => {
@@ -572,7 +599,7 @@ impl Normaliser {
             }
             return end;
         }
-        let Some(entry) = self.table.get(&key_of(word)) else {
+        let Some(entry) = self.entry(key_of(word)) else {
             w.keep(start, end);
             return end;
         };
@@ -824,6 +851,15 @@ mod tests {
         ];
         for (typed, want) in cases {
             assert_eq!(read(typed), *want, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn every_word_of_the_table_passes_the_quick_check() {
+        let normaliser = shared();
+        assert!(!normaliser.table.is_empty());
+        for &key in normaliser.table.keys() {
+            assert!(normaliser.entry(key).is_some(), "{key:x}");
         }
     }
 

@@ -40,6 +40,11 @@ pub(crate) mod sig {
     pub const ACTS_ON_THEM: u32 = 1 << 18;
     /// Says the position stands, or that new evidence changed it: not giving in.
     pub const HOLDS: u32 = 1 << 19;
+    /// Owns a fault or gives credit; and defends only by "yes, but": after the first in one
+    /// move, the second is a correction, not a rebuttal ("I should have labelled it. Yes, but
+    /// the retention figure is per user").
+    pub const OWNS: u32 = 1 << 20;
+    pub const YES_BUT_ONLY: u32 = 1 << 21;
     /// Moves that count as a genuine attempt to engage before any escalation: asking, saying
     /// what would change one's mind, proposing a test. Naming a shared goal alone is not one.
     pub const ATTEMPT: u32 = QUESTION | ASKS_OTHER | STATES_OWN | PROCESS;
@@ -265,6 +270,11 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
                 // ("you always ask 'compared to what?', and it's the right question").
                 let next = bytes.get(i + 1).copied();
                 let runs_on = matches!(bytes.get(i + 2), Some(b',' | b';'));
+                // "(incl. the flat case)": the full stop of an abbreviation ends nothing.
+                if b == b'.' && abbreviation(bytes, i) {
+                    i += 1;
+                    continue;
+                }
                 if next.is_none_or(|c| {
                     c.is_ascii_whitespace() || (matches!(c, b'"' | b')' | b'\'') && !runs_on)
                 }) {
@@ -316,6 +326,27 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
         i = end;
     }
     close(sentence_start, n, digit, &mut a.ranges);
+}
+
+/// Words whose full stop marks an abbreviation, not the end of a sentence.
+const ABBREVIATIONS: [&[u8]; 14] = [
+    b"incl", b"e.g", b"i.e", b"eg", b"ie", b"etc", b"vs", b"approx", b"esp", b"est", b"avg", b"cf",
+    b"resp", b"min",
+];
+
+/// Whether the full stop at `at` ends one of [`ABBREVIATIONS`] (any case) followed by more of
+/// the sentence in lower case or a digit.
+fn abbreviation(bytes: &[u8], at: usize) -> bool {
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'.'))
+        .map_or(0, |p| p + 1);
+    let word = &bytes[start..at];
+    let continues = bytes[at + 1..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    continues && ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
 }
 
 /// Whether the line break at `at` only wraps the line that started at `line_start`: a long line
@@ -477,6 +508,14 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
             a.sentences[i - 1].sig &= !(sig::ESCALATION | sig::CONDITIONAL_JOINT);
         }
     }
+    // Owning a fault, then "yes, but" about the part that holds, is a correction.
+    let mut owned = false;
+    for s in &mut a.sentences {
+        if owned && s.sig & sig::YES_BUT_ONLY != 0 {
+            s.sig &= !sig::DEFENSIVE;
+        }
+        owned |= s.sig & sig::OWNS != 0;
+    }
     // "My manager decided what went in the deck. Can we loop her in": an authority named in the
     // move, then acted on by pronoun.
     let mut named = false;
@@ -552,6 +591,26 @@ impl Span<'_> {
         words.saturating_sub(usize::from(numbered && words > 0))
     }
 
+    /// How many word tokens come between the last colon before byte `at` and `at`: a plan
+    /// typed after its label ("study that would settle it: randomize by team").
+    fn words_after_colon(&self, at: usize) -> usize {
+        match self.bytes[self.start..at].iter().rposition(|&b| b == b':') {
+            Some(p) => word_count(self.bytes, self.tokens, self.start + p, at),
+            None => self.words_before(at),
+        }
+    }
+
+    /// How many word tokens come before byte `at` in its clause: since the last comma, colon,
+    /// dash or bracket before it in the sentence, or the sentence's start.
+    fn clause_words_before(&self, at: usize, clause_breaks: &[usize]) -> usize {
+        let i = clause_breaks.partition_point(|&p| p < at);
+        let from = match i.checked_sub(1).map(|k| clause_breaks[k]) {
+            Some(p) if p >= self.start => p,
+            _ => return self.words_before(at),
+        };
+        word_count(self.bytes, self.tokens, from, at)
+    }
+
     fn ends_with(&self, marks: &[u8]) -> bool {
         self.bytes[self.start..self.end]
             .iter()
@@ -575,15 +634,22 @@ fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
                 && n.end <= u.end
         })
     };
+    // "It's not something I'd hand to my manager": the negation heads a relative clause and
+    // carries into it.
+    let heads_clause = |n: &Hit| {
+        hits.iter()
+            .any(|h| h.family == Family::NegatedHead && h.start <= n.start && n.end <= h.end)
+    };
     let new_subject = |n: &Hit| {
-        hits.iter().any(|p| {
-            p.family == Family::FirstPerson
-                && n.end < p.start
-                && p.start <= hit.start
-                && !hits
-                    .iter()
-                    .any(|v| v.family == Family::Attitude && n.end <= v.start && v.end <= p.start)
-        })
+        !heads_clause(n)
+            && hits.iter().any(|p| {
+                p.family == Family::FirstPerson
+                    && n.end < p.start
+                    && p.start <= hit.start
+                    && !hits.iter().any(|v| {
+                        v.family == Family::Attitude && n.end <= v.start && v.end <= p.start
+                    })
+            })
     };
     hits.iter()
         .filter(|n| n.family == Family::Negation && n.end <= hit.start && !masked(n))
@@ -732,7 +798,8 @@ fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -
     // "My manager asked me to ..." reports someone else's words.
     let reported = of(Family::ReportedSpeech)
         .any(|r| r.start <= act.start && same_clause(r.end, act.start, breaks, hits));
-    if reported || has(Family::Joke) {
+    // "Escalate to Pro only for long meetings" routes between models; nobody is appealed to.
+    if reported || has(Family::Joke) || has(Family::Routing) {
         return false;
     }
     // "In most orgs someone would escalate to a director": others, not the speaker.
@@ -809,8 +876,14 @@ fn sentence_signals(
         // "My p50 number is meaningless" and "my first pick was lazy" judge one's own work,
         // not theirs; "if nobody reads them" judges a hypothetical.
         let harsh = matches!(hit.family, Family::Dismissive | Family::Personal);
+        // "... but that's a joke" marks one's own words, it belittles nothing.
+        let in_joke = || {
+            hits.iter()
+                .any(|j| j.family == Family::Joke && j.start <= hit.start && hit.end <= j.end)
+        };
         if harsh
-            && (about_own_work(hit, hits, clause_breaks)
+            && (in_joke()
+                || about_own_work(hit, hits, clause_breaks)
                 || (hit.family == Family::Dismissive && hypothetical(hit, hits, clause_breaks)))
         {
             continue;
@@ -828,7 +901,22 @@ fn sentence_signals(
         return out | sig::HIJACK;
     }
 
-    if escalation(&has, live, clause_breaks) {
+    // "Product can sort out the pricing once it launches": a team outside the conversation,
+    // as the subject of its clause, left to settle it.
+    let left_to_others = !has(Family::Joke)
+        && !has(Family::OthersSubject)
+        && !conditioned
+        && live.iter().any(|t| {
+            t.family == Family::ThirdParty
+                && span.clause_words_before(t.start, clause_breaks) == 0
+                && live.iter().any(|d| {
+                    d.family == Family::Decides
+                        && d.start >= t.end
+                        && d.start - t.end <= 12
+                        && same_clause(t.end, d.start, clause_breaks, live)
+                })
+        });
+    if left_to_others || escalation(&has, live, clause_breaks) {
         if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
@@ -848,12 +936,31 @@ fn sentence_signals(
         || has(Family::ProcessAppeal)
         || (has(Family::Tenure)
             && ((has(Family::Duration) && span.digit) || has(Family::LongDuration)))
+        || has(Family::Credential)
+        || (has(Family::Tenure) && has(Family::KnowClaim))
+        // "I was asked to design the pipeline, not the budget": the remit as the answer.
+        || (has(Family::ScopeAppeal) && hits.iter().any(|h| h.family == Family::Negation))
         || denied.contains(Family::OwnFault)
         || (has(Family::TuQuoque)
             && has(Family::SecondPerson)
             && hits.iter().any(|h| h.family == Family::Negation));
     if defends {
         out |= sig::DEFENSIVE;
+        let only_yes_but = has(Family::YesBut)
+            && !has(Family::Defensive)
+            && !has(Family::Attacked)
+            && !has(Family::ProcessAppeal)
+            && !has(Family::Credential)
+            && !has(Family::Tenure)
+            && !denied.contains(Family::OwnFault)
+            && !has(Family::TuQuoque)
+            && !has(Family::ScopeAppeal);
+        if only_yes_but {
+            out |= sig::YES_BUT_ONLY;
+        }
+    }
+    if has(Family::Generous) {
+        out |= sig::OWNS;
     }
     // A sentence that is nothing but a brush-off ("next.") waves the point away, and so does
     // denying that anyone would notice ("users don't feel your eval").
@@ -904,7 +1011,32 @@ fn sentence_signals(
                     d.family == Family::Discipline && m.end <= d.start && d.start - m.end <= 2
                 })
         })
-        || (has(Family::DisciplinePeople) && has(Family::Generalisation));
+        || (has(Family::DisciplinePeople) && has(Family::Generalisation))
+        // A discipline as the subject of a generalisation ("research never thinks about prod").
+        || live.iter().any(|d| {
+            d.family == Family::Discipline
+                && span.clause_words_before(d.start, clause_breaks) <= 1
+                && live.iter().any(|g| {
+                    g.family == Family::Generalisation
+                        && g.start >= d.end
+                        && g.start - d.end <= 2
+                })
+        })
+        // "People who've never owned a launch metric always say ...": a type defined by a
+        // lack, then what they always do.
+        || live.iter().any(|t| {
+            t.family == Family::TypeOfPeople
+                && live
+                    .iter()
+                    .filter(|g| g.family == Family::Generalisation && g.start >= t.end)
+                    .count()
+                    >= 2
+        })
+        // What "you" are really doing or after, with a motive or a comparison of priorities
+        // ("you're more concerned about your headcount review than about the users").
+        || (followed(live, Family::SecondPerson, Family::MotiveVerb, 16, clause_breaks)
+            && (has(Family::Motive) || has(Family::PreferOver))
+            && !span.ends_with(b"?"));
     // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
     // ask the right question" praises; neither is about the other person's failings.
     if personal && !has(Family::Generous) {
@@ -1011,11 +1143,20 @@ fn sentence_signals(
         )
     };
     if !capitulates
-        && (has(Family::OwnEvidence)
-            || (has(Family::Conditional) && has(Family::OwnConcession))
-            || accepts_if)
+        && (has(Family::OwnEvidence) || (conditioned && has(Family::OwnConcession)) || accepts_if)
     {
         out |= sig::STATES_OWN;
+    }
+    // "If the committee wants to ding me, that's their call" hands the judgement away; it
+    // names nothing that would move the speaker.
+    let their_condition = live.iter().any(|c| {
+        c.family == Family::Conditional
+            && live.iter().any(|t| {
+                t.family == Family::EscalationTarget && t.start >= c.end && t.start - c.end <= 6
+            })
+    });
+    if out & sig::ESCALATION != 0 && their_condition {
+        out &= !sig::STATES_OWN;
     }
     // A decision rule names a threshold, a date or a second step ("if it regresses, we roll
     // back the canary"); "I'd feel terrible if my replay numbers delayed it" is none of those.
@@ -1033,7 +1174,10 @@ fn sentence_signals(
         && !has(Family::Statement)
         && live.iter().any(|h| {
             h.family == Family::ProcessStep
-                && span.words_before(h.start) <= 3
+                && span
+                    .words_before(h.start)
+                    .min(span.words_after_colon(h.start))
+                    <= 3
                 && bytes[h.start].is_ascii_alphabetic()
         });
     // The speaker committing to a step ("i'd prove it on a rater eval of long meetings");
@@ -1056,14 +1200,27 @@ fn sentence_signals(
         && (span.digit || has(Family::Schedule) || steps >= 2)
         && !i_accept_if
         && !has(Family::OwnConcession);
+    // "You know this far better than I do, so I'll withdraw the A/B proposal" names a step
+    // only to give it up; "so I'll drop the four-week arm" alone reshapes the plan.
+    let withdraws = has(Family::Retreat) && !conditioned && out & sig::YIELDS != 0;
     // Taking it upstairs alone is not a way to settle it together.
     if has(Family::ProcessStep)
+        && !withdraws
         && (out & sig::ESCALATION == 0 || has(Family::Joint))
         && (has(Family::Proposal)
             || rule
             || (has(Family::Schedule) && !has(Family::PastReport))
             || fragment_plan
             || commits)
+    {
+        out |= sig::PROCESS;
+    }
+    // A proposal with a date is a process whatever its step ("what if we commit coding to the
+    // next slot w/ a date").
+    if followed(live, Family::Proposal, Family::Schedule, 120, clause_breaks)
+        && !has(Family::PastReport)
+        && out & sig::ESCALATION == 0
+        && !hostile
     {
         out |= sig::PROCESS;
     }

@@ -115,10 +115,19 @@ pub(crate) enum Family {
     RatherThan,
     WhRelative,
     Trial,
+    MotiveVerb,
+    PreferOver,
+    TypeOfPeople,
+    Credential,
+    KnowClaim,
+    ScopeAppeal,
+    Routing,
+    NegatedHead,
+    ThirdParty,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 79] = [
+    pub(crate) const ALL: [Family; 88] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -198,6 +207,15 @@ impl Family {
         Family::RatherThan,
         Family::WhRelative,
         Family::Trial,
+        Family::MotiveVerb,
+        Family::PreferOver,
+        Family::TypeOfPeople,
+        Family::Credential,
+        Family::KnowClaim,
+        Family::ScopeAppeal,
+        Family::Routing,
+        Family::NegatedHead,
+        Family::ThirdParty,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -281,6 +299,15 @@ impl Family {
             Family::RatherThan => "rather_than",
             Family::WhRelative => "wh_relative",
             Family::Trial => "trial",
+            Family::MotiveVerb => "motive_verb",
+            Family::PreferOver => "prefer_over",
+            Family::TypeOfPeople => "type_of_people",
+            Family::Credential => "credential",
+            Family::KnowClaim => "know_claim",
+            Family::ScopeAppeal => "scope_appeal",
+            Family::Routing => "routing",
+            Family::NegatedHead => "negated_head",
+            Family::ThirdParty => "third_party",
         }
     }
 }

@@ -446,6 +446,11 @@ fn first_name(name: &str) -> String {
         .to_string()
 }
 
+thread_local! {
+    /// A move's analysis and text buffers, kept between drills scored on one thread.
+    static BUFFERS: std::cell::Cell<(Analysis, String)> = std::cell::Cell::default();
+}
+
 /// Longest quote kept from one sentence, in bytes; a debrief quotes, it does not reprint.
 const MAX_QUOTE_BYTES: usize = 280;
 /// Evidence quotes kept per dimension.
@@ -630,8 +635,9 @@ impl Scorer {
         let mut attempted = false;
         let mut receptiveness_sum = 0.0;
         let mut candidate_turns = 0usize;
-        let mut analysis = Analysis::default();
-        let mut text = String::new();
+        // The buffers of the last drill this thread scored: reading a move then allocates
+        // nothing once they have grown to a drill's size.
+        let (mut analysis, mut text) = BUFFERS.with(|b| b.take());
         let mut yielded = false;
         let (mut stated_own, mut proposed, mut negotiated) = (false, false, false);
         for parts in moves(&transcript.turns) {
@@ -852,6 +858,7 @@ impl Scorer {
                 .round()
                 .clamp(0.0, 100.0) as u8
         };
+        BUFFERS.with(|b| b.replace((analysis, text)));
         let strengths = strengths(&draft.credits);
         let summary = self.summary(
             overall,

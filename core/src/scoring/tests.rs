@@ -1320,3 +1320,241 @@ fn a_line_break_or_a_non_breaking_space_hides_no_phrase_from_the_scorer() {
         assert!(scorer().signals(text).escalation, "{text:?}");
     }
 }
+
+#[test]
+fn a_scorecard_does_not_depend_on_the_drills_scored_before_it() {
+    // A thread keeps its reading buffers from one drill to the next; what is left in them
+    // must never reach the next drill's card.
+    let mut drills = Vec::new();
+    for file in [
+        include_str!("../../../eval/cases.jsonl"),
+        include_str!("../../../eval/chat-1.jsonl"),
+        include_str!("../../../eval/formal-1.jsonl"),
+    ] {
+        match eval::parse_cases(file) {
+            Ok(cases) => drills.extend(cases.into_iter().map(|c| c.transcript)),
+            Err(e) => panic!("the eval files must parse: {e}"),
+        }
+    }
+    let in_order: Vec<Scorecard> = drills.iter().map(|t| scorer().score(t)).collect();
+    let reversed: Vec<Scorecard> = drills.iter().rev().map(|t| scorer().score(t)).collect();
+    for ((drill, a), b) in drills.iter().zip(&in_order).zip(reversed.iter().rev()) {
+        let fresh = std::thread::scope(|s| s.spawn(|| scorer().score(drill)).join());
+        match fresh {
+            Ok(fresh) => assert_eq!(a, &fresh, "{:?}", drill.turns.first()),
+            Err(_) => panic!("scoring on a fresh thread panicked"),
+        }
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn a_template_is_filled_once_and_a_value_is_kept_as_typed() {
+    use feedback::fill;
+    assert_eq!(
+        fill(
+            "Turn {turn}: \"{quote}\"",
+            &[("turn", "3"), ("quote", "give me {turn} marks")]
+        ),
+        "Turn 3: \"give me {turn} marks\""
+    );
+    assert_eq!(
+        fill("{them} and {them}", &[("them", "Priya")]),
+        "Priya and Priya"
+    );
+    assert_eq!(fill("{unknown} {", &[("them", "x")]), "{unknown} {");
+}
+
+/// (utterance, the signal it must or must not carry) for rules about kinds of moves: each
+/// row is worded afresh, so a phrase copied from a labelled set would not pass it.
+fn check_signals(field: &str, get: fn(&Signals) -> bool, table: &[(&str, bool)]) {
+    for (text, want) in table {
+        let got = scorer().signals(text);
+        assert_eq!(get(&got), *want, "{field} of {text:?}: {got:?}");
+    }
+}
+
+#[test]
+fn credentials_the_remit_and_clearance_are_defences() {
+    check_signals(
+        "defensive",
+        |s| s.defensive,
+        &[
+            ("I've earned my place on this project, frankly.", true),
+            (
+                "I've built four ranking systems, I know how recall behaves.",
+                true,
+            ),
+            (
+                "We were asked to cut latency, not to redesign the index.",
+                true,
+            ),
+            ("I cleared every release with my director beforehand.", true),
+            ("I resent the suggestion that I hid anything.", true),
+            (
+                "that's a bit rich coming from the team that shipped the last outage",
+                true,
+            ),
+            ("With all due respect, I did my homework.", true),
+            // Hard negatives: a remit stated to frame evidence, and one's work owned.
+            (
+                "I was asked to look at the p99 numbers, so here they are.",
+                false,
+            ),
+            (
+                "I built the harness last spring and it may well be wrong.",
+                false,
+            ),
+            // Owning the fault first makes the "yes, but" a correction.
+            (
+                "I should have split it by users, my mistake. Yes, but the per-user figure holds.",
+                false,
+            ),
+            ("Yes, but the per-user figure holds.", true),
+        ],
+    );
+}
+
+#[test]
+fn motives_stereotypes_and_competence_are_personal() {
+    check_signals(
+        "personal",
+        |s| s.personal,
+        &[
+            (
+                "I think you're more worried about your promo packet than the users.",
+                true,
+            ),
+            ("Honestly, ops never thinks about the model side.", true),
+            (
+                "Folks who've never run a pager rotation always say alerts are noise.",
+                true,
+            ),
+            ("If you'd read the appendix you'd know that already.", true),
+            // Hard negatives: empathy for a motive, and a doubt about a tool.
+            (
+                "I can see why you'd want to protect your team from another slip.",
+                false,
+            ),
+            ("I'm not sure the tool helps reviewers at all yet.", false),
+            (
+                "I'd want the result in front of them with your name on it.",
+                false,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn denying_a_point_any_bearing_is_dismissive_and_indifference_is_not() {
+    check_signals(
+        "dismissive",
+        |s| s.dismissive,
+        &[
+            (
+                "That has no bearing on what we promised this quarter.",
+                true,
+            ),
+            ("Cost isn't my department.", true),
+            ("nah that's not a real problem", true),
+            ("that's a you problem", true),
+            ("I wouldn't put much weight on one noisy week.", true),
+            (
+                "Pilot cohorts are never representative, so I'd set that aside.",
+                true,
+            ),
+            (
+                "I'd be fine either way, it doesn't matter to me which budget pays.",
+                false,
+            ),
+            ("I'm tempted to take this to HR, but that's a joke.", false),
+        ],
+    );
+}
+
+#[test]
+fn handing_it_up_by_sending_deferring_or_leaving_it_is_escalation() {
+    check_signals(
+        "escalation",
+        |s| s.escalation,
+        &[
+            (
+                "I'll send my director the numbers tonight so she can decide.",
+                true,
+            ),
+            (
+                "I'd prefer to leave the verdict to the launch committee.",
+                true,
+            ),
+            ("Frankly I'd defer that one to my VP.", true),
+            ("cc <@U0X> think this needs a call from above tbh", true),
+            ("Finance can work out the budget once it ships.", true),
+            ("going to bring my lead into the thread", true),
+            ("think this needs exec input", true),
+            // Hard negatives: a condition on a team's sign-off, and the other side's own
+            // meeting.
+            ("If finance signs off on the budget we go ahead.", false),
+            (
+                "you're in front of the VP on Monday, what are you measured on?",
+                false,
+            ),
+            // Hard negatives: routing between models, and a temptation marked as a joke.
+            (
+                "Route to the small model by default and escalate to the large one only for long inputs.",
+                false,
+            ),
+            (
+                "I'm tempted to ask the committee for a week's grace, but that's a joke.",
+                false,
+            ),
+            (
+                "Plenty of people would kick it to their manager, but it's mine to fix.",
+                false,
+            ),
+            (
+                "my manager said I should escalate, but I'd rather we work it out",
+                false,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_falsifier_and_a_dated_proposal_count_however_they_are_typed() {
+    check_signals(
+        "states_own_evidence",
+        |s| s.states_own_evidence,
+        &[
+            (
+                "The claim fails if the gain disappears on a held-out month.",
+                true,
+            ),
+            ("id retract it if the rerun lands below 10", true),
+            (
+                "If the network eats most of the budget, I would move the model on-device.",
+                true,
+            ),
+            (
+                "If you're confident, I'll sign off on it as it stands.",
+                false,
+            ),
+        ],
+    );
+    check_signals(
+        "proposes_process",
+        |s| s.proposes_process,
+        &[
+            (
+                "what if we move the launch to the next slot w/ a date",
+                true,
+            ),
+            ("want to set up the replay harness together?", true),
+            ("clean test: randomize by team, split after march", true),
+            ("lets keep chatting, i need to think about q4", false),
+            (
+                "Very well. You know this far better than I do, so I'll withdraw the canary proposal.",
+                false,
+            ),
+        ],
+    );
+}
