@@ -373,9 +373,10 @@ pub(crate) const DRILLS_BY_PHASE: &str = concat!(
     " GROUP BY d.phase"
 );
 
-/// Records an event as processed; no row is inserted when it was seen before.
+/// Records an event as processed; no row is inserted when it was seen before. The
+/// conflict target is named, so the primary key is the one index that decides.
 pub const INSERT_EVENT: &str = "INSERT INTO processed_events (platform, event_id, processed_at) \
-     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+     VALUES ($1, $2, $3) ON CONFLICT (platform, event_id) DO NOTHING";
 
 /// One event's changes to the drill row, if it is still at the version they were
 /// computed from.

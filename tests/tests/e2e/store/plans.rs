@@ -1,5 +1,5 @@
 //! The statements every chat turn runs read through an index on PostgreSQL. The database
-//! is filled like a busy deployment's (20,000 drills, 200,000 turns and processed events)
+//! is filled like a busy deployment's (20,000 drills, 19,000 scorecards, 200,000 turns and processed events)
 //! and `ANALYZE`d, and each statement is `EXPLAIN`ed as the store sends it: with realistic
 //! statistics the planner *chooses* the index, which is the claim that matters (turning
 //! sequential scans off would only show an index could be used). No sequential scan of
@@ -8,7 +8,7 @@
 use super::TestDb;
 use sqlx::{AssertSqlSafe, PgPool};
 
-const SEED: [&str; 7] = [
+const SEED: [&str; 8] = [
     "INSERT INTO workspaces (platform, external_id, name, created_at) \
      SELECT 'discord', 'G' || g, 'guild', 0 FROM generate_series(1, 2000) g",
     "INSERT INTO people (platform, platform_user_id, display_name, created_at) \
@@ -24,6 +24,8 @@ const SEED: [&str; 7] = [
      SELECT 'd' || g, i, CASE WHEN i % 2 = 0 THEN 'antagonist' ELSE 'candidate' END, \
      i * 10.0, 'a line of the drill' \
      FROM generate_series(1, 20000) g, generate_series(0, 9) i",
+    "INSERT INTO scorecards (drill_id, overall, card, created_at) \
+     SELECT id, 3, '{}', 0 FROM drills WHERE phase = 'debriefed'",
     "INSERT INTO processed_events (platform, event_id, processed_at) \
      SELECT 'discord', 'e' || g, g FROM generate_series(1, 200000) g",
     "ANALYZE",
