@@ -622,6 +622,7 @@ async fn the_clock_forgets_event_ids_past_their_retention_and_counts_drills_by_p
         .await;
     w.runtime.sample_drills().await;
     let text = w.runtime.metrics().render();
-    assert!(text.contains("spar_drills{phase=\"briefing\"} 1"), "{text}");
-    assert!(text.contains("spar_drills{phase=\"live\"} 0"), "{text}");
+    assert!(text.contains("spar_drills{phase=\"live\"} 1"), "{text}");
+    assert!(text.contains("spar_drills{phase=\"briefing\"} 0"), "{text}");
+    assert!(text.contains("spar_drills{phase=\"wrap_up\"} 0"), "{text}");
 }
