@@ -56,7 +56,7 @@ impl PgStore {
         operation: &'static str,
         work: impl AsyncFnOnce(&mut PgConnection) -> R<T>,
     ) -> Result<T, StoreError> {
-        in_transaction(operation, self.write_tx(), work).await
+        in_transaction(operation, Box::pin(self.write_tx()), work).await
     }
 
     /// Runs `work`, one statement and so its own transaction, without a BEGIN and a
@@ -66,7 +66,7 @@ impl PgStore {
         operation: &'static str,
         work: impl AsyncFnOnce(&mut PgConnection) -> R<T>,
     ) -> Result<T, StoreError> {
-        on_connection(operation, self.pool.acquire(), work).await
+        on_connection(operation, Box::pin(self.pool.acquire()), work).await
     }
 
     /// Runs `work` on one pooled connection.
@@ -75,7 +75,7 @@ impl PgStore {
         operation: &'static str,
         work: impl AsyncFnOnce(&mut PgConnection) -> R<T>,
     ) -> Result<T, StoreError> {
-        on_connection(operation, self.pool.acquire(), work).await
+        on_connection(operation, Box::pin(self.pool.acquire()), work).await
     }
 }
 

@@ -93,7 +93,10 @@ pub(crate) trait Finish: Send {
 
 /// Runs `work` in the transaction `begin` opens: committed when it succeeds, rolled back
 /// (at once, so SQLite's write lock is free for the next writer) when it fails. Errors
-/// leave as `StoreError`s naming `operation` and the query that failed.
+/// leave as `StoreError`s naming `operation` and the query that failed. Callers pass
+/// `begin` boxed: beginning (waiting for a connection and, on SQLite, the writer's turn)
+/// is a large future, and inline it would make every operation's future that large for
+/// as long as the operation runs, a cost paid for every drill waiting on the store.
 pub(crate) async fn in_transaction<Tx, C, T>(
     operation: &'static str,
     begin: impl Future<Output = Result<Tx, sqlx::Error>>,
@@ -104,16 +107,18 @@ where
     C: ?Sized,
 {
     let outcome = async {
-        let mut tx = begin.await.named("begin")?;
-        match work(&mut *tx).await {
+        // On the heap too: a transaction holds its connection, a large value, and the
+        // operation's future would otherwise reserve room for it from the start.
+        let mut tx = Box::new(begin.await.named("begin")?);
+        match work(&mut **tx).await {
             Ok(value) => {
-                tx.commit().await.named("commit")?;
+                Box::pin((*tx).commit()).await.named("commit")?;
                 Ok(value)
             }
             Err(failure) => {
                 // A rollback that fails leaves a broken connection, which the pool drops;
                 // the failure that matters is the one that made us roll back.
-                let _ = tx.rollback().await;
+                let _ = Box::pin((*tx).rollback()).await;
                 Err(failure)
             }
         }
@@ -121,7 +126,8 @@ where
     outcome.await.map_err(|f| f.into_store_error(operation))
 }
 
-/// Runs `work` on one pooled connection, outside any explicit transaction.
+/// Runs `work` on one pooled connection, outside any explicit transaction; `acquire` is
+/// passed boxed, as `in_transaction`'s `begin` is.
 pub(crate) async fn on_connection<P, C, T>(
     operation: &'static str,
     acquire: impl Future<Output = Result<P, sqlx::Error>>,
@@ -132,8 +138,8 @@ where
     C: ?Sized,
 {
     let outcome = async {
-        let mut conn = acquire.await.named("acquire a connection")?;
-        work(&mut *conn).await
+        let mut conn = Box::new(acquire.await.named("acquire a connection")?);
+        work(&mut **conn).await
     };
     outcome.await.map_err(|f| f.into_store_error(operation))
 }

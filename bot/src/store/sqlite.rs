@@ -133,7 +133,7 @@ impl SqliteStore {
         operation: &'static str,
         work: impl AsyncFnOnce(&mut SqliteConnection) -> R<T>,
     ) -> Result<T, StoreError> {
-        in_transaction(operation, self.write_tx(), work).await
+        in_transaction(operation, Box::pin(self.write_tx()), work).await
     }
 
     /// Runs `work` (one writing statement, its own transaction) in the writer's turn,
@@ -148,7 +148,7 @@ impl SqliteStore {
             let conn = self.pool.acquire().await?;
             Ok::<_, sqlx::Error>(Alone { conn, _turn: turn })
         };
-        on_connection(operation, alone, work).await
+        on_connection(operation, Box::pin(alone), work).await
     }
 
     /// Runs `work` on one pooled connection; WAL lets it read beside the writer.
@@ -157,7 +157,7 @@ impl SqliteStore {
         operation: &'static str,
         work: impl AsyncFnOnce(&mut SqliteConnection) -> R<T>,
     ) -> Result<T, StoreError> {
-        on_connection(operation, self.pool.acquire(), work).await
+        on_connection(operation, Box::pin(self.pool.acquire()), work).await
     }
 }
 
