@@ -96,6 +96,16 @@ pub struct SlackSettings {
 pub struct Settings {
     /// `sqlite://PATH` or `postgres://…`; default: a SQLite file in the user's data dir.
     pub database_url: Option<String>,
+    /// How many connections `spar serve` keeps to the database (default: SQLite 4,
+    /// PostgreSQL 10). Several instances on one PostgreSQL share its `max_connections`.
+    /// Kept as written and checked by `pool_options`, so a bad value is reported in words
+    /// that name the setting.
+    #[serde(deserialize_with = "as_written")]
+    pub database_pool_size: Option<String>,
+    /// How long an operation waits for a free connection before failing, in seconds
+    /// (default 10).
+    #[serde(deserialize_with = "as_written")]
+    pub database_acquire_timeout_s: Option<String>,
     /// A directory of scenarios that add to or override the embedded ones.
     pub scenarios: Option<PathBuf>,
     pub llm: LlmSettings,
@@ -120,6 +130,8 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             database_url: None,
+            database_pool_size: None,
+            database_acquire_timeout_s: None,
             scenarios: None,
             llm: LlmSettings::default(),
             discord: DiscordSettings::default(),
@@ -157,6 +169,16 @@ impl Settings {
                 Env::raw()
                     .only(&["DATABASE_URL"])
                     .map(|_| "database_url".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["SPAR_DATABASE_POOL_SIZE"])
+                    .map(|_| "database_pool_size".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["SPAR_DATABASE_ACQUIRE_TIMEOUT_S"])
+                    .map(|_| "database_acquire_timeout_s".into()),
             )
             .merge(
                 Env::raw()
@@ -214,6 +236,65 @@ impl Settings {
         }
         Ok(settings)
     }
+}
+
+/// The most connections one pool may hold: far beyond what one instance can use, and a
+/// typo's worth of zeros short of exhausting a server.
+const MAX_POOL_SIZE: u32 = 1000;
+/// The longest wait for a connection: past an hour an operation has long been given up.
+const MAX_ACQUIRE_TIMEOUT_S: u64 = 3600;
+
+impl Settings {
+    /// The database pool the settings ask for; a size or timeout that is not a whole
+    /// number in range is an error naming the setting.
+    pub fn pool_options(&self) -> anyhow::Result<crate::store::PoolOptions> {
+        let mut pool = crate::store::PoolOptions::default();
+        if let Some(size) = &self.database_pool_size {
+            let size = in_range(
+                "SPAR_DATABASE_POOL_SIZE (database_pool_size)",
+                size,
+                u64::from(MAX_POOL_SIZE),
+                "connections",
+            )?;
+            pool.max_connections = Some(u32::try_from(size).unwrap_or(MAX_POOL_SIZE));
+        }
+        if let Some(seconds) = &self.database_acquire_timeout_s {
+            let seconds = in_range(
+                "SPAR_DATABASE_ACQUIRE_TIMEOUT_S (database_acquire_timeout_s)",
+                seconds,
+                MAX_ACQUIRE_TIMEOUT_S,
+                "seconds",
+            )?;
+            pool.acquire_timeout = std::time::Duration::from_secs(seconds);
+        }
+        Ok(pool)
+    }
+}
+
+/// `written` as a whole number from 1 to `max`, or an input error naming the setting.
+fn in_range(setting: &str, written: &str, max: u64, unit: &str) -> anyhow::Result<u64> {
+    match written.trim().parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(crate::failure::input_error(format!(
+            "{setting} is {written:?}; it must be a whole number from 1 to {max} {unit}"
+        ))),
+    }
+}
+
+/// A setting as written, whether the file or environment gave a number or text.
+fn as_written<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Whole(i64),
+        Real(f64),
+        Text(String),
+    }
+    Ok(Option::<Written>::deserialize(d)?.map(|w| match w {
+        Written::Whole(n) => n.to_string(),
+        Written::Real(x) => x.to_string(),
+        Written::Text(t) => t,
+    }))
 }
 
 /// Where log lines go. Never onto a drill's screen: to `spar.log` in the data directory,

@@ -43,6 +43,9 @@ pub struct Engine {
     /// How long a drill this instance recovered stays its own: long enough to get the
     /// reply it asked for, retries included, before another instance may ask again.
     recovery_lease_ms: i64,
+    /// Set once this instance has let go of its claims on stopping: from then on it
+    /// commits nothing, so work still under way cannot race the instance taking over.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// Who an event comes from.
@@ -111,6 +114,7 @@ impl Engine {
             owner: owner_id.into(),
             platforms: platforms.iter().map(|p| (*p).to_string()).collect(),
             recovery_lease_ms: millis(RECOVERY_LEASE),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -149,8 +153,32 @@ impl Engine {
         event: Event,
         now: EpochMillis,
     ) -> Result<Vec<Effect>, EngineError> {
-        self.apply(drill, event_id, sender, Act::Event(event), now)
+        self.apply(drill, None, event_id, sender, Act::Event(event), now)
             .await
+    }
+
+    /// `handle`, applied first to `loaded`, a copy of the drill the caller has just read:
+    /// it saves reading the drill again, and costs nothing when the drill changed since,
+    /// because the commit then meets a newer version and the event is applied again to
+    /// the drill as it is now.
+    pub async fn handle_loaded(
+        &self,
+        loaded: LoadedDrill,
+        event_id: Option<&str>,
+        sender: Sender<'_>,
+        event: Event,
+        now: EpochMillis,
+    ) -> Result<Vec<Effect>, EngineError> {
+        let drill = loaded.record.id.clone();
+        self.apply(
+            &drill,
+            Some(loaded),
+            event_id,
+            sender,
+            Act::Event(event),
+            now,
+        )
+        .await
     }
 
     /// A person's message in a drill's thread: the candidate's turn, the antagonist
@@ -163,30 +191,62 @@ impl Engine {
         text: String,
         now: EpochMillis,
     ) -> Result<Vec<Effect>, EngineError> {
-        self.apply(drill, event_id, Sender::Person(person), Act::Say(text), now)
-            .await
+        self.apply(
+            drill,
+            None,
+            event_id,
+            Sender::Person(person),
+            Act::Say(text),
+            now,
+        )
+        .await
     }
 
+    /// `say`, applied first to `loaded` (see `handle_loaded`): a message's drill is read
+    /// once, by the lookup that found it from its thread.
+    pub async fn say_loaded(
+        &self,
+        loaded: LoadedDrill,
+        event_id: Option<&str>,
+        person: &PersonRef,
+        text: String,
+        now: EpochMillis,
+    ) -> Result<Vec<Effect>, EngineError> {
+        let drill = loaded.record.id.clone();
+        self.apply(
+            &drill,
+            Some(loaded),
+            event_id,
+            Sender::Person(person),
+            Act::Say(text),
+            now,
+        )
+        .await
+    }
+
+    /// Loads the drill (or takes `first`), applies the event and commits it. A repeated
+    /// event id is recognised by the commit itself, which records the id first and finds
+    /// it there, so no separate look-up is needed: a redelivery changes nothing and
+    /// returns no effects.
     async fn apply(
         &self,
         drill: &DrillId,
+        mut first: Option<LoadedDrill>,
         event_id: Option<&str>,
         sender: Sender<'_>,
         act: Act,
         now: EpochMillis,
     ) -> Result<Vec<Effect>, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
-            let loaded = self.store.load_drill(drill).await?;
+            let loaded = match first.take() {
+                Some(loaded) => loaded,
+                None => self.store.load_drill(drill).await?,
+            };
             let (event, author) = authorise(&loaded, sender, &act)?;
             let key = event_id.map(|id| EventKey {
                 platform: loaded.record.platform.clone(),
                 event_id: id.to_string(),
             });
-            if let Some(key) = &key {
-                if self.store.event_processed(key).await? {
-                    return Ok(Vec::new());
-                }
-            }
             let mut state = rebuild(&loaded);
             let effects = state.handle(event, to_millis(now));
             let mut update = update_for(&loaded, &state, &effects, author, key, now);
@@ -200,6 +260,7 @@ impl Engine {
                     until: now.saturating_add(self.recovery_lease_ms),
                 });
             }
+            self.refuse_if_closed()?;
             match self.store.commit(&update).await {
                 Ok(Committed::Applied { .. }) => return Ok(for_adapter(effects)),
                 Ok(Committed::Duplicate) => return Ok(Vec::new()),
@@ -213,6 +274,32 @@ impl Engine {
             "drill {drill} kept changing; the event was not applied after {MAX_ATTEMPTS} attempts"
         ))
         .into())
+    }
+
+    /// Stops committing and lets go of every timer and recovery claim this instance
+    /// holds, so another instance takes those drills over at once (its next recovery
+    /// sweep finds them unclaimed) instead of when the leases run out: the last thing a
+    /// stopping instance does. A reply still under way here can no longer be stored, so
+    /// it cannot race the one the other instance asks for. Returns how many drills were
+    /// let go of.
+    pub async fn close_and_release(&self) -> Result<u64, StoreError> {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.store.release_claims(&self.owner).await
+    }
+
+    fn refuse_if_closed(&self) -> Result<(), StoreError> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Unavailable {
+                message: "this instance is stopping and has handed its drills over".into(),
+                cause: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// The platforms this engine serves.
+    pub fn platforms(&self) -> &[String] {
+        &self.platforms
     }
 
     /// Claims the drills whose timer is due (no other instance gets the same ones) and

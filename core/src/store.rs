@@ -37,9 +37,13 @@ impl fmt::Display for DrillId {
     }
 }
 
+/// The driver's own error behind a store error, kept so a log can show the whole chain.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why a store operation failed. The variants are the cases callers branch on; messages
-/// never contain a database URL, so they are safe to show and log.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// never contain a database URL, so they are safe to show and log. A failure the database
+/// reported names the query that failed and keeps the driver's error as its `source`.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} not found")]
     NotFound(String),
@@ -48,13 +52,52 @@ pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database cannot be reached or refused the connection.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable: {message}")]
+    Unavailable {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The database answered with something that is not what Spar wrote.
-    #[error("database corrupt: {0}")]
-    Corrupt(String),
-    #[error("{0}")]
-    Other(String),
+    #[error("database corrupt: {message}")]
+    Corrupt {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+    #[error("{message}")]
+    Other {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl StoreError {
+    /// A failure with no driver error behind it.
+    pub fn other(message: impl Into<String>) -> StoreError {
+        StoreError::Other {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// Stored data that is not what Spar wrote, found by Spar rather than the driver.
+    pub fn corrupt(message: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            message: message.into(),
+            cause: None,
+        }
+    }
+}
+
+/// Errors compare by what they say: a cause is the driver's, and drivers' errors do not
+/// compare.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &StoreError) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.to_string() == other.to_string()
+    }
 }
 
 /// Who a person is on one platform. The pair (platform, platform_user_id) is their key.
@@ -268,7 +311,7 @@ impl StoredScorecard {
             .and_then(serde_json::Value::as_u64)
             .and_then(|o| u8::try_from(o).ok())
             .ok_or_else(|| {
-                StoreError::Other("the scorecard has no \"overall\" score from 0 to 255".into())
+                StoreError::other("the scorecard has no \"overall\" score from 0 to 255")
             })?;
         let flags = json
             .get("flags")
@@ -713,6 +756,29 @@ pub trait Store: BudgetStore + Send + Sync {
     /// instance serves some platforms; it never picks up a drill it could not talk to.
     fn load_live_drills<'a>(&'a self, platforms: &'a [String])
     -> StoreFuture<'a, Vec<LoadedDrill>>;
+
+    /// The unfinished drill in a chat thread with its participants and turns, as
+    /// `load_drill` gives it, in one operation: what a message in a thread needs first.
+    fn load_live_drill_in<'a>(
+        &'a self,
+        platform: &'a str,
+        thread: &'a str,
+        channel: Option<&'a str>,
+    ) -> StoreFuture<'a, Option<LoadedDrill>>;
+
+    /// How many drills on `platforms` are in each unfinished phase (briefing, live,
+    /// wrap-up); phases with none are left out.
+    fn drills_by_phase<'a>(&'a self, platforms: &'a [String])
+    -> StoreFuture<'a, Vec<(Phase, u64)>>;
+
+    /// Gives up every timer and recovery claim `owner` holds, so another instance takes
+    /// those drills over at once rather than when the leases run out: what a stopping
+    /// instance does last. Returns how many drills it let go of.
+    fn release_claims<'a>(&'a self, owner: &'a str) -> StoreFuture<'a, u64>;
+
+    /// Forgets the ids of events processed before `before`: a platform redelivers an
+    /// event within minutes, so older ids only take space. Returns how many went.
+    fn prune_events<'a>(&'a self, before: EpochMillis) -> StoreFuture<'a, u64>;
 
     /// The unfinished drill in a chat thread, if any. `channel` narrows the search where
     /// thread ids are unique only within a channel (Slack).

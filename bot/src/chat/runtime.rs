@@ -58,6 +58,14 @@ pub struct RuntimeOptions {
     /// The model tokens one workspace may spend per UTC day, where its admins set none;
     /// `None`: no limit.
     pub daily_token_budget: Option<u64>,
+    /// How often the store's counts (drills by phase) are sampled into the metrics: a
+    /// scrape reads the last sample, so scrapes never query the store.
+    pub sample_interval: Duration,
+    /// How often processed event ids older than `event_retention` are pruned.
+    pub prune_interval: Duration,
+    /// How long a processed event id is kept: longer than any platform redelivers an
+    /// event (Slack retries for about an hour, a Discord session resumes within minutes).
+    pub event_retention: Duration,
 }
 
 impl Default for RuntimeOptions {
@@ -70,6 +78,9 @@ impl Default for RuntimeOptions {
             max_turns: 40,
             time_limit_s: None,
             daily_token_budget: None,
+            sample_interval: Duration::from_secs(15),
+            prune_interval: Duration::from_secs(600),
+            event_retention: Duration::from_secs(48 * 3600),
         }
     }
 }
@@ -287,17 +298,20 @@ impl Runtime {
                 return None;
             }
             let store = self.engine.store();
-            let drill = match store
-                .live_drill_in(platform, &message.thread, message.channel.as_deref())
+            // The drill is read once, whole, by the look-up; the engine applies the
+            // message to that copy (and reads again only if the drill changed meanwhile).
+            let loaded = match store
+                .load_live_drill_in(platform, &message.thread, message.channel.as_deref())
                 .await
             {
-                Ok(Some(drill)) => drill,
+                Ok(Some(loaded)) => loaded,
                 Ok(None) => return None,
                 Err(e) => {
                     tracing::error!(error = %e, "could not look up the drill of a thread");
                     return None;
                 }
             };
+            let drill = loaded.record.clone();
             tracing::Span::current()
                 .record("drill", drill.id.as_str())
                 .record("workspace", drill.workspace_external_id.as_str());
@@ -305,8 +319,8 @@ impl Runtime {
             tracing::debug!(message = %message.event_id, "a message in a drill's thread");
             match self
                 .engine
-                .say(
-                    &drill.id,
+                .say_loaded(
+                    loaded,
                     Some(&message.event_id),
                     &message.author,
                     message.text,
@@ -1047,7 +1061,9 @@ impl Runtime {
         place: &ChatPlace,
     ) -> Result<Vec<Effect>, Failure> {
         let store = self.engine.store();
-        // The freshest turns: the candidate may have added some since the ask.
+        // The freshest turns: the candidate may have added some since the ask. The reply
+        // is then committed against this copy, and the drill read again only if it
+        // changed while the antagonist was answering.
         let loaded = store.load_drill(&drill.id).await?;
         if loaded.record.phase != Phase::Live {
             return Ok(Vec::new());
@@ -1132,14 +1148,14 @@ impl Runtime {
             // Already on screen as it arrived; kept once it is whole.
             stream::finish(surface, place, screen, &line.text).await?;
             self.engine
-                .handle(&drill.id, None, Sender::System, reply, self.clock.now())
+                .handle_loaded(loaded, None, Sender::System, reply, self.clock.now())
                 .await?
         } else {
             // Nothing of it is shown yet: kept first, so that whatever the candidate
             // says to it is stored after it.
             let effects = self
                 .engine
-                .handle(&drill.id, None, Sender::System, reply, self.clock.now())
+                .handle_loaded(loaded, None, Sender::System, reply, self.clock.now())
                 .await?;
             if let Some(notice) = &notice {
                 surface.post(place, notice).await?;
@@ -1336,6 +1352,53 @@ impl Runtime {
         pending
     }
 
+    /// Counts the drills of this instance's platforms by phase into the `drills` gauge.
+    /// Every instance on one database reports the same counts.
+    pub async fn sample_drills(&self) {
+        match self
+            .engine
+            .store()
+            .drills_by_phase(self.engine.platforms())
+            .await
+        {
+            Ok(counts) => {
+                for phase in [Phase::Briefing, Phase::Live, Phase::WrapUp] {
+                    let count = counts
+                        .iter()
+                        .find(|(p, _)| *p == phase)
+                        .map_or(0, |(_, n)| *n);
+                    self.metrics
+                        .drills
+                        .with_label_values(&[phase.as_str()])
+                        .set(i64::try_from(count).unwrap_or(i64::MAX));
+                }
+            }
+            Err(e) => {
+                self.metrics.error("store");
+                tracing::warn!(error = %e, "could not count the drills by phase");
+            }
+        }
+    }
+
+    /// Forgets the processed event ids older than `event_retention`; returns how many.
+    pub async fn prune_events(&self) -> u64 {
+        let retention = i64::try_from(self.options.event_retention.as_millis()).unwrap_or(i64::MAX);
+        let before = self.clock.now().saturating_sub(retention);
+        match self.engine.store().prune_events(before).await {
+            Ok(pruned) => {
+                if pruned > 0 {
+                    tracing::debug!(pruned, "forgot old processed event ids");
+                }
+                pruned
+            }
+            Err(e) => {
+                self.metrics.error("store");
+                tracing::warn!(error = %e, "could not prune processed event ids");
+                0
+            }
+        }
+    }
+
     /// Runs for the life of the process: recovers at once and then every
     /// `recover_interval`, and fires due timers every `tick_interval`. Each drill's
     /// effects run in their own task, so one slow model call holds up no other drill.
@@ -1343,6 +1406,8 @@ impl Runtime {
         let mut ticks = tokio::time::interval(self.options.tick_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_recovery = std::time::Instant::now();
+        let mut next_sample = std::time::Instant::now();
+        let mut next_prune = std::time::Instant::now();
         loop {
             ticks.tick().await;
             if self.busy.stopping.load(std::sync::atomic::Ordering::SeqCst) {
@@ -1352,6 +1417,14 @@ impl Runtime {
             if std::time::Instant::now() >= next_recovery {
                 work.extend(self.recover().await);
                 next_recovery = std::time::Instant::now() + self.options.recover_interval;
+            }
+            if std::time::Instant::now() >= next_sample {
+                self.sample_drills().await;
+                next_sample = std::time::Instant::now() + self.options.sample_interval;
+            }
+            if std::time::Instant::now() >= next_prune {
+                self.prune_events().await;
+                next_prune = std::time::Instant::now() + self.options.prune_interval;
             }
             work.extend(self.fire_timers().await);
             self.fire_rounds().await;

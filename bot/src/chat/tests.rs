@@ -752,3 +752,38 @@ async fn stats_show_an_admin_the_servers_tokens_and_drills_today_and_nobody_else
         "{reply:?}"
     );
 }
+
+#[tokio::test]
+async fn the_clock_forgets_event_ids_past_their_retention_and_counts_drills_by_phase() {
+    let w = world().await;
+    let key = |id: &str| spar_core::store::EventKey {
+        platform: "discord".into(),
+        event_id: id.into(),
+    };
+    let retention = RuntimeOptions::default().event_retention;
+    let retention_ms = EpochMillis::try_from(retention.as_millis()).expect("fits");
+    w.store
+        .mark_event_processed(&key("old"), T0 - retention_ms - S)
+        .await
+        .expect("old");
+    w.store
+        .mark_event_processed(&key("recent"), T0 - retention_ms + S)
+        .await
+        .expect("recent");
+    assert_eq!(w.runtime.prune_events().await, 1);
+    assert!(!w.store.event_processed(&key("old")).await.expect("old"));
+    assert!(
+        w.store
+            .event_processed(&key("recent"))
+            .await
+            .expect("recent")
+    );
+
+    w.command(&invocation("i1", "ana", "C1"), solo("latency-regression"))
+        .await;
+    w.runtime.sample_drills().await;
+    let text = w.runtime.metrics().render();
+    assert!(text.contains("spar_drills{phase=\"live\"} 1"), "{text}");
+    assert!(text.contains("spar_drills{phase=\"briefing\"} 0"), "{text}");
+    assert!(text.contains("spar_drills{phase=\"wrap_up\"} 0"), "{text}");
+}

@@ -31,6 +31,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let discord_config = discord_config(settings)?;
     let slack_config = slack_config(settings, args)?;
+    let pool = settings.pool_options()?;
     if discord_config.is_none() && slack_config.is_none() {
         return Err(input_error(
             "no chat surface is configured: set SPAR_DISCORD_TOKEN to serve Discord, or SPAR_SLACK_BOT_TOKEN with SPAR_SLACK_APP_TOKEN (Socket Mode) or with SPAR_SLACK_SIGNING_SECRET and --slack-http ADDR (HTTP) to serve Slack",
@@ -64,7 +65,7 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let metrics = Arc::new(Metrics::new());
         let store: Arc<dyn spar_core::store::Store> = Arc::new(store::Observed::new(
-            store::open(settings.database_url.as_deref()).await?,
+            store::open_with(settings.database_url.as_deref(), pool).await?,
             metrics.clone(),
         ));
         let discord = match &discord_config {
@@ -167,6 +168,14 @@ pub fn run(settings: &Settings, args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 unfinished,
                 "stopped with work under way; another instance takes it over"
             );
+        }
+        // Whatever is still owed is handed over now, not when the leases run out.
+        match chat.engine().close_and_release().await {
+            Ok(released) => tracing::info!(released, "released this instance's claims"),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "could not release this instance's claims; they lapse with their leases"
+            ),
         }
         tracing::info!("stopped");
         served

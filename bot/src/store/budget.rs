@@ -1,13 +1,13 @@
-//! The SQL of model budgets, shared by both backends like `queries`: a workspace's own
+//! The SQL of model budgets, shared by both backends like the other store modules: a workspace's own
 //! daily token budget, what its drills spent per day (the `workspace_token_days` row a
-//! trigger keeps from every usage row, see migration 0006), and its drills of a day.
+//! trigger keeps from every usage row, see migration 0006_token_budget), and its drills of a day.
 
 use spar_core::store::StoreError;
 
 /// A count or budget as the database keeps it (`BIGINT`), which is never negative when
 /// Spar wrote it.
 pub(crate) fn unsigned(value: i64, what: &str) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} is negative: {value}")))
+    u64::try_from(value).map_err(|_| StoreError::corrupt(format!("{what} is negative: {value}")))
 }
 
 /// Implements `BudgetStore` for a backend struct with a `pool` field.
@@ -34,7 +34,7 @@ macro_rules! impl_budget_store {
                         .bind(&workspace.external_id)
                         .fetch_optional(&self.pool)
                         .await
-                        .map_err(store_error)?;
+                        .map_err(|e| store_error("read a workspace's token budget", e))?;
                         budget
                             .flatten()
                             .map(|b| unsigned(b, "a daily token budget"))
@@ -65,7 +65,7 @@ macro_rules! impl_budget_store {
                         .bind(budget.map(|b| i64::try_from(b).unwrap_or(i64::MAX)))
                         .execute(&self.pool)
                         .await
-                        .map_err(store_error)?;
+                        .map_err(|e| store_error("set a workspace's token budget", e))?;
                         Ok(())
                     })
                 }
@@ -86,13 +86,13 @@ macro_rules! impl_budget_store {
                         .bind(day.0)
                         .fetch_optional(&self.pool)
                         .await
-                        .map_err(store_error)?;
+                        .map_err(|e| store_error("read a workspace's tokens of a day", e))?;
                         let Some(row) = row else {
                             return Ok(TokenDay::default());
                         };
                         let budget: Option<i64> =
-                            row.try_get("daily_token_budget").map_err(store_error)?;
-                        let used: Option<i64> = row.try_get("tokens").map_err(store_error)?;
+                            row.try_get("daily_token_budget").map_err(|e| store_error("read a workspace's tokens of a day", e))?;
+                        let used: Option<i64> = row.try_get("tokens").map_err(|e| store_error("read a workspace's tokens of a day", e))?;
                         Ok(TokenDay {
                             used: unsigned(used.unwrap_or(0), "a day's tokens")?,
                             budget: budget
@@ -117,7 +117,7 @@ macro_rules! impl_budget_store {
                         .bind(day.start() + UtcDay::MILLIS)
                         .fetch_one(&self.pool)
                         .await
-                        .map_err(store_error)?;
+                        .map_err(|e| store_error("count a workspace's drills of a day", e))?;
                         Ok(u32::try_from(count).unwrap_or(u32::MAX))
                     })
                 }

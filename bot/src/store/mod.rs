@@ -1,13 +1,20 @@
 //! The storage adapters: `SqliteStore` and `PgStore` implement `spar_core::store::Store`
 //! over sqlx (its `BudgetStore` part in `budget`). `open` picks one by URL, applies the
 //! embedded migrations, and turns any failure to reach or read the database into one
-//! sentence naming the URL.
+//! sentence naming the URL. The SQL is shared (`sql`), and split by concern: `drills` (and
+//! turns), `claims` (and timers), `history` (and stats), `people`, and `peer` for peer
+//! drills; `port` joins them into the `Store` trait for each backend.
 
 mod budget;
+mod claims;
+mod drills;
+mod history;
 mod observed;
 mod peer;
+mod people;
+mod port;
 mod postgres;
-mod queries;
+pub mod sql;
 mod sqlite;
 
 pub use observed::{Observed, Observer, Tally};
@@ -132,33 +139,54 @@ fn describe_migrate(error: &sqlx::migrate::MigrateError) -> String {
     }
 }
 
-/// Maps a driver error onto the cases callers branch on. Messages carry no URL.
-pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
-    let message = describe(&error);
-    match error {
+/// Maps a driver error onto the cases callers branch on, naming the query it came from
+/// and keeping the driver's error as the cause. Messages carry no URL.
+pub(crate) fn store_error(query: &str, error: sqlx::Error) -> StoreError {
+    let message = if query.is_empty() {
+        describe(&error)
+    } else {
+        format!("{} (in {query})", describe(&error))
+    };
+    let kind = match &error {
         sqlx::Error::Database(e) => {
             let text = e.message();
             if text.contains("not a database") || text.contains("malformed") {
-                StoreError::Corrupt(message)
+                Kind::Corrupt
             } else if e.is_unique_violation() {
-                StoreError::Conflict(message)
+                Kind::Conflict
             } else {
-                StoreError::Other(message)
+                Kind::Other
             }
         }
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(message),
-        sqlx::Error::RowNotFound => StoreError::NotFound("row".into()),
+        | sqlx::Error::WorkerCrashed => Kind::Unavailable,
+        sqlx::Error::RowNotFound => Kind::NotFound,
         sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::Decode(_)
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::TypeNotFound { .. }
-        | sqlx::Error::Protocol(_) => StoreError::Corrupt(message),
-        _ => StoreError::Other(message),
+        | sqlx::Error::Protocol(_) => Kind::Corrupt,
+        _ => Kind::Other,
+    };
+    let cause: Option<spar_core::store::Cause> = Some(Arc::new(error));
+    match kind {
+        Kind::Conflict => StoreError::Conflict(message),
+        Kind::NotFound => StoreError::NotFound("row".into()),
+        Kind::Unavailable => StoreError::Unavailable { message, cause },
+        Kind::Corrupt => StoreError::Corrupt { message, cause },
+        Kind::Other => StoreError::Other { message, cause },
     }
+}
+
+enum Kind {
+    Conflict,
+    NotFound,
+    Unavailable,
+    Corrupt,
+    Other,
 }
 
 /// The current wall-clock time in the store's unit.

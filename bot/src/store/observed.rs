@@ -204,6 +204,33 @@ impl<O: Observer> Store for Observed<O> {
         self.observe("load_live_drills", self.inner.load_live_drills(platforms))
     }
 
+    fn load_live_drill_in<'a>(
+        &'a self,
+        platform: &'a str,
+        thread: &'a str,
+        channel: Option<&'a str>,
+    ) -> StoreFuture<'a, Option<LoadedDrill>> {
+        self.observe(
+            "load_live_drill_in",
+            self.inner.load_live_drill_in(platform, thread, channel),
+        )
+    }
+
+    fn drills_by_phase<'a>(
+        &'a self,
+        platforms: &'a [String],
+    ) -> StoreFuture<'a, Vec<(spar_core::drill::Phase, u64)>> {
+        self.observe("drills_by_phase", self.inner.drills_by_phase(platforms))
+    }
+
+    fn release_claims<'a>(&'a self, owner: &'a str) -> StoreFuture<'a, u64> {
+        self.observe("release_claims", self.inner.release_claims(owner))
+    }
+
+    fn prune_events<'a>(&'a self, before: EpochMillis) -> StoreFuture<'a, u64> {
+        self.observe("prune_events", self.inner.prune_events(before))
+    }
+
     fn live_drill_in<'a>(
         &'a self,
         platform: &'a str,

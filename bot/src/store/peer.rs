@@ -1,9 +1,9 @@
-//! The SQL of peer drills, shared by both backends like `queries`: channel queues, the
+//! The SQL of peer drills, shared by both backends like the rest of `store`: channel queues, the
 //! pairing history, schedules with their opt-ins and rounds, and ratings. States the core
 //! owns (a schedule, a round's state machine, a rating's scores) are kept as JSON text, so
 //! the schema does not follow every change of their shape.
 
-use super::queries::{Failure, corrupt};
+use super::sql::{Failure, corrupt};
 use spar_core::Difficulty;
 use spar_core::peer::Preference;
 
@@ -60,7 +60,7 @@ macro_rules! impl_peer_store {
                 from_json, parse_difficulty, parse_preference, preference_str, to_json,
                 ROUND_COLUMNS, SCHEDULE_SELECT, WAITING_COLUMNS,
             };
-            use $crate::store::queries::{parse_role, platform_slots};
+            use $crate::store::sql::{parse_role, platform_slots};
             use spar_core::peer::{Entry, Group, Schedule, ScheduledRound};
             use spar_core::store::*;
             use sqlx::{AssertSqlSafe, Row};

@@ -2,6 +2,8 @@
 //! Row versions keep two instances from interleaving changes to one drill, and
 //! `FOR UPDATE SKIP LOCKED` hands each due timer to exactly one of them.
 
+use super::sql::{Finish, R, in_transaction, on_connection};
+use spar_core::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -47,13 +49,49 @@ impl PgStore {
     async fn write_tx(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
     }
+
+    /// Runs `work` in one transaction (see `sql::in_transaction`).
+    pub(super) async fn write<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut PgConnection) -> R<T>,
+    ) -> Result<T, StoreError> {
+        in_transaction(operation, Box::pin(self.write_tx()), work).await
+    }
+
+    /// Runs `work`, one statement and so its own transaction, without a BEGIN and a
+    /// COMMIT around it: a third of the round trips.
+    pub(super) async fn autocommit<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut PgConnection) -> R<T>,
+    ) -> Result<T, StoreError> {
+        on_connection(operation, Box::pin(self.pool.acquire()), work).await
+    }
+
+    /// Runs `work` on one pooled connection.
+    pub(super) async fn read<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut PgConnection) -> R<T>,
+    ) -> Result<T, StoreError> {
+        on_connection(operation, Box::pin(self.pool.acquire()), work).await
+    }
 }
 
-super::queries::impl_store! {
+impl Finish for Transaction<'_, Postgres> {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        Transaction::commit(self).await
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        Transaction::rollback(self).await
+    }
+}
+
+super::port::impl_store! {
     store: PgStore,
-    db: Postgres,
     conn: PgConnection,
-    row: sqlx::postgres::PgRow,
     backend: "postgres",
     claim_sql: CLAIM_SQL,
 }

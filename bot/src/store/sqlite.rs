@@ -2,6 +2,8 @@
 //! and small deployments. One process at a time is the expected use, but two processes
 //! on one file stay correct: every writing transaction takes SQLite's write lock first.
 
+use super::sql::{Finish, R, in_transaction, on_connection};
+use spar_core::store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -42,6 +44,35 @@ impl Writing {
 
     pub(super) async fn rollback(self) -> Result<(), sqlx::Error> {
         self.tx.rollback().await
+    }
+}
+
+impl Finish for Writing {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        Writing::commit(self).await
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        Writing::rollback(self).await
+    }
+}
+
+/// A pooled connection holding this process's writer turn, for a single statement.
+struct Alone {
+    conn: sqlx::pool::PoolConnection<Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for Alone {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Alone {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
     }
 }
 
@@ -95,13 +126,44 @@ impl SqliteStore {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Writing { tx, _turn: turn })
     }
+
+    /// Runs `work` in one writing transaction (see `sql::in_transaction`).
+    pub(super) async fn write<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> R<T>,
+    ) -> Result<T, StoreError> {
+        in_transaction(operation, Box::pin(self.write_tx()), work).await
+    }
+
+    /// Runs `work` (one writing statement, its own transaction) in the writer's turn,
+    /// so it waits here in order rather than polling inside SQLite.
+    pub(super) async fn autocommit<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> R<T>,
+    ) -> Result<T, StoreError> {
+        let alone = async {
+            let turn = self.writer.clone().lock_owned().await;
+            let conn = self.pool.acquire().await?;
+            Ok::<_, sqlx::Error>(Alone { conn, _turn: turn })
+        };
+        on_connection(operation, Box::pin(alone), work).await
+    }
+
+    /// Runs `work` on one pooled connection; WAL lets it read beside the writer.
+    pub(super) async fn read<T>(
+        &self,
+        operation: &'static str,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> R<T>,
+    ) -> Result<T, StoreError> {
+        on_connection(operation, Box::pin(self.pool.acquire()), work).await
+    }
 }
 
-super::queries::impl_store! {
+super::port::impl_store! {
     store: SqliteStore,
-    db: Sqlite,
     conn: SqliteConnection,
-    row: sqlx::sqlite::SqliteRow,
     backend: "sqlite",
     claim_sql: CLAIM_SQL,
 }

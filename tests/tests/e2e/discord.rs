@@ -16,6 +16,8 @@ pub(crate) const WAIT: Duration = Duration::from_secs(30);
 pub struct Served {
     child: Child,
     pub log: std::path::PathBuf,
+    /// What it printed on standard output (the name it claims drills under, among others).
+    pub out: std::path::PathBuf,
     _home: tempfile::TempDir,
 }
 
@@ -47,17 +49,27 @@ impl Served {
         let (mut command, home) = isolated(&argv, &env);
         let log = home.path().join("serve.log");
         let file = std::fs::File::create(&log).expect("a log file");
+        let out = home.path().join("serve.out");
+        let stdout = std::fs::File::create(&out).expect("an output file");
         let child = command
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(file)
             .spawn()
             .expect("spar serve starts");
         Served {
             child,
             log,
+            out,
             _home: home,
         }
+    }
+
+    /// The name this instance claims drills under, once it has said it is serving.
+    pub fn owner(&self) -> Option<String> {
+        let out = std::fs::read_to_string(&self.out).ok()?;
+        let rest = &out[out.find(" as spar-")? + 4..];
+        Some(rest.split(';').next()?.to_string())
     }
 
     /// Asks the process to stop as a supervisor does (SIGTERM) and waits for it to exit,
@@ -115,9 +127,14 @@ pub(crate) fn posts_in(calls: &[DiscordCall], channel: u64) -> Vec<Value> {
 
 /// Waits until the antagonist has spoken `n` lines in `thread`.
 pub async fn wait_for_lines(fake: &FakeDiscord, thread: u64, n: usize) {
+    wait_for_lines_within(fake, thread, n, WAIT).await;
+}
+
+/// The same, waiting at most `timeout`.
+pub async fn wait_for_lines_within(fake: &FakeDiscord, thread: u64, n: usize, timeout: Duration) {
     fake.wait_for(
         |calls| (lines(&posts_in(calls, thread)).len() >= n).then_some(()),
-        WAIT,
+        timeout,
     )
     .await;
 }

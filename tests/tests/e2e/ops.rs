@@ -2,7 +2,9 @@
 //! bad logging setting refused at start rather than silently ignored.
 
 use crate::cli::spar_with_env;
-use crate::discord::{Served, connected, sqlite_url, start_drill, wait_for_lines};
+use crate::discord::{
+    Served, connected, sqlite_url, start_drill, wait_for_lines, wait_for_lines_within,
+};
 use crate::fake_discord::{FakeDiscord, permission};
 use crate::fake_openai::{FakeOpenAi, Reply};
 
@@ -251,6 +253,76 @@ async fn an_instance_stopped_mid_drill_exits_cleanly_and_the_other_answers_the_n
     wait_for_lines(&fake, thread, 3).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_stopped_with_a_reply_still_coming_hands_the_drill_over_at_once() {
+    let Some(db) = crate::store::TestDb::postgres().await else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let model = FakeOpenAi::start();
+    let ana = fake.add_member("ana", permission::EVERYONE_DEFAULT);
+    // Each model request may take ten minutes, so a drill's recovery claim lasts half an
+    // hour: without the claim handed over, nobody else would answer within this test.
+    let llm = [
+        ("SPAR_LLM_BASE_URL", model.base_url.as_str()),
+        ("SPAR_LLM_MODEL", "fake"),
+        ("SPAR_LLM_MAX_ATTEMPTS", "1"),
+        ("SPAR_LLM_TIMEOUT_S", "600"),
+    ];
+    let a = Served::start(&fake, &db.url, &llm);
+    let b = Served::start(&fake, &db.url, &llm);
+    connected(&fake, 2).await;
+    let thread = start_drill(&fake, &ana).await;
+    wait_for_lines(&fake, thread, 1).await;
+    // The reply to the next turn is still being written long after a stop's grace period.
+    model.stream(Reply::Delay(
+        std::time::Duration::from_secs(3600),
+        Box::new(Reply::Stream("Too late to matter.".into())),
+    ));
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        fake.message_create(&ana, thread, "What is driving the date for you?"),
+    );
+    model_asked(&model, 2).await;
+    // The instance that asked holds the drill's recovery claim; stop that one.
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("postgres");
+    let holder: Option<String> =
+        sqlx::query_scalar("SELECT recovery_owner FROM drills WHERE phase = 'live'")
+            .fetch_one(&pool)
+            .await
+            .expect("the drill");
+    pool.close().await;
+    let (mut stopping, _staying) = if holder.is_some() && holder == a.owner() {
+        (a, b)
+    } else {
+        assert!(holder.is_some() && holder == b.owner(), "{holder:?}");
+        (b, a)
+    };
+    let status = tokio::task::spawn_blocking(move || {
+        stopping.terminate(std::time::Duration::from_secs(120))
+    })
+    .await
+    .expect("stopping");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "a stopped instance exits cleanly after its grace period: {status:?}"
+    );
+    // The candidate carries on; the other instance answers at its next recovery sweep,
+    // not when the stopped one's half-hour claim would have run out.
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        fake.message_create(&ana, thread, "Could we agree on the benchmark config?"),
+    );
+    wait_for_lines_within(&fake, thread, 2, std::time::Duration::from_secs(120)).await;
+    let posts = crate::discord::posts(&fake, thread);
+    assert!(
+        !posts
+            .iter()
+            .any(|p| crate::discord::text(p).contains("Too late to matter")),
+        "the stopped instance's reply is never posted: {posts:#?}"
+    );
+}
+
 /// Waits until the model has been asked for `n` lines (the opening included).
 async fn model_asked(model: &FakeOpenAi, n: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -261,4 +333,41 @@ async fn model_asked(model: &FakeOpenAi, n: usize) {
         );
         tokio::task::yield_now().await;
     }
+}
+
+#[test]
+fn a_database_pool_size_or_timeout_that_cannot_work_is_refused_at_start() {
+    let token = ("SPAR_DISCORD_TOKEN", "not-a-real-token");
+    let run = spar_with_env(&["serve"], "", &[token, ("SPAR_DATABASE_POOL_SIZE", "0")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("SPAR_DATABASE_POOL_SIZE (database_pool_size) is \"0\"; it must be a whole number from 1 to 1000 connections"),
+        "{}",
+        run.stderr
+    );
+    let run = spar_with_env(
+        &["serve"],
+        "",
+        &[token, ("SPAR_DATABASE_ACQUIRE_TIMEOUT_S", "0")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("SPAR_DATABASE_ACQUIRE_TIMEOUT_S (database_acquire_timeout_s) is \"0\""),
+        "{}",
+        run.stderr
+    );
+    let run = spar_with_env(
+        &["serve"],
+        "",
+        &[token, ("SPAR_DATABASE_POOL_SIZE", "lots")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("SPAR_DATABASE_POOL_SIZE (database_pool_size) is \"lots\""),
+        "{}",
+        run.stderr
+    );
 }

@@ -18,9 +18,12 @@ use tokio::sync::Barrier;
 
 mod chat;
 mod interleave;
+mod operations;
 mod peer;
+mod plans;
 use chat::*;
 use interleave::Interleaved;
+use operations::*;
 use peer::*;
 
 const T0: i64 = 1_800_000_000_000;
@@ -200,6 +203,11 @@ on_both_backends!(
     two_instances_claiming_due_rounds_fire_each_once,
     a_restart_mid_round_loses_nobody,
     ratings_are_kept_one_per_rater_and_replaced,
+    a_stopping_instance_hands_its_drills_over_at_once,
+    a_released_instance_leaves_other_instances_claims_alone,
+    processed_event_ids_older_than_the_retention_are_pruned,
+    unfinished_drills_are_counted_by_phase,
+    a_message_finds_its_drill_whole_in_one_operation,
 );
 
 /// The platforms the store tests' drills are on.
