@@ -422,6 +422,19 @@ fn a_decision_rule_on_a_measured_step_counts_as_process() {
         raised(&report, FlagKind::NoProcess),
         "a report is not a proposal"
     );
+    // A measurement reported in the present tense is no step either.
+    let measured = scorer().score(&drill(&[
+        (A, 0.0, OPEN),
+        (
+            C,
+            60.0,
+            "My replay at 2,000 QPS puts p99 at 196 ms against a 150 ms budget.",
+        ),
+    ]));
+    assert!(
+        raised(&measured, FlagKind::NoProcess),
+        "a measurement is not a proposal"
+    );
 }
 
 #[test]
@@ -1027,6 +1040,9 @@ fn escalation_is_handing_the_decision_up_however_it_is_said() {
             ),
             ("Tail latency escalates quickly above 2k QPS.", false),
             ("I don't want this to end up with management.", false),
+            // Sending something to the person in the conversation hands nothing up.
+            ("Great. I'll send you the rule before the cut.", false),
+            ("ok ill send u the rollback rule + the numbers eod", false),
         ],
     );
 }
