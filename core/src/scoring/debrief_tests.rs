@@ -170,6 +170,34 @@ fn a_plan_is_quoted_for_the_plan_not_for_the_goal_that_mentions_it() {
         "{:#?}",
         card.strengths
     );
+
+    // An early offer, then the plan it grew into, which also says what would change the
+    // speaker's mind: the plan is what the next step quotes.
+    let plan = "Could we agree on a shared benchmark this week, then a 5% canary with a rollback rule: if p99 stays over 150 for an hour we roll back?";
+    let t = Transcript {
+        scenario: Some("latency-regression".into()),
+        turns: vec![
+            said(Antagonist, 0.0, "It's going in the release."),
+            said(
+                Candidate,
+                30.0,
+                "What would you need to see to believe the regression is real? I'm happy to run it on a config you choose.",
+            ),
+            said(Antagonist, 31.0, "We profiled it at batch size 1."),
+            said(Candidate, 90.0, plan),
+        ],
+    };
+    let card = scorer().score(&t);
+    let process = card
+        .strengths
+        .iter()
+        .find(|s| s.kind == Some(Move::Process));
+    assert_eq!(
+        process.map(|s| s.quote.as_str()),
+        Some(plan),
+        "{:#?}",
+        card.strengths
+    );
 }
 
 #[test]

@@ -1135,11 +1135,21 @@ fn strengths(credits: &[Credit]) -> Vec<Strength> {
                 .iter()
                 .any(|o| o.at.turn == c.at.turn && o.quote == c.quote)
         };
+        // A plan firms up as a drill goes on: the next step to quote is the last one
+        // proposed, not an early offer the candidate built on ("I can run it on your config"
+        // before "a shared benchmark, then a 5% canary with a rollback rule").
+        let latest = kind == Move::Process;
         let best = credits
             .iter()
             .enumerate()
             .filter(|(_, c)| c.kind == kind)
-            .min_by_key(|(i, c)| (taken(c), c.others, c.move_others, *i))
+            .min_by_key(|(i, c)| {
+                if latest {
+                    (taken(c), 0, 0, usize::MAX - *i)
+                } else {
+                    (taken(c), c.others, c.move_others, *i)
+                }
+            })
             .map(|(_, c)| c);
         if let Some(best) = best {
             chosen.push(best);
