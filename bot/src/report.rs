@@ -3,6 +3,7 @@
 //! The CLI commands and the chat runtime both render through here, so neither reaches
 //! into the other.
 
+use crate::chat::text::capitalised;
 use spar_core::Scenario;
 use spar_core::scoring::Scorecard;
 use spar_core::scoring::render::{dimension_name_label, escape_markdown, render_markdown};
@@ -255,14 +256,6 @@ impl Names {
                 ),
         }
     }
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

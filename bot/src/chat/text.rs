@@ -37,7 +37,8 @@ pub fn dimension_label(dimension: DimensionName) -> String {
     capitalised(dimension.label())
 }
 
-fn capitalised(text: &str) -> String {
+/// `text` with its first letter upper-cased: a label at the start of a line or field.
+pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
