@@ -6,6 +6,8 @@
 //! and streams its reply into one message, posts notices, debriefs, and fires timers.
 
 pub mod commands;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod memory;
 mod peer;
 pub mod runtime;

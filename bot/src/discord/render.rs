@@ -320,7 +320,6 @@ mod tests {
     use super::*;
     use spar_core::judge::JudgedScorecard;
     use spar_core::scenario::{Difficulty, ScenarioLibrary};
-    use spar_core::scoring::{Dimension, DimensionName, FlagKind, Move, Scorecard, Strength};
     use spar_core::store::DrillId;
 
     fn message_json(kind: u8, bot: bool, content: &str, guild: bool) -> serenity::Message {
@@ -367,46 +366,7 @@ mod tests {
     }
 
     fn view_with(flags: usize, quote_len: usize) -> (JudgedScorecard, spar_core::Scenario) {
-        let scenario = ScenarioLibrary::embedded()
-            .expect("library")
-            .get("latency-regression")
-            .expect("scenario")
-            .clone();
-        let card = Scorecard {
-            overall: 42,
-            flags: (0..flags)
-                .map(|i| Flag {
-                    kind: if i % 2 == 0 {
-                        FlagKind::Defensiveness
-                    } else {
-                        FlagKind::NoProcess
-                    },
-                    turn: (i % 2 == 0).then_some(i + 1),
-                    at_s: (i % 2 == 0).then_some(i as f64 * 7.5),
-                    quote: (i % 2 == 0).then(|| "q".repeat(quote_len)),
-                    why: "Because it reads as a defence.".into(),
-                    try_instead: "Ask what looks wrong.".into(),
-                })
-                .collect(),
-            dimensions: DimensionName::ALL
-                .iter()
-                .map(|&name| Dimension {
-                    name,
-                    score: 2,
-                    evidence: vec![],
-                })
-                .collect(),
-            strengths: vec![Strength {
-                kind: Some(Move::Question),
-                label: Move::Question.label().into(),
-                turn: Some(2),
-                at_s: Some(30.0),
-                quote: "What is the deadline for?".into(),
-            }],
-            summary: "Mixed.".into(),
-            notes: vec![],
-        };
-        (JudgedScorecard::unjudged(card, None), scenario)
+        crate::chat::fixtures::scorecard_with(flags, |_| "q".repeat(quote_len))
     }
 
     #[test]

@@ -884,7 +884,6 @@ mod tests {
     use serde_json::json;
     use spar_core::judge::JudgedScorecard;
     use spar_core::scenario::ScenarioLibrary;
-    use spar_core::scoring::{Dimension, DimensionName, FlagKind, Move, Scorecard, Strength};
     use spar_core::store::DrillId;
 
     fn chars(text: &str) -> usize {
@@ -1197,46 +1196,9 @@ mod tests {
     }
 
     fn view_with(flags: usize, quote_len: usize) -> (JudgedScorecard, spar_core::Scenario) {
-        let scenario = ScenarioLibrary::embedded()
-            .expect("library")
-            .get("latency-regression")
-            .expect("scenario")
-            .clone();
-        let card = Scorecard {
-            overall: 42,
-            flags: (0..flags)
-                .map(|i| Flag {
-                    kind: if i % 2 == 0 {
-                        FlagKind::Defensiveness
-                    } else {
-                        FlagKind::NoProcess
-                    },
-                    turn: (i % 2 == 0).then_some(i + 1),
-                    at_s: (i % 2 == 0).then_some(i as f64 * 7.5),
-                    quote: (i % 2 == 0).then(|| format!("<!here> {}", "q".repeat(quote_len))),
-                    why: "Because it reads as a defence.".into(),
-                    try_instead: "Ask what looks wrong.".into(),
-                })
-                .collect(),
-            dimensions: DimensionName::ALL
-                .iter()
-                .map(|&name| Dimension {
-                    name,
-                    score: 2,
-                    evidence: vec![],
-                })
-                .collect(),
-            strengths: vec![Strength {
-                kind: Some(Move::Question),
-                label: Move::Question.label().into(),
-                turn: Some(2),
-                at_s: Some(30.0),
-                quote: "What is the deadline for?".into(),
-            }],
-            summary: "Mixed.".into(),
-            notes: vec![],
-        };
-        (JudgedScorecard::unjudged(card, None), scenario)
+        crate::chat::fixtures::scorecard_with(flags, |_| {
+            format!("<!here> {}", "q".repeat(quote_len))
+        })
     }
 
     fn texts(message: &Message) -> Vec<&str> {
