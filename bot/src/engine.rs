@@ -8,8 +8,7 @@ use spar_core::Role;
 use spar_core::drill::{Drill, Effect, Event, Millis, Mode, Phase};
 use spar_core::store::{
     Committed, DrillId, DrillRecord, DrillUpdate, EpochMillis, EventKey, LoadedDrill, NewDrill,
-    PersonId, PersonRef, RecoveryClaim, Store, StoreError, StoredScorecard, StoredTurn,
-    TimerChange,
+    PersonId, PersonRef, RecoveryClaim, Store, StoreError, StoredTurn, TimerChange,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -640,100 +639,6 @@ fn changes(
         update.timer = TimerChange::Clear;
     }
     update
-}
-
-/// Saves a drill that runs in this process, such as `spar practice` in the terminal:
-/// the caller keeps the `Drill` and, after each `Drill::handle`, passes its effects here
-/// before performing them, so every turn is stored before the antagonist is asked.
-pub struct Journal {
-    store: Arc<dyn Store>,
-    drill: DrillId,
-    version: i64,
-    started: bool,
-    /// Who said each role's turns, from the drill's participants.
-    authors: Vec<(Role, PersonId)>,
-}
-
-impl Journal {
-    /// Stores the new drill (in its briefing) with its participants.
-    pub async fn begin(store: Arc<dyn Store>, drill: &NewDrill) -> Result<Journal, StoreError> {
-        let record = store.create_drill(drill).await?;
-        let mut authors = Vec::new();
-        for participant in &drill.participants {
-            authors.push((
-                participant.role,
-                store.ensure_person(&participant.person).await?,
-            ));
-        }
-        Ok(Journal {
-            store,
-            drill: record.id,
-            version: record.version,
-            started: false,
-            authors,
-        })
-    }
-
-    pub fn drill_id(&self) -> &DrillId {
-        &self.drill
-    }
-
-    /// Commits what `effects` ask to store (turns, phase, timer) in one transaction.
-    /// `state` is the drill after the `handle` call that returned them.
-    pub async fn record(
-        &mut self,
-        state: &Drill,
-        effects: &[Effect],
-        now: EpochMillis,
-    ) -> Result<(), StoreError> {
-        let update = changes(
-            Base {
-                drill: &self.drill,
-                version: self.version,
-                started: self.started,
-            },
-            state,
-            effects,
-            |role| {
-                self.authors
-                    .iter()
-                    .find(|(r, _)| *r == role)
-                    .map(|(_, id)| *id)
-            },
-            None,
-            now,
-        );
-        if let Committed::Applied { version } = self.store.commit(&update).await? {
-            self.version = version;
-        }
-        self.started |= update.started_at.is_some();
-        Ok(())
-    }
-
-    /// Records the tokens a model call spent on this drill.
-    pub async fn record_llm_usage(
-        &self,
-        model: &str,
-        prompt_tokens: i64,
-        completion_tokens: i64,
-        now: EpochMillis,
-    ) -> Result<(), StoreError> {
-        self.store
-            .record_llm_usage(&self.drill, model, prompt_tokens, completion_tokens, now)
-            .await
-    }
-
-    /// Stores the debrief's scorecard JSON (with its flags and dimensions as rows).
-    pub async fn save_scorecard(
-        &self,
-        scorecard: serde_json::Value,
-        now: EpochMillis,
-    ) -> Result<(), StoreError> {
-        let scorecard = StoredScorecard::from_json(scorecard)?;
-        self.store
-            .save_scorecard(&self.drill, &scorecard, now)
-            .await
-    }
 }
 
 /// The effects left for the adapter once storing is done.

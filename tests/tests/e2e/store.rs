@@ -5,8 +5,7 @@
 //! against a fresh SQLite file and a fresh PostgreSQL database (`SPAR_TEST_POSTGRES_URL`;
 //! skipped, with a note, when unset).
 
-use spar::engine::{DrillEffects, Engine, Journal, Sender};
-use spar_core::drill::Drill;
+use spar::engine::{DrillEffects, Engine, Sender};
 use spar_core::drill::{DrillSettings, Effect, Event, Mode, Phase};
 use spar_core::store::*;
 use spar_core::{Difficulty, Role, Turn};
@@ -188,7 +187,6 @@ on_both_backends!(
     scores_come_back_oldest_first_with_their_dimensions,
     an_export_can_be_read_back_as_a_transcript,
     a_redelivered_platform_event_id_is_recognised,
-    a_drill_run_in_process_is_saved_turn_by_turn_with_its_scorecard,
     a_chat_drill_is_found_by_its_thread_and_by_its_candidate,
     a_members_drills_are_counted_for_the_daily_limit,
     a_workspace_keeps_what_its_admins_chose,
@@ -1474,48 +1472,4 @@ async fn a_url_of_another_kind_is_refused_with_what_is_expected() {
         error.contains("must start with sqlite:// or postgres://"),
         "{error}"
     );
-}
-
-async fn a_drill_run_in_process_is_saved_turn_by_turn_with_its_scorecard(db: &TestDb) {
-    let store = db.open().await;
-    let new = new_drill("ana", T0);
-    let mut journal = Journal::begin(store.clone(), &new).await.expect("begin");
-    let mut drill = Drill::new(new.settings.clone());
-    let script = [
-        (Event::Start, 0),
-        (Event::AntagonistSaid("It ships Friday.".into()), 2),
-        (Event::CandidateSaid("What drives the date?".into()), 30),
-        (Event::AntagonistSaid("The customer.".into()), 40),
-        (Event::End, 90),
-    ];
-    for (event, at_s) in script {
-        let now = T0 + at_s * S;
-        let effects = drill.handle(event, now as u64);
-        journal.record(&drill, &effects, now).await.expect("record");
-        // What is stored always matches what the drill holds at this point.
-        let stored = store.load_drill(journal.drill_id()).await.expect("load");
-        assert_eq!(stored.plain_turns(), drill.turns());
-        assert_eq!(stored.record.phase, drill.phase());
-    }
-    journal
-        .save_scorecard(
-            serde_json::json!({"overall": 3, "flags": [{"kind": "folded", "turn": 3}], "dimensions": []}),
-            T0 + 95 * S,
-        )
-        .await
-        .expect("score");
-    let candidate_turn = &store
-        .load_drill(journal.drill_id())
-        .await
-        .expect("load")
-        .turns[1];
-    assert!(candidate_turn.author.is_some());
-    let rows = store.history(Some(&person("ana"))).await.expect("history");
-    assert_eq!(rows.len(), 1);
-    assert_eq!(
-        (rows[0].overall, rows[0].flags.clone()),
-        (Some(3), vec!["folded".to_string()])
-    );
-    assert_eq!(rows[0].started_at, Some(T0));
-    assert_eq!(rows[0].duration_s, Some(40.0), "the last turn came at 0:40");
 }
