@@ -1,7 +1,8 @@
 //! Runs the scorer over labelled sets without the bot binary, for iterating on the scoring
 //! data quickly: `cargo run -p spar-core --release --example score_sets -- FILE...` prints
 //! each set's report; `--tiers FILE` scores whole drills by tier; `--cards FILE` prints every
-//! case's scorecard as a JSON line (to compare two builds' scores); `--bench MB` times scoring
+//! case's scorecard as a JSON line (to compare two builds' scores); `--explain SCENARIO` shows
+//! what each sentence of each line of input was read as; `--bench MB` times scoring
 //! the same corpus `spar bench` builds. `spar eval` and `spar bench` stay the reported way.
 
 use spar_core::Transcript;
@@ -30,6 +31,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for line in std::io::stdin().lines() {
                     let line = line?;
                     println!("{:?}\n  {line}", scorer.signals(&line));
+                }
+            }
+            "--explain" => {
+                // Each line of standard input read as one utterance in the scenario named, or
+                // none ("-"): every sentence, the families found in it, and the signals set.
+                let scenario = args.next().ok_or("--explain needs a scenario id or -")?;
+                let scenario = (scenario != "-").then_some(scenario.as_str());
+                for line in std::io::stdin().lines() {
+                    for (sentence, families, signals) in scorer.explain(&line?, scenario) {
+                        let shown = format!("{signals:?}");
+                        let on: Vec<&str> = shown
+                            .split([',', '{', '}'])
+                            .filter_map(|f| f.trim().strip_suffix(": true"))
+                            .collect();
+                        println!("{sentence}\n    families: {families:?}\n    signals: {on:?}");
+                    }
+                    println!();
                 }
             }
             "--bench" => {

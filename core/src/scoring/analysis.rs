@@ -97,6 +97,25 @@ impl Analysis {
         self.read.source(start..end)
     }
 
+    /// Each sentence of the move as read, with the lexicon families found in it (each with the words that
+    /// matched) and its
+    /// signals: what a rule saw, for whoever is working on the rules.
+    pub fn explain(&self) -> Vec<(String, Vec<String>, u32)> {
+        let text = self.read.as_str();
+        self.sentences
+            .iter()
+            .map(|s| {
+                let families = self
+                    .hits
+                    .iter()
+                    .filter(|h| s.start <= h.start && h.start < s.end)
+                    .map(|h| format!("{}:{}", h.family.name(), &text[h.start..h.end]))
+                    .collect();
+                (text[s.start..s.end].to_string(), families, s.sig)
+            })
+            .collect()
+    }
+
     /// What the receptiveness model reads from this reply.
     pub fn features(&self) -> ReplyFeatures {
         let logs = |counts: &[u32]| counts.iter().map(|&c| log_count(c)).collect();
@@ -522,7 +541,9 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
     for s in &mut a.sentences {
         named |= s.sig & sig::NAMES_AUTHORITY != 0;
         if named && s.sig & sig::ACTS_ON_THEM != 0 {
+            // Handing it upstairs is then the point of the sentence, not a step taken together.
             s.sig |= sig::ESCALATION;
+            s.sig &= !(sig::PROCESS | sig::QUESTION);
         }
     }
     // Deferring in one sentence and backing off in another is one capitulation, quoted where
@@ -568,6 +589,38 @@ struct Span<'a> {
 }
 
 impl Span<'_> {
+    /// "The keynote is the keynote", "a deadline is a deadline": the same words on both sides
+    /// of "is", which closes a point instead of answering it.
+    fn tautology(&self) -> bool {
+        let list = &self.tokens.list;
+        let first = list.partition_point(|t| (t.start as usize) < self.start);
+        let last = list.partition_point(|t| (t.start as usize) < self.end);
+        let words = &list[first..last];
+        let text = |t: &crate::phrases::Token| &self.bytes[t.start as usize..t.end as usize];
+        (1..words.len()).any(|k| {
+            text(&words[k]).eq_ignore_ascii_case(b"is")
+                && (1..=3).any(|m| {
+                    k >= m
+                        && k + m < words.len()
+                        && text(&words[k - 1]).len() >= 3
+                        && (0..m).all(|i| {
+                            text(&words[k - m + i]).eq_ignore_ascii_case(text(&words[k + 1 + i]))
+                        })
+                })
+        })
+    }
+
+    /// Whether a number follows byte `at`, past spaces and the marks typed before one
+    /// ("~150", "$2.1M", "≈ 12k").
+    fn number_after(&self, at: usize) -> bool {
+        let rest = &self.bytes[at..self.end];
+        let skip = rest
+            .iter()
+            .position(|b| !(b.is_ascii_whitespace() || matches!(b, b'~' | b'$' | b'=')))
+            .unwrap_or(rest.len());
+        rest.get(skip).is_some_and(u8::is_ascii_digit)
+    }
+
     /// How many word tokens come before byte `at` in the sentence, not counting a list
     /// number ("3)", "2.") that opens it.
     fn words_before(&self, at: usize) -> usize {
@@ -624,7 +677,7 @@ impl Span<'_> {
 /// budge" belongs to its ultimatum and the "don't" of "why don't we" to its proposal, not to
 /// what follows them. Unpunctuated, a negation ends where a new subject starts ("i dont agree
 /// ill raise it"), unless its verb takes a clause ("i dont think ill raise it").
-fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
+fn negated(bytes: &[u8], hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
     let masked = |n: &Hit| {
         hits.iter().any(|u| {
             matches!(
@@ -640,6 +693,12 @@ fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
         hits.iter()
             .any(|h| h.family == Family::NegatedHead && h.start <= n.start && n.end <= h.end)
     };
+    // "i dont think ill raise it": the attitude verb takes the clause that follows it at once;
+    // "if u dont want it i can raise it": an object comes between, and the clause is new.
+    let takes_clause = |v: &Hit, p: &Hit| {
+        let between = bytes[v.end..p.start].trim_ascii();
+        between.is_empty() || between.eq_ignore_ascii_case(b"that")
+    };
     let new_subject = |n: &Hit| {
         !heads_clause(n)
             && hits.iter().any(|p| {
@@ -647,7 +706,10 @@ fn negated(hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bool {
                     && n.end < p.start
                     && p.start <= hit.start
                     && !hits.iter().any(|v| {
-                        v.family == Family::Attitude && n.end <= v.start && v.end <= p.start
+                        v.family == Family::Attitude
+                            && n.end <= v.start
+                            && v.end <= p.start
+                            && takes_clause(v, p)
                     })
             })
     };
@@ -760,7 +822,12 @@ fn followed(hits: &[Hit], first: Family, then: Family, gap: usize, breaks: &[usi
 ///   budget decisions", "ask him to overrule it");
 /// - an authority, or a third party addressed by mention, asked or left to decide ("let the
 ///   director make the call", "@dana can you settle this", "it's up to the VP").
-fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -> bool {
+fn escalation(
+    bytes: &[u8],
+    present: &dyn Fn(Family) -> bool,
+    all: &[Hit],
+    breaks: &[usize],
+) -> bool {
     let act_families = [
         Family::EscalationDirect,
         Family::EscalationAct,
@@ -798,8 +865,7 @@ fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -
     // "My manager asked me to ..." reports someone else's words.
     let reported = of(Family::ReportedSpeech)
         .any(|r| r.start <= act.start && same_clause(r.end, act.start, breaks, hits));
-    // "Escalate to Pro only for long meetings" routes between models; nobody is appealed to.
-    if reported || has(Family::Joke) || has(Family::Routing) {
+    if reported || has(Family::Joke) {
         return false;
     }
     // "In most orgs someone would escalate to a director": others, not the speaker.
@@ -810,7 +876,14 @@ fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -
     if about_others {
         return false;
     }
-    let authority = has(Family::EscalationTarget);
+    // "My lead asked me to walk you through it, so I'm pinging you": the authority is who
+    // asked, not whom the speaker goes to.
+    let reporter = |t: &Hit| {
+        of(Family::ReportedSpeech).any(|r| {
+            r.start >= t.end && r.start - t.end <= 12 && same_clause(t.end, r.start, breaks, hits)
+        })
+    };
+    let authority = of(Family::EscalationTarget).any(|t| !reporter(t));
     // "Let's ask the engineer who wrote it how it was configured" asks for facts, not a ruling.
     let informs = has(Family::InfoRequest) && !has(Family::Decides);
     // "I'll ask Leila to ..." asks the authority; "the committee ought to ask" is theirs.
@@ -826,8 +899,28 @@ fn escalation(present: &dyn Fn(Family) -> bool, all: &[Hit], breaks: &[usize]) -
     let involves_to_decide = of(Family::EscalationAct)
         .chain(of(Family::AskAct))
         .any(|a| of(Family::Decides).any(|d| d.start >= a.end));
-    has(Family::EscalationDirect)
-        || (has(Family::EscalationAct) && authority)
+    // "Escalate to Pro only for long meetings" routes between models; nobody is appealed to.
+    // "Let finance pick the model tier" still hands someone the decision.
+    let routed = has(Family::Routing);
+    // "My manager flagged it during the review": the authority is the one who acted; "the VP
+    // needs to see this" is still the speaker showing it.
+    let done = |a: &Hit| {
+        has(Family::PastReport)
+            || bytes[a.start..a.end]
+                .split(u8::is_ascii_whitespace)
+                .next()
+                .is_some_and(|w| w.ends_with(b"ed"))
+    };
+    let own_act = of(Family::EscalationAct).any(|a| {
+        !done(a)
+            || !of(Family::EscalationTarget).any(|t| {
+                t.end <= a.start
+                    && same_clause(t.end, a.start, breaks, hits)
+                    && !of(Family::FirstPerson).any(|p| t.end <= p.start && p.start < a.start)
+            })
+    });
+    (has(Family::EscalationDirect) && !routed)
+        || (own_act && authority && !routed)
         || (asks_authority && !informs)
         || involves_to_decide
         || decider_decides
@@ -869,7 +962,7 @@ fn sentence_signals(
     let live = &mut *scratch;
     live.clear();
     for hit in hits {
-        if lexicon.negatable.contains(hit.family) && negated(hit, hits, clause_breaks) {
+        if lexicon.negatable.contains(hit.family) && negated(bytes, hit, hits, clause_breaks) {
             denied.insert(hit.family);
             continue;
         }
@@ -916,7 +1009,7 @@ fn sentence_signals(
                         && same_clause(t.end, d.start, clause_breaks, live)
                 })
         });
-    if left_to_others || escalation(&has, live, clause_breaks) {
+    if left_to_others || escalation(bytes, &has, live, clause_breaks) {
         if has(Family::Conditional) && has(Family::Joint) && !has(Family::Ultimatum) {
             out |= sig::CONDITIONAL_JOINT;
         } else {
@@ -941,6 +1034,22 @@ fn sentence_signals(
         // "I was asked to design the pipeline, not the budget": the remit as the answer.
         || (has(Family::ScopeAppeal) && hits.iter().any(|h| h.family == Family::Negation))
         || denied.contains(Family::OwnFault)
+        // "i dont cut corners on cost numbers": the speaker's own rigour, denied a fault
+        // nobody named.
+        || live.iter().any(|f| {
+            f.family == Family::SelfFault
+                && hits.iter().any(|n| {
+                    n.family == Family::Negation
+                        && n.end <= f.start
+                        && same_clause(n.end, f.start, clause_breaks, hits)
+                        && live.iter().any(|p| {
+                            p.family == Family::FirstPerson
+                                && matches!(bytes[p.start], b'i' | b'I')
+                                && p.end <= n.start
+                                && n.start - p.end <= 8
+                        })
+                })
+        })
         || (has(Family::TuQuoque)
             && has(Family::SecondPerson)
             && hits.iter().any(|h| h.family == Family::Negation));
@@ -995,7 +1104,8 @@ fn sentence_signals(
                     .iter()
                     .any(|d| d.family == Family::Deference && d.start <= y.start && y.end <= d.end)
         });
-    if (has(Family::Dismissive) || brushes_off || unnoticed) && !own_claim {
+    let closes_point = span.tautology() && !has(Family::Acknowledgement);
+    if (has(Family::Dismissive) || brushes_off || unnoticed || closes_point) && !own_claim {
         out |= sig::DISMISSIVE;
     }
     // About the person: character, motives ("you just want your name on the slide"), and
@@ -1054,7 +1164,23 @@ fn sentence_signals(
     if has(Family::Holds) || has(Family::ChangedByEvidence) {
         out |= sig::HOLDS;
     }
-    if has(Family::ActOnThem) && !has(Family::Joke) {
+    // "i can grab 15 min with him and he decides": the one just named, deciding.
+    // "If we still disagree, she decides" is a path agreed for later; "he decides if the demo
+    // is worth it" names what is handed over.
+    let pronoun_decides = !has(Family::Joint)
+        && live.iter().any(|p| {
+            p.family == Family::ThirdPronoun
+                && !live
+                    .iter()
+                    .any(|c| c.family == Family::Conditional && c.start < p.start)
+                && live.iter().any(|d| {
+                    d.family == Family::Decides
+                        && d.start >= p.end
+                        && d.start - p.end <= 16
+                        && same_clause(p.end, d.start, clause_breaks, live)
+                })
+        });
+    if (has(Family::ActOnThem) || pronoun_decides) && !has(Family::Joke) {
         out |= sig::ACTS_ON_THEM;
     }
     // Backing a test ("ok, I'll back the canary") is not backing off; backing their plan is.
@@ -1169,7 +1295,14 @@ fn sentence_signals(
     // on 5% monday, review wed").
     // A plan typed as a fragment that opens with its step ("A/B on 10% of ja+ko for 2 weeks",
     // "staged rollout with a kill switch") proposes it as surely as "let's".
+    // "~1.3 cents/meeting", "$1.9M budget": a figure and its unit report a number; a fragment
+    // that opens with one proposes only with a second step ("10% canary for 2 weeks").
+    let opens_with_figure = bytes[start..end]
+        .iter()
+        .find(|b| !(b.is_ascii_whitespace() || matches!(b, b'~' | b'$' | b'(')))
+        .is_some_and(u8::is_ascii_digit);
     let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2)
+        && (!opens_with_figure || steps >= 2)
         && !has(Family::PastReport)
         && !has(Family::Statement)
         && live.iter().any(|h| {
@@ -1194,6 +1327,14 @@ fn sentence_signals(
                     v.family == Family::Attitude && v.start >= c.end && v.start - c.end <= 2
                 })
         });
+    // A step measured against a number ("cost per meeting under 0.33 cents on a dashboard")
+    // carries the threshold that decides it.
+    let threshold = !has(Family::PastReport)
+        && live.iter().any(|c| {
+            c.family == Family::Comparator
+                && !(c.start > 0 && matches!(bytes[c.start - 1], b'-' | b'='))
+                && span.number_after(c.end)
+        });
     // Said of the speaker's own acceptance ("if raters prefer it, I'd be comfortable shipping")
     // it names what would change their mind rather than how to decide.
     let rule = has(Family::Conditional)
@@ -1211,7 +1352,19 @@ fn sentence_signals(
             || rule
             || (has(Family::Schedule) && !has(Family::PastReport))
             || fragment_plan
-            || commits)
+            || commits
+            || threshold)
+    {
+        out |= sig::PROCESS;
+    }
+    // "if the gap is >3pts id switch to spec decoding": a threshold, and what the speaker
+    // will do when it is crossed, is a decision rule.
+    if conditioned
+        && threshold
+        && has(Family::Commit)
+        && !has(Family::Retreat)
+        && out & sig::ESCALATION == 0
+        && !hostile
     {
         out |= sig::PROCESS;
     }

@@ -124,10 +124,13 @@ pub(crate) enum Family {
     Routing,
     NegatedHead,
     ThirdParty,
+    ThirdPronoun,
+    Comparator,
+    SelfFault,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 88] = [
+    pub(crate) const ALL: [Family; 91] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -216,6 +219,9 @@ impl Family {
         Family::Routing,
         Family::NegatedHead,
         Family::ThirdParty,
+        Family::ThirdPronoun,
+        Family::Comparator,
+        Family::SelfFault,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -308,6 +314,9 @@ impl Family {
             Family::Routing => "routing",
             Family::NegatedHead => "negated_head",
             Family::ThirdParty => "third_party",
+            Family::ThirdPronoun => "third_pronoun",
+            Family::Comparator => "comparator",
+            Family::SelfFault => "self_fault",
         }
     }
 }

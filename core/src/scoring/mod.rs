@@ -593,6 +593,20 @@ impl Scorer {
         Signals::from_bits(analyze(&self.lexicon, text, self.scenario_index(Some(scenario))).any())
     }
 
+    /// Each sentence of one utterance as read, the lexicon families found in it, and what it
+    /// signals: for tracing why a rule did or did not fire.
+    pub fn explain(
+        &self,
+        text: &str,
+        scenario: Option<&str>,
+    ) -> Vec<(String, Vec<String>, Signals)> {
+        analyze(&self.lexicon, text, self.scenario_index(scenario))
+            .explain()
+            .into_iter()
+            .map(|(sentence, families, bits)| (sentence, families, Signals::from_bits(bits)))
+            .collect()
+    }
+
     fn scenario_index(&self, id: Option<&str>) -> Option<u32> {
         let id = id?;
         self.scenarios

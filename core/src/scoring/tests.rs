@@ -1574,3 +1574,86 @@ fn a_falsifier_and_a_dated_proposal_count_however_they_are_typed() {
         ],
     );
 }
+
+#[test]
+fn the_one_just_named_deciding_is_handing_it_up() {
+    check_escalation(
+        None,
+        &[
+            // An authority named, then deciding by pronoun, in the next sentence.
+            (
+                "i think the director should look at both docs. ill set up 20 min and she decides whether we hold",
+                true,
+            ),
+            (
+                "honestly its a steering group question. ill post the numbers there and they can weigh it",
+                true,
+            ),
+            // A possessive decision: the authority's call.
+            ("this is really the vp's call, not ours", true),
+            // A negation with an object before a new subject does not reach the act.
+            (
+                "if you really dont like it i can raise it with the leads",
+                true,
+            ),
+            // Hard negatives: the authority asked, or acted, in the past; a condition first.
+            (
+                "my director asked me to walk you through the replay, thats the only reason im pinging",
+                false,
+            ),
+            (
+                "My manager flagged it in review, and she was right to.",
+                false,
+            ),
+            (
+                "They can weigh it however they like; I want your read first.",
+                false,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_bar_on_a_number_makes_a_step_a_rule_and_a_figure_alone_does_not() {
+    check_signals(
+        "proposes_process",
+        |s| s.proposes_process,
+        &[
+            (
+                "cost per meeting under 0.4 cents on a dashboard we both watch",
+                true,
+            ),
+            (
+                "if the quality gap is > 2 pts i'll switch us to the smaller draft model",
+                true,
+            ),
+            ("p99 <= 150 for a week on the canary and it ships", true),
+            // A figure and its unit, or an arrow between figures, report a number.
+            ("~2.4 cents/meeting.", false),
+            ("$3.1M budget, the new model projects $3.9M.", false),
+            ("120 -> 180 against a 150 budget", false),
+        ],
+    );
+}
+
+#[test]
+fn a_tautology_closes_the_point_and_denying_ones_own_sloppiness_defends() {
+    check_signals(
+        "dismissive",
+        |s| s.dismissive,
+        &[
+            ("the deadline is the deadline, it's not moving", true),
+            ("a launch is a launch", true),
+            ("the regression is real and it is large", false),
+        ],
+    );
+    check_signals(
+        "defensive",
+        |s| s.defensive,
+        &[
+            ("i dont fudge latency numbers", true),
+            ("I never cherry-pick the runs I report.", true),
+            ("we shouldn't cut corners on the load test", false),
+        ],
+    );
+}
