@@ -556,13 +556,18 @@ fn analyze_read(lexicon: &Lexicon, text: &str, scenario: Option<u32>, a: &mut An
     }
     // A change of position that names new evidence is persuasion, and one that comes with a
     // test or a falsifier is a negotiated step; neither is giving in.
-    let whole = a.any();
     // So is saying outright that one's position stands ("I'm not dropping the test").
     let persuaded = a
         .hits
         .iter()
         .any(|h| matches!(h.family, Family::ChangedByEvidence | Family::Holds));
-    if persuaded || whole & (sig::PROCESS | sig::STATES_OWN) != 0 {
+    // Going along with their plan ("i'll file the capacity request and we ship on the 14th")
+    // is no step of one's own.
+    let own_step = a
+        .sentences
+        .iter()
+        .any(|s| s.sig & sig::PROCESS != 0 && s.sig & sig::RETREATS == 0);
+    if persuaded || own_step || whole & sig::STATES_OWN != 0 {
         for s in &mut a.sentences {
             s.sig &= !sig::CAPITULATES;
         }
@@ -602,7 +607,8 @@ impl Span<'_> {
                 && (1..=3).any(|m| {
                     k >= m
                         && k + m < words.len()
-                        && text(&words[k - 1]).len() >= 3
+                        && (text(&words[k - 1]).len() >= 3
+                            || text(&words[k - m]).first().is_some_and(u8::is_ascii_digit))
                         && (0..m).all(|i| {
                             text(&words[k - m + i]).eq_ignore_ascii_case(text(&words[k + 1 + i]))
                         })
@@ -1078,7 +1084,9 @@ fn sentence_signals(
         && !has(Family::Acknowledgement);
     // The negation is the perceiving's own ("don't feel", "won't notice"), or the audience is
     // nobody ("no one watching will notice"); "I can't tell you whether users feel it" is not.
+    // "prod users never feel a sluggish assistant" said as the goal is the point, not a denial.
     let unnoticed = !conditioned
+        && !has(Family::SharedGoal)
         && has(Family::Audience)
         && hits
             .iter()
@@ -1307,10 +1315,13 @@ fn sentence_signals(
         && !has(Family::Statement)
         && live.iter().any(|h| {
             h.family == Family::ProcessStep
-                && span
+                && (span
                     .words_before(h.start)
                     .min(span.words_after_colon(h.start))
                     <= 3
+                    // A list of steps, each item opening with its own ("..., canary 5% before
+                    // rollout").
+                    || (steps >= 2 && span.clause_words_before(h.start, clause_breaks) <= 1))
                 && bytes[h.start].is_ascii_alphabetic()
         });
     // The speaker committing to a step ("i'd prove it on a rater eval of long meetings");
@@ -1344,9 +1355,11 @@ fn sentence_signals(
     // "You know this far better than I do, so I'll withdraw the A/B proposal" names a step
     // only to give it up; "so I'll drop the four-week arm" alone reshapes the plan.
     let withdraws = has(Family::Retreat) && !conditioned && out & sig::YIELDS != 0;
-    // Taking it upstairs alone is not a way to settle it together.
+    // Taking it upstairs alone is not a way to settle it together, and "forget it, run it on
+    // every meeting" hands over their plan.
     if has(Family::ProcessStep)
         && !withdraws
+        && out & sig::CAPITULATES == 0
         && (out & sig::ESCALATION == 0 || has(Family::Joint))
         && (has(Family::Proposal)
             || rule

@@ -1657,3 +1657,40 @@ fn a_tautology_closes_the_point_and_denying_ones_own_sloppiness_defends() {
         ],
     );
 }
+
+#[test]
+fn going_along_with_their_plan_is_no_step_of_ones_own() {
+    check_table(
+        200.0,
+        &[
+            // Deference, then their plan with a date: giving in, not a process.
+            (
+                "ok, you're the expert here. i'll raise the capacity ticket and we ship on friday",
+                FlagKind::Capitulation,
+                true,
+            ),
+            (
+                "ok, you're the expert here. i'll raise the capacity ticket and we ship on friday",
+                FlagKind::NoProcess,
+                true,
+            ),
+            // A list of steps, each item opening with its own, is a plan.
+            (
+                "fine: a replay per build, a regression eval on the changed syntax, canary 5% before rollout",
+                FlagKind::NoProcess,
+                false,
+            ),
+            // The goal said as what users should never feel belittles nobody.
+            (
+                "we're after the same result: the gain ships and users never feel a slower assistant",
+                FlagKind::Dismissiveness,
+                false,
+            ),
+            (
+                "we're after the same result: the gain ships and users never feel a slower assistant",
+                FlagKind::NoSharedGoal,
+                false,
+            ),
+        ],
+    );
+}
