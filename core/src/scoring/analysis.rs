@@ -897,10 +897,13 @@ fn escalation(
         of(Family::AskAct).any(|a| of(Family::EscalationTarget).any(|t| t.start >= a.end));
     // The one who decides comes first ("let the VP decide", "@dana can you settle it") or
     // right after ("up to the VP"); "pick whatever looks good at the VP review" hands nothing.
+    // A team outside the conversation counts when the decision is said to sit with it ("that
+    // sits with the product team").
     let decider_decides = of(Family::Decides).any(|d| {
         of(Family::EscalationTarget)
             .chain(of(Family::Mention))
             .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
+            || of(Family::ThirdParty).any(|t| t.start >= d.end && t.start - d.end <= 2)
     });
     let involves_to_decide = of(Family::EscalationAct)
         .chain(of(Family::AskAct))
@@ -957,12 +960,17 @@ fn sentence_signals(
     };
     // "If you say so" is a capitulation that happens to contain "if"; a condition outside such
     // a phrase turns "I'll stop pushing" into a stated falsifier.
+    // "If your VP is already expecting it, I'll take the regression" conditions on the
+    // pressure from above, not on anything that would change one's mind.
     let conditioned = hits.iter().any(|c| {
         c.family == Family::Conditional
             && !hits.iter().any(|k| {
                 matches!(k.family, Family::Capitulation | Family::IdleCondition)
                     && k.start <= c.start
                     && c.end <= k.end
+            })
+            && !hits.iter().any(|t| {
+                t.family == Family::EscalationTarget && t.start >= c.end && t.start - c.end <= 12
             })
     });
     let live = &mut *scratch;
@@ -1235,7 +1243,7 @@ fn sentence_signals(
         .iter()
         .any(|h| h.family == Family::QuestionWord && span.words_before(h.start) == 0);
     let asks_other = has(Family::AsksOtherEvidence)
-        || ((asks_question || opens_with_question_word)
+        || ((asks_question || opens_with_question_word || has(Family::Curiosity))
             && has(Family::QuestionWord)
             && has(Family::WouldModal)
             && has(Family::SecondPerson));
@@ -1309,7 +1317,14 @@ fn sentence_signals(
         .iter()
         .find(|b| !(b.is_ascii_whitespace() || matches!(b, b'~' | b'$' | b'(')))
         .is_some_and(u8::is_ascii_digit);
-    let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2)
+    // "Randomise by team." A step typed as a whole short sentence.
+    let bare_step = steps == 1
+        && word_count(bytes, span.tokens, start, end) <= 5
+        && !span.ends_with(b"?")
+        && live
+            .iter()
+            .any(|h| h.family == Family::ProcessStep && span.words_before(h.start) == 0);
+    let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2 || bare_step)
         && (!opens_with_figure || steps >= 2)
         && !has(Family::PastReport)
         && !has(Family::Statement)

@@ -1694,3 +1694,42 @@ fn going_along_with_their_plan_is_no_step_of_ones_own() {
         ],
     );
 }
+
+#[test]
+fn polite_register_moves_read_as_what_they_do() {
+    check_table(
+        40.0,
+        &[
+            // A condition on the pressure from above is no falsifier: giving in.
+            (
+                "If your director is already expecting it, I don't think much is gained by my holding out. I'll take the hit.",
+                FlagKind::Capitulation,
+                true,
+            ),
+            // A decision said to sit with a team outside the conversation.
+            (
+                "Realistically that sits with the finance team; they own the budget.",
+                FlagKind::PrematureEscalation,
+                true,
+            ),
+            // "As if" inside a sentence compares; it waves nothing away.
+            (
+                "It sounds as if we want the same outcome here.",
+                FlagKind::Dismissiveness,
+                false,
+            ),
+        ],
+    );
+    check_signals(
+        "proposes_process",
+        |s| s.proposes_process,
+        &[
+            ("Randomise by region.", true),
+            (
+                "The plan I have in mind holds out a slice of traffic for two weeks.",
+                true,
+            ),
+            ("Randomise by region?", false),
+        ],
+    );
+}
