@@ -899,8 +899,20 @@ fn escalation(
     // right after ("up to the VP"); "pick whatever looks good at the VP review" hands nothing.
     // A team outside the conversation counts when the decision is said to sit with it ("that
     // sits with the product team").
-    let decider_decides = of(Family::Decides).any(|d| {
+    // "Leila asked me to sync with you, so let's work it out": the authority only asked, and
+    // "we" decide.
+    let ours = |d: &Hit| {
+        of(Family::FirstPerson)
+            .chain(of(Family::Proposal))
+            .any(|p| {
+                p.end <= d.start
+                    && d.start - p.end <= 12
+                    && same_clause(p.end, d.start, breaks, hits)
+            })
+    };
+    let decider_decides = of(Family::Decides).filter(|d| !ours(d)).any(|d| {
         of(Family::EscalationTarget)
+            .filter(|t| !reporter(t))
             .chain(of(Family::Mention))
             .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
             || of(Family::ThirdParty).any(|t| t.start >= d.end && t.start - d.end <= 2)

@@ -1733,3 +1733,22 @@ fn polite_register_moves_read_as_what_they_do() {
         ],
     );
 }
+
+#[test]
+fn an_authority_who_only_asked_hands_nothing_up() {
+    check_escalation(
+        None,
+        &[
+            // The one who asked is not the one deciding; "we" work it out.
+            (
+                "my director asked me to sort this with you first, so lets work it out here",
+                false,
+            ),
+            // Having them decide, by object pronoun after the one named.
+            (
+                "can we get 15 min with your director this week and have her make the call?",
+                true,
+            ),
+        ],
+    );
+}
