@@ -1177,7 +1177,8 @@ fn sentence_signals(
             && !span.ends_with(b"?"));
     // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
     // ask the right question" praises; neither is about the other person's failings.
-    if personal && !has(Family::Generous) {
+    // "...at a cost you never have to defend to your director" is the goal, not a jab.
+    if personal && !has(Family::Generous) && !has(Family::SharedGoal) {
         out |= sig::PERSONAL;
     }
     let hostile = out & (sig::DEFENSIVE | sig::DISMISSIVE | sig::PERSONAL) != 0;
@@ -1262,8 +1263,23 @@ fn sentence_signals(
     if asks_other && !rhetorical && !hostile {
         out |= sig::ASKS_OTHER | sig::QUESTION;
     }
+    // "ur goal and mine are basically the same", "our aims overlap": both sides' goals, said
+    // to meet; one side's alone ("your interests are the same as ever") are not shared.
+    let ours = |g: &Hit| {
+        let before = bytes[start..g.start].trim_ascii_end();
+        let word = before
+            .rsplit(|b| !is_word_byte(*b))
+            .next()
+            .unwrap_or_default();
+        word.eq_ignore_ascii_case(b"our")
+    };
+    let goals_meet = (((has(Family::FirstPerson) || has(Family::OwnWork))
+        && has(Family::SecondPerson))
+        || live.iter().any(|g| g.family == Family::GoalNoun && ours(g)))
+        && followed(live, Family::GoalNoun, Family::Agreement, 40, clause_breaks);
     // A goal named as shared: the phrases, "we both (just) want", or "I want that too".
     let shared = has(Family::SharedGoal)
+        || goals_meet
         || followed(live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
         || (has(Family::IWant) && has(Family::Too))
         // "I'd love the gain to reach users": their win wanted for the people it serves.

@@ -127,10 +127,12 @@ pub(crate) enum Family {
     ThirdPronoun,
     Comparator,
     SelfFault,
+    GoalNoun,
+    Agreement,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 91] = [
+    pub(crate) const ALL: [Family; 93] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -222,6 +224,8 @@ impl Family {
         Family::ThirdPronoun,
         Family::Comparator,
         Family::SelfFault,
+        Family::GoalNoun,
+        Family::Agreement,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -317,6 +321,8 @@ impl Family {
             Family::ThirdPronoun => "third_pronoun",
             Family::Comparator => "comparator",
             Family::SelfFault => "self_fault",
+            Family::GoalNoun => "goal_noun",
+            Family::Agreement => "agreement",
         }
     }
 }

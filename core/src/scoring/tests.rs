@@ -1752,3 +1752,23 @@ fn an_authority_who_only_asked_hands_nothing_up() {
         ],
     );
 }
+
+#[test]
+fn two_sides_goals_said_to_meet_are_a_shared_goal() {
+    check_signals(
+        "shared_goal",
+        |s| s.shared_goal,
+        &[
+            (
+                "honestly i think your aim and mine are pretty much the same here",
+                true,
+            ),
+            (
+                "Our priorities line up better than this meeting suggests.",
+                true,
+            ),
+            ("Our goals don't line up at all.", false),
+            ("Your interests are the same as ever.", false),
+        ],
+    );
+}
