@@ -75,11 +75,6 @@ impl<T> Named<T> for Result<T, sqlx::Error> {
 
 pub(crate) type R<T> = Result<T, Failure>;
 
-/// Fixes an operation's error type, so `?` inside it knows what to convert to.
-pub(crate) fn typed<T>(run: impl Future<Output = R<T>>) -> impl Future<Output = R<T>> {
-    run
-}
-
 pub(crate) fn corrupt(what: impl Into<String>) -> Failure {
     Failure::Store(StoreError::corrupt(what))
 }
