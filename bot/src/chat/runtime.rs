@@ -869,23 +869,15 @@ impl Runtime {
             config.daily_limit = (limit > 0).then_some(limit);
         }
         if let Some(budget) = change.token_budget {
-            store
-                .set_token_budget(&inv.workspace, (budget > 0).then_some(budget))
-                .await?;
+            config.token_budget = (budget > 0).then_some(budget);
         }
         store.set_workspace_config(&inv.workspace, &config).await?;
-        let budget = store.token_budget(&inv.workspace).await?;
         Ok(Handled::reply(Reply::private(
-            self.describe_config(inv, &config, budget),
+            self.describe_config(inv, &config),
         )))
     }
 
-    fn describe_config(
-        &self,
-        inv: &Invocation,
-        config: &WorkspaceConfig,
-        token_budget: Option<u64>,
-    ) -> String {
+    fn describe_config(&self, inv: &Invocation, config: &WorkspaceConfig) -> String {
         let channel = match (&config.drill_channel, self.surface(&inv.workspace.platform)) {
             (Some(c), Some(surface)) => surface.link(
                 &inv.workspace.external_id,
@@ -907,7 +899,7 @@ impl Runtime {
             config
                 .daily_limit
                 .map_or_else(|| "none".to_string(), |l| format!("{l} drills")),
-            match (token_budget, self.options.daily_token_budget) {
+            match (config.token_budget, self.options.daily_token_budget) {
                 (Some(own), _) => format!("{own} tokens"),
                 (None, Some(default)) => format!("{default} tokens (Spar's default)"),
                 (None, None) => "none".to_string(),
