@@ -241,6 +241,9 @@ pub struct DrillRecord {
     pub next_due_at: Option<EpochMillis>,
     /// Bumped on every change; the base of optimistic concurrency between instances.
     pub version: i64,
+    /// When the drill went over its workspace's token budget and its thread was told so;
+    /// from then on the scripted antagonist plays it, whichever instance runs it.
+    pub over_budget_at: Option<EpochMillis>,
 }
 
 /// A stored participant: the person's row id with who they are and their part.
@@ -656,6 +659,12 @@ pub trait BudgetStore: Send + Sync {
 
     /// How many drills were started in the workspace on `day`, by anyone.
     fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32>;
+
+    /// Records that the drill went over its workspace's budget at `at`. True when this call
+    /// recorded it; false when it was recorded before, by this instance or another, so of
+    /// everyone who finds the budget spent during one drill exactly one tells its thread.
+    fn mark_over_budget<'a>(&'a self, drill: &'a DrillId, at: EpochMillis)
+    -> StoreFuture<'a, bool>;
 }
 
 /// Durable storage for drills. Every method is one transaction. Implementations must be

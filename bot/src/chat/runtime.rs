@@ -1062,19 +1062,24 @@ impl Runtime {
         }
         let scenario = self.scenario_of(&loaded.record)?;
         let mut play = self.play(&drill.id);
+        // Found before a restart, or by another instance: the drill stays scripted.
+        play.over_budget |= loaded.record.over_budget_at.is_some();
         // Checked before every model call, so a drill that started within the budget
-        // hands over as soon as the workspace's spending reaches it, and says so once.
+        // hands over as soon as the workspace's spending reaches it, and says so once:
+        // the mark is kept with the drill, and only the instance that sets it tells.
         let mut budget_notice = None;
         if self.cast.model().is_some()
             && play.may_ask_model()
             && self.budget_spent(&loaded.record).await?
         {
             play.over_budget = true;
-            self.metrics.over_budget.inc();
-            tracing::info!(
-                "the workspace's token budget is spent; the scripted antagonist plays on"
-            );
-            budget_notice = Some(budget_spent(self.debriefer.judges(play.model_gave_up)));
+            if store.mark_over_budget(&drill.id, self.clock.now()).await? {
+                self.metrics.over_budget.inc();
+                tracing::info!(
+                    "the workspace's token budget is spent; the scripted antagonist plays on"
+                );
+                budget_notice = Some(budget_spent(self.debriefer.judges(play.model_gave_up)));
+            }
         }
         let turns = loaded.plain_turns();
         let seed = loaded.record.seed.unwrap_or_default() as u64;
@@ -1182,7 +1187,9 @@ impl Runtime {
         };
         // Judging spends tokens too: a workspace over its budget gets the scorecard alone.
         let over_budget = self.debriefer.judges(play.model_gave_up)
-            && (play.over_budget || self.budget_spent(&loaded.record).await?);
+            && (play.over_budget
+                || loaded.record.over_budget_at.is_some()
+                || self.budget_spent(&loaded.record).await?);
         let debriefer = if over_budget {
             &self.unjudged
         } else {

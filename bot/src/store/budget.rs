@@ -74,6 +74,26 @@ macro_rules! impl_budget_store {
                     })
                 }
 
+                fn mark_over_budget<'a>(
+                    &'a self,
+                    drill: &'a DrillId,
+                    at: EpochMillis,
+                ) -> StoreFuture<'a, bool> {
+                    Box::pin(async move {
+                        // One conditional statement: of two instances marking the same
+                        // drill, the database lets one change the row.
+                        let done = sqlx::query(
+                            "UPDATE drills SET over_budget_at = $1 \
+                             WHERE id = $2 AND over_budget_at IS NULL",
+                        )
+                        .bind(at)
+                        .bind(drill.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(|e| store_error("mark a drill over its budget", e))?;
+                        Ok(done.rows_affected() > 0)
+                    })
+                }
             }
         }
     };

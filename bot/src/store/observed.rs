@@ -352,4 +352,12 @@ impl<O: Observer> BudgetStore for Observed<O> {
     fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32> {
         self.observe("drills_on", self.inner.drills_on(workspace, day))
     }
+
+    fn mark_over_budget<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool> {
+        self.observe("mark_over_budget", self.inner.mark_over_budget(drill, at))
+    }
 }

@@ -1,8 +1,8 @@
 //! A workspace's daily token budget in the chat runtime, with the model played by the
 //! local OpenAI-compatible fake: once the day's tokens reach the budget, running and new
-//! drills go on with the scripted antagonist, each drill says so once, the judge is not
-//! asked, a workspace's own budget wins over the instance's default, and a settings change
-//! with a budget lands whole or not at all.
+//! drills go on with the scripted antagonist, each drill says so once (also when another
+//! instance takes it over), the judge is not asked, a workspace's own budget wins over the
+//! instance's default, and a settings change with a budget lands whole or not at all.
 
 use crate::fake_openai::FakeOpenAi;
 use crate::store::TestDb;
@@ -337,7 +337,58 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(a_settings_change_that_fails_changes_neither_the_budget_nor_the_rest);
+on_both_backends!(
+    an_instance_taking_over_a_drill_over_the_budget_does_not_say_so_again,
+    a_settings_change_that_fails_changes_neither_the_budget_nor_the_rest,
+);
+
+async fn an_instance_taking_over_a_drill_over_the_budget_does_not_say_so_again(db: &TestDb) {
+    let fake = FakeOpenAi::start();
+    // Any one model reply costs more than this, so the opening spends the day's budget.
+    let first = world(&fake, Some(50), db).await;
+    let thread = first.solo("i1", "ana").await;
+    first
+        .say("m1", "ana", &thread, "Which batch size did you profile at?")
+        .await;
+    assert_eq!(
+        first.budget_notices(&thread),
+        1,
+        "the first instance tells the thread: {:#?}",
+        first.posts(&thread)
+    );
+
+    // The first instance stops; another, on the same store and chat, takes the drill over
+    // with nothing of it in memory.
+    let (store, surface) = (first.store.clone(), first.surface.clone());
+    drop(first);
+    let second = instance(&fake, Some(50), store, surface, "second");
+    let before = second.posts(&thread).len();
+    second
+        .say(
+            "m2",
+            "ana",
+            &thread,
+            "Can we rerun it on production traffic?",
+        )
+        .await;
+    assert_eq!(
+        second.posts(&thread).len(),
+        before + 1,
+        "the second instance answers the turn: {:#?}",
+        second.posts(&thread)
+    );
+    assert_eq!(
+        second.budget_notices(&thread),
+        1,
+        "and does not tell the thread again: {:#?}",
+        second.posts(&thread)
+    );
+    assert_eq!(
+        fake.antagonist_requests().len(),
+        1,
+        "the drill stays with the scripted antagonist"
+    );
+}
 
 async fn a_settings_change_that_fails_changes_neither_the_budget_nor_the_rest(db: &TestDb) {
     let fake = FakeOpenAi::start();

@@ -471,6 +471,41 @@ pub(super) async fn a_workspaces_tokens_and_drills_are_counted_per_utc_day_with_
     assert_eq!(store.drills_on(g1, yesterday).await.expect("drills"), 1);
     assert_eq!(store.drills_on(g2, today).await.expect("drills"), 1);
 
+    // A drill is marked over its budget once, whoever marks it, and loads with the mark.
+    assert_eq!(
+        store
+            .load_drill(&first)
+            .await
+            .expect("load")
+            .record
+            .over_budget_at,
+        None
+    );
+    assert!(store.mark_over_budget(&first, T0).await.expect("mark"));
+    assert!(
+        !store.mark_over_budget(&first, T0 + S).await.expect("again"),
+        "marked before"
+    );
+    assert_eq!(
+        store
+            .load_drill(&first)
+            .await
+            .expect("load")
+            .record
+            .over_budget_at,
+        Some(T0)
+    );
+    assert_eq!(
+        store
+            .load_drill(&old)
+            .await
+            .expect("load")
+            .record
+            .over_budget_at,
+        None,
+        "another drill is not marked"
+    );
+
     let budget_of = async |guild: &str, budget: Option<u64>| {
         store
             .set_workspace_config(

@@ -257,4 +257,12 @@ impl BudgetStore for Interleaved {
     fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32> {
         self.inner.drills_on(workspace, day)
     }
+
+    fn mark_over_budget<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool> {
+        self.inner.mark_over_budget(drill, at)
+    }
 }
