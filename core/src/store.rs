@@ -162,6 +162,8 @@ pub struct WorkspaceConfig {
     pub default_difficulty: Option<crate::scenario::Difficulty>,
     /// How many drills one member may start per day (UTC); `None` means no limit.
     pub daily_limit: Option<u32>,
+    /// The workspace's own daily token budget; `None` keeps the instance's default.
+    pub token_budget: Option<u64>,
 }
 
 /// A calendar day in UTC, counted from 1970-01-01: the span a daily drill limit and a daily
@@ -239,6 +241,9 @@ pub struct DrillRecord {
     pub next_due_at: Option<EpochMillis>,
     /// Bumped on every change; the base of optimistic concurrency between instances.
     pub version: i64,
+    /// When the drill went over its workspace's token budget and its thread was told so;
+    /// from then on the scripted antagonist plays it, whichever instance runs it.
+    pub over_budget_at: Option<EpochMillis>,
 }
 
 /// A stored participant: the person's row id with who they are and their part.
@@ -643,26 +648,23 @@ pub trait PeerStore: Send + Sync {
     fn ratings<'a>(&'a self, drill: &'a DrillId) -> StoreFuture<'a, Vec<StoredRating>>;
 }
 
-/// What a workspace may spend on models per day, and what it spent. Every store records
-/// each model call's tokens with `Store::record_llm_usage`; this part sums them per
-/// workspace and day, and keeps the budget a workspace's admins chose.
+/// What a workspace spent on models per day. Every store records each model call's tokens
+/// with `Store::record_llm_usage`; this part sums them per workspace and day. The budget a
+/// workspace's admins chose is one of its settings (`WorkspaceConfig::token_budget`),
+/// written with the others in one transaction.
 pub trait BudgetStore: Send + Sync {
-    /// The workspace's own daily token budget; `None` when it keeps the default.
-    fn token_budget<'a>(&'a self, workspace: &'a WorkspaceRef) -> StoreFuture<'a, Option<u64>>;
-
-    /// Sets (`Some`) or clears (`None`, back to the default) the workspace's budget.
-    fn set_token_budget<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        budget: Option<u64>,
-    ) -> StoreFuture<'a, ()>;
-
     /// The tokens spent on the workspace's drills on `day`, with its own budget: what is
     /// checked before each model call, so it reads one row.
     fn tokens_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, TokenDay>;
 
     /// How many drills were started in the workspace on `day`, by anyone.
     fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32>;
+
+    /// Records that the drill went over its workspace's budget at `at`. True when this call
+    /// recorded it; false when it was recorded before, by this instance or another, so of
+    /// everyone who finds the budget spent during one drill exactly one tells its thread.
+    fn mark_over_budget<'a>(&'a self, drill: &'a DrillId, at: EpochMillis)
+    -> StoreFuture<'a, bool>;
 }
 
 /// Durable storage for drills. Every method is one transaction. Implementations must be
@@ -811,6 +813,8 @@ pub trait Store: BudgetStore + Send + Sync {
         workspace: &'a WorkspaceRef,
     ) -> StoreFuture<'a, WorkspaceConfig>;
 
+    /// Replaces the workspace's settings, its token budget among them, all at once: a
+    /// change that fails leaves every setting as it was.
     fn set_workspace_config<'a>(
         &'a self,
         workspace: &'a WorkspaceRef,

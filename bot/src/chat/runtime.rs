@@ -869,23 +869,15 @@ impl Runtime {
             config.daily_limit = (limit > 0).then_some(limit);
         }
         if let Some(budget) = change.token_budget {
-            store
-                .set_token_budget(&inv.workspace, (budget > 0).then_some(budget))
-                .await?;
+            config.token_budget = (budget > 0).then_some(budget);
         }
         store.set_workspace_config(&inv.workspace, &config).await?;
-        let budget = store.token_budget(&inv.workspace).await?;
         Ok(Handled::reply(Reply::private(
-            self.describe_config(inv, &config, budget),
+            self.describe_config(inv, &config),
         )))
     }
 
-    fn describe_config(
-        &self,
-        inv: &Invocation,
-        config: &WorkspaceConfig,
-        token_budget: Option<u64>,
-    ) -> String {
+    fn describe_config(&self, inv: &Invocation, config: &WorkspaceConfig) -> String {
         let channel = match (&config.drill_channel, self.surface(&inv.workspace.platform)) {
             (Some(c), Some(surface)) => surface.link(
                 &inv.workspace.external_id,
@@ -907,7 +899,7 @@ impl Runtime {
             config
                 .daily_limit
                 .map_or_else(|| "none".to_string(), |l| format!("{l} drills")),
-            match (token_budget, self.options.daily_token_budget) {
+            match (config.token_budget, self.options.daily_token_budget) {
                 (Some(own), _) => format!("{own} tokens"),
                 (None, Some(default)) => format!("{default} tokens (Spar's default)"),
                 (None, None) => "none".to_string(),
@@ -1070,19 +1062,24 @@ impl Runtime {
         }
         let scenario = self.scenario_of(&loaded.record)?;
         let mut play = self.play(&drill.id);
+        // Found before a restart, or by another instance: the drill stays scripted.
+        play.over_budget |= loaded.record.over_budget_at.is_some();
         // Checked before every model call, so a drill that started within the budget
-        // hands over as soon as the workspace's spending reaches it, and says so once.
+        // hands over as soon as the workspace's spending reaches it, and says so once:
+        // the mark is kept with the drill, and only the instance that sets it tells.
         let mut budget_notice = None;
         if self.cast.model().is_some()
             && play.may_ask_model()
             && self.budget_spent(&loaded.record).await?
         {
             play.over_budget = true;
-            self.metrics.over_budget.inc();
-            tracing::info!(
-                "the workspace's token budget is spent; the scripted antagonist plays on"
-            );
-            budget_notice = Some(budget_spent(self.debriefer.judges(play.model_gave_up)));
+            if store.mark_over_budget(&drill.id, self.clock.now()).await? {
+                self.metrics.over_budget.inc();
+                tracing::info!(
+                    "the workspace's token budget is spent; the scripted antagonist plays on"
+                );
+                budget_notice = Some(budget_spent(self.debriefer.judges(play.model_gave_up)));
+            }
         }
         let turns = loaded.plain_turns();
         let seed = loaded.record.seed.unwrap_or_default() as u64;
@@ -1190,7 +1187,9 @@ impl Runtime {
         };
         // Judging spends tokens too: a workspace over its budget gets the scorecard alone.
         let over_budget = self.debriefer.judges(play.model_gave_up)
-            && (play.over_budget || self.budget_spent(&loaded.record).await?);
+            && (play.over_budget
+                || loaded.record.over_budget_at.is_some()
+                || self.budget_spent(&loaded.record).await?);
         let debriefer = if over_budget {
             &self.unjudged
         } else {

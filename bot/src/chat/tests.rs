@@ -672,7 +672,11 @@ async fn an_admin_sets_the_servers_token_budget_and_zero_returns_to_the_default(
         .await;
     assert!(reply.text.contains("50000 tokens"), "{reply:?}");
     assert_eq!(
-        w.store.token_budget(&guild()).await.expect("budget"),
+        w.store
+            .workspace_config(&guild())
+            .await
+            .expect("config")
+            .token_budget,
         Some(50_000)
     );
     w.command(
@@ -683,7 +687,14 @@ async fn an_admin_sets_the_servers_token_budget_and_zero_returns_to_the_default(
         }),
     )
     .await;
-    assert_eq!(w.store.token_budget(&guild()).await.expect("budget"), None);
+    assert_eq!(
+        w.store
+            .workspace_config(&guild())
+            .await
+            .expect("config")
+            .token_budget,
+        None
+    );
     let reply = w
         .command(
             &invocation("i2", "bo", "C1"),
@@ -697,7 +708,57 @@ async fn an_admin_sets_the_servers_token_budget_and_zero_returns_to_the_default(
         reply.text.contains("Only members who can manage"),
         "{reply:?}"
     );
-    assert_eq!(w.store.token_budget(&guild()).await.expect("budget"), None);
+    assert_eq!(
+        w.store
+            .workspace_config(&guild())
+            .await
+            .expect("config")
+            .token_budget,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_config_change_with_a_budget_and_other_settings_lands_whole() {
+    let w = world().await;
+    let mut admin = invocation("i1", "ana", "C1");
+    admin.admin = true;
+    let reply = w
+        .command(
+            &admin,
+            Command::Config(ConfigChange {
+                drill_channel: Some(Some("C9".into())),
+                daily_limit: Some(2),
+                token_budget: Some(70_000),
+                ..ConfigChange::default()
+            }),
+        )
+        .await;
+    assert!(reply.text.contains("70000 tokens"), "{reply:?}");
+    assert_eq!(
+        w.store.workspace_config(&guild()).await.expect("config"),
+        WorkspaceConfig {
+            drill_channel: Some("C9".into()),
+            daily_limit: Some(2),
+            token_budget: Some(70_000),
+            ..WorkspaceConfig::default()
+        }
+    );
+    // A later change of one setting keeps the others, the budget among them.
+    w.command(
+        &admin,
+        Command::Config(ConfigChange {
+            public_threads: Some(true),
+            ..ConfigChange::default()
+        }),
+    )
+    .await;
+    let config = w.store.workspace_config(&guild()).await.expect("config");
+    assert!(config.public_threads);
+    assert_eq!(
+        (config.token_budget, config.daily_limit),
+        (Some(70_000), Some(2))
+    );
 }
 
 #[tokio::test]
@@ -720,7 +781,13 @@ async fn stats_show_an_admin_the_servers_tokens_and_drills_today_and_nobody_else
             .expect("usage");
     }
     w.store
-        .set_token_budget(&guild(), Some(4_000))
+        .set_workspace_config(
+            &guild(),
+            &WorkspaceConfig {
+                token_budget: Some(4_000),
+                ..WorkspaceConfig::default()
+            },
+        )
         .await
         .expect("budget");
     let mut admin = invocation("i2", "bo", "C1");
@@ -739,7 +806,13 @@ async fn stats_show_an_admin_the_servers_tokens_and_drills_today_and_nobody_else
     assert!(!reply.text.contains("tokens"), "{reply:?}");
 
     w.store
-        .set_token_budget(&guild(), Some(1_000))
+        .set_workspace_config(
+            &guild(),
+            &WorkspaceConfig {
+                token_budget: Some(1_000),
+                ..WorkspaceConfig::default()
+            },
+        )
         .await
         .expect("budget");
     let mut admin = invocation("i4", "bo", "C1");

@@ -1,6 +1,7 @@
-//! The SQL of model budgets, shared by both backends like the other store modules: a workspace's own
-//! daily token budget, what its drills spent per day (the `workspace_token_days` row a
-//! trigger keeps from every usage row, see migration 0006_token_budget), and its drills of a day.
+//! The SQL of model budgets, shared by both backends like the other store modules: what a
+//! workspace's drills spent per day (the `workspace_token_days` row a trigger keeps from
+//! every usage row, see migration 0006_token_budget) with its own daily budget, and its
+//! drills of a day. The budget itself is written with the workspace's other settings.
 
 use spar_core::store::StoreError;
 
@@ -16,60 +17,11 @@ macro_rules! impl_budget_store {
         mod budget_shared {
             use super::*;
             use $crate::store::budget::unsigned;
-            use $crate::store::{now_ms, store_error};
+            use $crate::store::store_error;
             use spar_core::store::*;
             use sqlx::Row;
 
             impl BudgetStore for $store {
-                fn token_budget<'a>(
-                    &'a self,
-                    workspace: &'a WorkspaceRef,
-                ) -> StoreFuture<'a, Option<u64>> {
-                    Box::pin(async move {
-                        let budget: Option<Option<i64>> = sqlx::query_scalar(
-                            "SELECT daily_token_budget FROM workspaces \
-                             WHERE platform = $1 AND external_id = $2",
-                        )
-                        .bind(&workspace.platform)
-                        .bind(&workspace.external_id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(|e| store_error("read a workspace's token budget", e))?;
-                        budget
-                            .flatten()
-                            .map(|b| unsigned(b, "a daily token budget"))
-                            .transpose()
-                    })
-                }
-
-                fn set_token_budget<'a>(
-                    &'a self,
-                    workspace: &'a WorkspaceRef,
-                    budget: Option<u64>,
-                ) -> StoreFuture<'a, ()> {
-                    Box::pin(async move {
-                        // One statement, so it needs no transaction: the workspace is
-                        // created with its budget or has it set.
-                        sqlx::query(
-                            "INSERT INTO workspaces \
-                             (platform, external_id, name, created_at, daily_token_budget) \
-                             VALUES ($1, $2, $3, $4, $5) \
-                             ON CONFLICT (platform, external_id) DO UPDATE \
-                             SET name = excluded.name, \
-                             daily_token_budget = excluded.daily_token_budget",
-                        )
-                        .bind(&workspace.platform)
-                        .bind(&workspace.external_id)
-                        .bind(&workspace.name)
-                        .bind(now_ms())
-                        .bind(budget.map(|b| i64::try_from(b).unwrap_or(i64::MAX)))
-                        .execute(&self.pool)
-                        .await
-                        .map_err(|e| store_error("set a workspace's token budget", e))?;
-                        Ok(())
-                    })
-                }
-
                 fn tokens_on<'a>(
                     &'a self,
                     workspace: WorkspaceId,
@@ -119,6 +71,27 @@ macro_rules! impl_budget_store {
                         .await
                         .map_err(|e| store_error("count a workspace's drills of a day", e))?;
                         Ok(u32::try_from(count).unwrap_or(u32::MAX))
+                    })
+                }
+
+                fn mark_over_budget<'a>(
+                    &'a self,
+                    drill: &'a DrillId,
+                    at: EpochMillis,
+                ) -> StoreFuture<'a, bool> {
+                    Box::pin(async move {
+                        // One conditional statement: of two instances marking the same
+                        // drill, the database lets one change the row.
+                        let done = sqlx::query(
+                            "UPDATE drills SET over_budget_at = $1 \
+                             WHERE id = $2 AND over_budget_at IS NULL",
+                        )
+                        .bind(at)
+                        .bind(drill.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(|e| store_error("mark a drill over its budget", e))?;
+                        Ok(done.rows_affected() > 0)
                     })
                 }
             }

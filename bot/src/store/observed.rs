@@ -345,26 +345,19 @@ impl<O: Observer> Store for Observed<O> {
 
 /// Observed like the rest: `tokens_on` runs before every model call of a drill.
 impl<O: Observer> BudgetStore for Observed<O> {
-    fn token_budget<'a>(&'a self, workspace: &'a WorkspaceRef) -> StoreFuture<'a, Option<u64>> {
-        self.observe("token_budget", self.inner.token_budget(workspace))
-    }
-
-    fn set_token_budget<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        budget: Option<u64>,
-    ) -> StoreFuture<'a, ()> {
-        self.observe(
-            "set_token_budget",
-            self.inner.set_token_budget(workspace, budget),
-        )
-    }
-
     fn tokens_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, TokenDay> {
         self.observe("tokens_on", self.inner.tokens_on(workspace, day))
     }
 
     fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32> {
         self.observe("drills_on", self.inner.drills_on(workspace, day))
+    }
+
+    fn mark_over_budget<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool> {
+        self.observe("mark_over_budget", self.inner.mark_over_budget(drill, at))
     }
 }

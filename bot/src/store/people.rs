@@ -78,8 +78,9 @@ macro_rules! people_queries {
                 store
                     .read("workspace_config", async |conn| {
                         let row = sqlx::query(
-                            "SELECT drill_channel, public_threads, default_difficulty, daily_limit \
-                             FROM workspaces WHERE platform = $1 AND external_id = $2",
+                            "SELECT drill_channel, public_threads, default_difficulty, daily_limit, \
+                             daily_token_budget FROM workspaces \
+                             WHERE platform = $1 AND external_id = $2",
                         )
                         .bind(&workspace.platform)
                         .bind(&workspace.external_id)
@@ -105,6 +106,13 @@ macro_rules! people_queries {
                                         .map_err(|_| corrupt("daily limit out of range"))
                                 })
                                 .transpose()?,
+                            token_budget: row
+                                .int_opt("daily_token_budget")?
+                                .map(|b| {
+                                    u64::try_from(b)
+                                        .map_err(|_| corrupt("daily token budget is negative"))
+                                })
+                                .transpose()?,
                         })
                     })
                     .await
@@ -118,14 +126,23 @@ macro_rules! people_queries {
                 store
                     .write("set_workspace_config", async |tx| {
                         let id = workspace_id(&mut *tx, workspace).await?;
+                        // Every setting in one statement, the token budget among them:
+                        // `/spar config` changes several at once, and half a change is
+                        // one nobody asked for.
                         sqlx::query(
                             "UPDATE workspaces SET drill_channel = $1, public_threads = $2, \
-                             default_difficulty = $3, daily_limit = $4 WHERE id = $5",
+                             default_difficulty = $3, daily_limit = $4, daily_token_budget = $5 \
+                             WHERE id = $6",
                         )
                         .bind(config.drill_channel.as_deref())
                         .bind(config.public_threads)
                         .bind(config.default_difficulty.map(|d| d.as_str()))
                         .bind(config.daily_limit.map(i64::from))
+                        .bind(
+                            config
+                                .token_budget
+                                .map(|b| i64::try_from(b).unwrap_or(i64::MAX)),
+                        )
                         .bind(id)
                         .execute(&mut *tx)
                         .await

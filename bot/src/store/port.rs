@@ -19,7 +19,7 @@ macro_rules! impl_store {
         /// What the peer-drill queries share with the rest.
         mod shared {
             pub(super) use super::people::{person_id, workspace_id};
-            pub(super) use $crate::store::sql::{R, typed};
+            pub(super) use $crate::store::sql::R;
         }
 
         mod port {

@@ -75,11 +75,6 @@ impl<T> Named<T> for Result<T, sqlx::Error> {
 
 pub(crate) type R<T> = Result<T, Failure>;
 
-/// Fixes an operation's error type, so `?` inside it knows what to convert to.
-pub(crate) fn typed<T>(run: impl Future<Output = R<T>>) -> impl Future<Output = R<T>> {
-    run
-}
-
 pub(crate) fn corrupt(what: impl Into<String>) -> Failure {
     Failure::Store(StoreError::corrupt(what))
 }
@@ -248,6 +243,7 @@ pub(crate) fn drill_from_row(row: &impl Columns) -> R<DrillRecord> {
         clock_at: row.int("clock_at")?,
         next_due_at: row.int_opt("next_due_at")?,
         version: row.int("version")?,
+        over_budget_at: row.int_opt("over_budget_at")?,
     })
 }
 
@@ -284,7 +280,7 @@ macro_rules! drill_columns {
         "SELECT d.id, d.workspace_id, w.platform, \
          w.external_id AS workspace_external_id, d.channel_id, d.thread_id, d.scenario_id, \
          d.mode, d.difficulty, d.phase, d.time_limit_s, d.max_turns, d.seed, d.created_at, \
-         d.started_at, d.ends_at, d.clock_at, d.next_due_at, d.version"
+         d.started_at, d.ends_at, d.clock_at, d.next_due_at, d.version, d.over_budget_at"
     };
 }
 

@@ -19,7 +19,7 @@ pub struct SqliteStore {
 }
 
 /// A writing transaction holding this process's writer turn until it ends.
-pub(super) struct Writing {
+struct Writing {
     tx: Transaction<'static, Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
@@ -37,23 +37,13 @@ impl std::ops::DerefMut for Writing {
     }
 }
 
-impl Writing {
-    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+impl Finish for Writing {
+    async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
 
-    pub(super) async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl Finish for Writing {
-    async fn commit(self) -> Result<(), sqlx::Error> {
-        Writing::commit(self).await
-    }
-
     async fn rollback(self) -> Result<(), sqlx::Error> {
-        Writing::rollback(self).await
+        self.tx.rollback().await
     }
 }
 

@@ -1,9 +1,11 @@
 //! A workspace's daily token budget in the chat runtime, with the model played by the
 //! local OpenAI-compatible fake: once the day's tokens reach the budget, running and new
-//! drills go on with the scripted antagonist, each drill says so once, the judge is not
-//! asked, and a workspace's own budget wins over the instance's default.
+//! drills go on with the scripted antagonist, each drill says so once (also when another
+//! instance takes it over), the judge is not asked, a workspace's own budget wins over the
+//! instance's default, and a settings change with a budget lands whole or not at all.
 
 use crate::fake_openai::FakeOpenAi;
+use crate::store::TestDb;
 use spar::antagonist::{Cast, Scripted};
 use spar::chat::runtime::Message;
 use spar::chat::{
@@ -16,7 +18,7 @@ use spar::llm::{LlmConfig, OpenAiAntagonist, OpenAiJudge};
 use spar_core::ScenarioLibrary;
 use spar_core::antagonist::SharedLines;
 use spar_core::scoring::Scorer;
-use spar_core::store::{EpochMillis, PersonRef, Store, UtcDay, WorkspaceRef};
+use spar_core::store::{EpochMillis, PersonRef, Store, UtcDay, WorkspaceConfig, WorkspaceRef};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,15 +38,24 @@ struct World {
     runtime: Runtime,
     surface: Arc<MemorySurface>,
     store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
 }
 
-async fn world(fake: &FakeOpenAi, default_budget: Option<u64>) -> World {
+async fn world(fake: &FakeOpenAi, default_budget: Option<u64>, db: &TestDb) -> World {
+    let store = db.open().await;
+    let surface = Arc::new(MemorySurface::new("discord", 2000));
+    instance(fake, default_budget, store, surface, "test")
+}
+
+/// One instance of the bot: its own runtime, named `owner`, on a store and a chat surface
+/// other instances may share.
+fn instance(
+    fake: &FakeOpenAi,
+    default_budget: Option<u64>,
+    store: Arc<dyn Store>,
+    surface: Arc<MemorySurface>,
+    owner: &str,
+) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().expect("dir");
-    let store = spar::store::open(Some(&spar::store::sqlite_url(&dir.path().join("spar.db"))))
-        .await
-        .expect("store");
     let config = LlmConfig::from_settings(&LlmSettings {
         base_url: Some(fake.base_url.clone()),
         api_key: Secret::new("k"),
@@ -62,9 +73,8 @@ async fn world(fake: &FakeOpenAi, default_budget: Option<u64>) -> World {
         scorer.clone(),
         "/spar end",
     );
-    let surface = Arc::new(MemorySurface::new("discord", 2000));
     let runtime = Runtime::new(
-        Engine::new(store.clone(), "test", &["discord"]),
+        Engine::new(store.clone(), owner, &["discord"]),
         vec![surface.clone()],
         ScenarioLibrary::embedded().expect("library"),
         Cast::with_model(scripted, OpenAiAntagonist::new(&config).expect("model")),
@@ -81,7 +91,6 @@ async fn world(fake: &FakeOpenAi, default_budget: Option<u64>) -> World {
         runtime,
         surface,
         store,
-        _dir: dir,
     }
 }
 
@@ -193,8 +202,9 @@ impl World {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_budget_a_drill_goes_on_scripted_and_says_so_once_and_new_drills_start_scripted() {
     let fake = FakeOpenAi::start();
+    let db = TestDb::sqlite().await;
     // Any one model reply costs more than this, so the opening spends the day's budget.
-    let w = world(&fake, Some(50)).await;
+    let w = world(&fake, Some(50), &db).await;
     let thread = w.solo("i1", "ana").await;
     assert_eq!(fake.antagonist_requests().len(), 1, "the model opens");
     let spent = w.tokens_today().await;
@@ -265,7 +275,8 @@ async fn over_the_budget_a_drill_goes_on_scripted_and_says_so_once_and_new_drill
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_servers_own_budget_wins_over_the_default() {
     let fake = FakeOpenAi::start();
-    let w = world(&fake, Some(50)).await;
+    let db = TestDb::sqlite().await;
+    let w = world(&fake, Some(50), &db).await;
     let mut admin = invocation("i0", "ana", "C1");
     admin.admin = true;
     let reply = w
@@ -300,5 +311,112 @@ async fn a_servers_own_budget_wins_over_the_default() {
     assert!(
         stats.text.contains(&format!("{spent} of 1000000 tokens")),
         "{stats:?}"
+    );
+}
+
+/// Runs each named test body against SQLite and PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(&super::TestDb::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    an_instance_taking_over_a_drill_over_the_budget_does_not_say_so_again,
+    a_settings_change_that_fails_changes_neither_the_budget_nor_the_rest,
+);
+
+async fn an_instance_taking_over_a_drill_over_the_budget_does_not_say_so_again(db: &TestDb) {
+    let fake = FakeOpenAi::start();
+    // Any one model reply costs more than this, so the opening spends the day's budget.
+    let first = world(&fake, Some(50), db).await;
+    let thread = first.solo("i1", "ana").await;
+    first
+        .say("m1", "ana", &thread, "Which batch size did you profile at?")
+        .await;
+    assert_eq!(
+        first.budget_notices(&thread),
+        1,
+        "the first instance tells the thread: {:#?}",
+        first.posts(&thread)
+    );
+
+    // The first instance stops; another, on the same store and chat, takes the drill over
+    // with nothing of it in memory.
+    let (store, surface) = (first.store.clone(), first.surface.clone());
+    drop(first);
+    let second = instance(&fake, Some(50), store, surface, "second");
+    let before = second.posts(&thread).len();
+    second
+        .say(
+            "m2",
+            "ana",
+            &thread,
+            "Can we rerun it on production traffic?",
+        )
+        .await;
+    assert_eq!(
+        second.posts(&thread).len(),
+        before + 1,
+        "the second instance answers the turn: {:#?}",
+        second.posts(&thread)
+    );
+    assert_eq!(
+        second.budget_notices(&thread),
+        1,
+        "and does not tell the thread again: {:#?}",
+        second.posts(&thread)
+    );
+    assert_eq!(
+        fake.antagonist_requests().len(),
+        1,
+        "the drill stays with the scripted antagonist"
+    );
+}
+
+async fn a_settings_change_that_fails_changes_neither_the_budget_nor_the_rest(db: &TestDb) {
+    let fake = FakeOpenAi::start();
+    let w = world(&fake, None, db).await;
+    // The database refuses one channel, so the change fails after the budget is in it.
+    db.refuse_drill_channel("C-refused").await;
+    let mut admin = invocation("i1", "ana", "C1");
+    admin.admin = true;
+    let change = |channel: &str| {
+        Command::Config(ConfigChange {
+            drill_channel: Some(Some(channel.into())),
+            token_budget: Some(70_000),
+            ..ConfigChange::default()
+        })
+    };
+    let reply = w.command(&admin, change("C-refused")).await;
+    assert!(reply.text.contains("nothing was changed"), "{reply:?}");
+    assert_eq!(
+        w.store.workspace_config(&guild()).await.expect("config"),
+        WorkspaceConfig::default(),
+        "neither the budget nor the channel was kept"
+    );
+
+    let reply = w.command(&admin, change("C2")).await;
+    assert!(reply.text.contains("70000 tokens"), "{reply:?}");
+    let config = w.store.workspace_config(&guild()).await.expect("config");
+    assert_eq!(
+        (config.drill_channel.as_deref(), config.token_budget),
+        (Some("C2"), Some(70_000))
     );
 }

@@ -111,6 +111,119 @@ impl Drop for Served {
     }
 }
 
+/// A workspace on the fake Slack with `spar serve` running for it on a fresh SQLite file:
+/// where the tests here start. Signing, sending and acknowledging are done here, so a test
+/// says only what its members do and what it expects.
+pub(crate) struct App {
+    pub(crate) fake: FakeSlack,
+    pub(crate) served: Served,
+    /// The database `spar serve` keeps its drills in, for tests that look inside.
+    pub(crate) url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl App {
+    /// Serving Slack's HTTP endpoints, every request signed as Slack signs it.
+    pub(crate) async fn over_http() -> App {
+        App::start(true).await
+    }
+
+    /// Connected over Socket Mode.
+    pub(crate) async fn over_socket_mode() -> App {
+        App::start(false).await
+    }
+
+    async fn start(http: bool) -> App {
+        let fake = FakeSlack::start().await;
+        let dir = tempfile::tempdir().expect("dir");
+        let url = sqlite_url(&dir);
+        let served = Served::start(&fake, &url, http).await;
+        App {
+            fake,
+            served,
+            url,
+            _dir: dir,
+        }
+    }
+
+    /// Where the HTTP endpoints listen.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.served.addr()
+    }
+
+    /// `/spar <text>` from `who` in `channel`, signed.
+    pub(crate) async fn command(&self, who: &SlackUser, channel: &str, text: &str) -> Answer {
+        command(&self.fake, self.addr(), who, channel, text).await
+    }
+
+    /// The answer to `/spar <text>`, on the acknowledgement, for `who` alone.
+    pub(crate) async fn ask(&self, who: &SlackUser, channel: &str, text: &str) -> String {
+        answered(&self.command(who, channel, text).await)
+    }
+
+    /// The answer to `/spar <text>`, on the acknowledgement or in the ephemeral message
+    /// that follows it.
+    pub(crate) async fn ask_late(&self, who: &SlackUser, channel: &str, text: &str) -> String {
+        answer_of(&self.fake, &self.command(who, channel, text).await, who).await
+    }
+
+    /// An Events API callback, signed.
+    pub(crate) async fn event(&self, callback: &Value) -> Answer {
+        event(&self.fake, self.addr(), callback).await
+    }
+
+    /// A click or a submitted view, signed.
+    pub(crate) async fn interact(&self, payload: &Value) -> Answer {
+        let form = crate::fake_slack::form_payload(payload);
+        send(
+            self.addr(),
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            &form,
+            &signed(&self.fake, &form),
+        )
+        .await
+    }
+
+    /// `who` writes `text` in `thread`; returns the event, once its delivery was
+    /// acknowledged.
+    pub(crate) async fn say(
+        &self,
+        who: &SlackUser,
+        channel: &str,
+        thread: &str,
+        text: &str,
+    ) -> Value {
+        let message = self.fake.message_event(who, channel, text, Some(thread));
+        assert_eq!(self.event(&message).await.status, 200);
+        message
+    }
+
+    /// `who` starts a solo drill in `channel`; returns its thread once the antagonist's
+    /// opening is posted there.
+    pub(crate) async fn solo(&self, who: &SlackUser, channel: &str) -> String {
+        let before = posts(&self.fake.calls())
+            .into_iter()
+            .filter(|c| c.args["channel"] == channel && c.args["thread_ts"].is_null())
+            .count();
+        let ready = self.ask(who, channel, "solo latency-regression").await;
+        assert!(ready.starts_with("Your drill is ready"), "{ready}");
+        let thread = wait_for_thread(&self.fake, channel, before).await;
+        wait_for_lines(&self.fake, &thread, 1).await;
+        thread
+    }
+
+    /// The candidate turns stored for the drill in `thread`.
+    pub(crate) async fn candidate_turns(&self, channel: &str, thread: &str) -> usize {
+        candidate_turns(&self.url, channel, thread).await
+    }
+
+    /// The store `spar serve` uses, opened beside it.
+    pub(crate) async fn store(&self) -> std::sync::Arc<dyn spar_core::store::Store> {
+        spar::store::open(Some(&self.url)).await.expect("the store")
+    }
+}
+
 pub(crate) fn sqlite_url(dir: &tempfile::TempDir) -> String {
     spar::store::sqlite_url(&dir.path().join("spar.db"))
 }
@@ -384,18 +497,15 @@ pub(crate) fn check_scorecard(card: &SlackCall) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scorecard() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let eve = fake.add_user("eve");
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let url = sqlite_url(&dir);
-    let served = Served::start(&fake, &url, true).await;
-    let addr = served.addr();
 
     let health = request(
         axum::http::Method::GET,
-        addr,
+        app.addr(),
         "/healthz",
         "text/plain",
         "",
@@ -404,7 +514,7 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
     .await;
     assert_eq!((health.status, health.body.as_str()), (200, "ok"));
     let challenge = fake.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
-    let verified = event(&fake, addr, &challenge).await;
+    let verified = app.event(&challenge).await;
     assert_eq!(verified.status, 200);
     assert_eq!(
         verified.json()["challenge"],
@@ -412,10 +522,10 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
     );
 
     // Answered with the acknowledgement, only for her, pointing at the channel.
-    let ready = answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
+    let ready = app.ask(&alice, &channel, "solo latency-regression").await;
     assert!(ready.contains(&format!("<#{channel}>")), "{ready}");
     assert!(ready.starts_with("Your drill is ready"), "{ready}");
-    let thread = wait_for_thread(&fake, &channel, 0).await;
+    let thread = wait_for_thread(fake, &channel, 0).await;
     let calls = fake.calls();
     let root = posts(&calls)[0];
     assert!(
@@ -437,7 +547,7 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
         .await;
     assert_eq!(brief.args["blocks"][1]["type"], "header");
     assert!(brief.args["blocks"].to_string().contains("40% regression"));
-    wait_for_lines(&fake, &thread, 1).await;
+    wait_for_lines(fake, &thread, 1).await;
     let clock = fake
         .wait_for(
             |calls| {
@@ -455,37 +565,37 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
     );
 
     // A stranger's reply, another bot's and an edit are not turns; hers is answered.
-    let stranger = fake.message_event(
+    app.say(
         &eve,
         &channel,
+        &thread,
         "Let me answer for her, I know the numbers.",
-        Some(&thread),
-    );
-    assert_eq!(event(&fake, addr, &stranger).await.status, 200);
+    )
+    .await;
     let bot = fake.add_bot("helper-bot");
-    let beep = fake.message_event(&bot, &channel, "beep", Some(&thread));
-    assert_eq!(event(&fake, addr, &beep).await.status, 200);
-    let turn = fake.message_event(
-        &alice,
-        &channel,
-        "Honestly I'm going to escalate this to my manager.",
-        Some(&thread),
-    );
-    assert_eq!(event(&fake, addr, &turn).await.status, 200);
+    app.say(&bot, &channel, &thread, "beep").await;
+    let turn = app
+        .say(
+            &alice,
+            &channel,
+            &thread,
+            "Honestly I'm going to escalate this to my manager.",
+        )
+        .await;
     let turn_ts = turn["event"]["ts"].as_str().expect("a ts").to_string();
     let edited = fake.message_changed_event(&channel, &turn_ts, "I mean, let's talk.");
-    assert_eq!(event(&fake, addr, &edited).await.status, 200);
-    wait_for_lines(&fake, &thread, 2).await;
+    assert_eq!(app.event(&edited).await.status, 200);
+    wait_for_lines(fake, &thread, 2).await;
     assert_eq!(
-        candidate_turns(&url, &channel, &thread).await,
+        app.candidate_turns(&channel, &thread).await,
         1,
         "only her line is a turn"
     );
 
     // `/spar end` in the channel ends her drill there.
-    let ended = answered(&command(&fake, addr, &alice, &channel, "end").await);
+    let ended = app.ask(&alice, &channel, "end").await;
     assert_eq!(ended, "Drill ended; the scorecard follows in the thread.");
-    let card = wait_for_scorecard(&fake, &thread).await;
+    let card = wait_for_scorecard(fake, &thread).await;
     check_scorecard(&card);
     assert_eq!(
         lines(&fake.calls(), &thread).len(),
@@ -504,16 +614,7 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
         .to_string();
     assert!(again.starts_with("spar:again:"), "{again}");
     let click = fake.block_actions(&eve, &channel, card_ts, &again, &again);
-    let form = crate::fake_slack::form_payload(&click);
-    let clicked = send(
-        addr,
-        "/slack/interactions",
-        "application/x-www-form-urlencoded",
-        &form,
-        &signed(&fake, &form),
-    )
-    .await;
-    assert_eq!(clicked.status, 200);
+    assert_eq!(app.interact(&click).await.status, 200);
     let told = fake
         .wait_for(
             |calls| {
@@ -530,7 +631,7 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
         .await;
     assert_eq!(told.args["user"], eve.id.as_str());
     assert_eq!(told.args["thread_ts"], thread.as_str(), "where she clicked");
-    wait_for_thread(&fake, &channel, 1).await;
+    wait_for_thread(fake, &channel, 1).await;
     let calls = fake.calls();
     let roots: Vec<&str> = posts(&calls)
         .into_iter()
@@ -545,13 +646,10 @@ async fn a_solo_drill_runs_over_signed_http_from_slash_command_to_block_kit_scor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_stale_and_replayed_requests_post_nothing() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let (fake, addr) = (&app.fake, app.addr());
     let alice = fake.alice();
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let url = sqlite_url(&dir);
-    let served = Served::start(&fake, &url, true).await;
-    let addr = served.addr();
 
     // A slash command with a wrong signature, a stale timestamp, or none: 401, no drill.
     let form = fake.slash_command(&alice, &channel, "/spar", "solo").form;
@@ -574,7 +672,7 @@ async fn unsigned_stale_and_replayed_requests_post_nothing() {
         assert_eq!(answer.status, 401, "{what}: {}", answer.body);
     }
     // Signed, then tampered with.
-    let mut headers = signed(&fake, &form);
+    let mut headers = signed(fake, &form);
     let tampered = form.replace("solo", "stats");
     assert_eq!(
         send(
@@ -590,9 +688,7 @@ async fn unsigned_stale_and_replayed_requests_post_nothing() {
     );
     headers.clear();
 
-    answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
-    let thread = wait_for_thread(&fake, &channel, 0).await;
-    wait_for_lines(&fake, &thread, 1).await;
+    let thread = app.solo(&alice, &channel).await;
 
     // Her turn, delivered with a bad signature and a stale one, is refused; then delivered.
     let turn = fake.message_event(
@@ -627,18 +723,18 @@ async fn unsigned_stale_and_replayed_requests_post_nothing() {
         401
     );
     assert_eq!(
-        candidate_turns(&url, &channel, &thread).await,
+        app.candidate_turns(&channel, &thread).await,
         0,
         "nothing was applied"
     );
 
-    assert_eq!(event(&fake, addr, &turn).await.status, 200);
+    assert_eq!(app.event(&turn).await.status, 200);
     // The delivery is acknowledged once the turn is stored.
-    assert_eq!(candidate_turns(&url, &channel, &thread).await, 1);
-    wait_for_lines(&fake, &thread, 2).await;
+    assert_eq!(app.candidate_turns(&channel, &thread).await, 1);
+    wait_for_lines(fake, &thread, 2).await;
 
     // Slack delivers it again: acknowledged, and nothing changes.
-    let mut retry = signed(&fake, &body);
+    let mut retry = signed(fake, &body);
     retry.push(("x-slack-retry-num", "1".into()));
     retry.push(("x-slack-retry-reason", "http_timeout".into()));
     assert_eq!(
@@ -648,23 +744,23 @@ async fn unsigned_stale_and_replayed_requests_post_nothing() {
         200
     );
     assert_eq!(
-        candidate_turns(&url, &channel, &thread).await,
+        app.candidate_turns(&channel, &thread).await,
         1,
         "the retry is not a second turn"
     );
 
     // Her next turn is answered once; the replay added no line before it.
-    let next = fake.message_event(
+    app.say(
         &alice,
         &channel,
+        &thread,
         "Could we agree the benchmark config together?",
-        Some(&thread),
-    );
-    assert_eq!(event(&fake, addr, &next).await.status, 200);
-    wait_for_lines(&fake, &thread, 3).await;
-    assert_eq!(candidate_turns(&url, &channel, &thread).await, 2);
-    answered(&command(&fake, addr, &alice, &channel, "end").await);
-    wait_for_scorecard(&fake, &thread).await;
+    )
+    .await;
+    wait_for_lines(fake, &thread, 3).await;
+    assert_eq!(app.candidate_turns(&channel, &thread).await, 2);
+    app.ask(&alice, &channel, "end").await;
+    wait_for_scorecard(fake, &thread).await;
     let calls = fake.calls();
     assert_eq!(
         lines(&calls, &thread).len(),
@@ -680,17 +776,15 @@ async fn unsigned_stale_and_replayed_requests_post_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_socket_mode().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let eve = fake.add_user("eve");
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let url = sqlite_url(&dir);
-    let served = Served::start(&fake, &url, false).await;
     assert!(
-        served.banner.contains("over Socket Mode"),
+        app.served.banner.contains("over Socket Mode"),
         "{}",
-        served.banner
+        app.served.banner
     );
     fake.wait_connections(2, WAIT).await;
     assert_eq!(
@@ -713,8 +807,8 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
             .is_some_and(|t| t.starts_with("Your drill is ready")),
         "{payload}"
     );
-    let thread = wait_for_thread(&fake, &channel, 0).await;
-    wait_for_lines(&fake, &thread, 1).await;
+    let thread = wait_for_thread(fake, &channel, 0).await;
+    wait_for_lines(fake, &thread, 1).await;
 
     let stranger = fake.message_event(&eve, &channel, "Let me answer for her.", Some(&thread));
     let sent = fake.send_envelope("events_api", stranger, false).await;
@@ -728,12 +822,12 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
     let sent = fake.send_envelope("events_api", turn.clone(), false).await;
     fake.wait_ack(&sent, WAIT).await;
     // Acknowledged once stored.
-    assert_eq!(candidate_turns(&url, &channel, &thread).await, 1);
-    wait_for_lines(&fake, &thread, 2).await;
+    assert_eq!(app.candidate_turns(&channel, &thread).await, 1);
+    wait_for_lines(fake, &thread, 2).await;
     let again = fake.send_event_retry(turn, 1, "timeout").await;
     fake.wait_ack(&again, WAIT).await;
     assert_eq!(
-        candidate_turns(&url, &channel, &thread).await,
+        app.candidate_turns(&channel, &thread).await,
         1,
         "a redelivery is not a turn"
     );
@@ -747,7 +841,7 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
         ack.payload.expect("an answer")["text"],
         "Drill ended; the scorecard follows in the thread."
     );
-    let card = wait_for_scorecard(&fake, &thread).await;
+    let card = wait_for_scorecard(fake, &thread).await;
     check_scorecard(&card);
     assert_eq!(
         lines(&fake.calls(), &thread).len(),
@@ -798,21 +892,18 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_situations_are_answered_not_dropped() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let general = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let url = sqlite_url(&dir);
-    let served = Served::start(&fake, &url, true).await;
-    let addr = served.addr();
 
     let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
-    let said = answered(&command(&fake, addr, &alice, &outside, "solo").await);
+    let said = app.ask(&alice, &outside, "solo").await;
     assert!(said.contains("Invite it with `/invite @Spar`"), "{said}");
 
     let archived = fake.add_channel("old-team", SlackChannelKind::Public { member: true });
     fake.archive_channel(&archived);
-    let said = answered(&command(&fake, addr, &alice, &archived, "solo").await);
+    let said = app.ask(&alice, &archived, "solo").await;
     assert!(said.contains("archived"), "{said}");
 
     fake.fail_once(
@@ -821,54 +912,41 @@ async fn bad_situations_are_answered_not_dropped() {
             needed: "chat:write".into(),
         },
     );
-    let said = answered(&command(&fake, addr, &alice, &general, "solo").await);
+    let said = app.ask(&alice, &general, "solo").await;
     assert!(said.contains("`chat:write` scope"), "{said}");
 
-    let said = answered(&command(&fake, addr, &alice, &general, "solo latency-regresion").await);
+    let said = app.ask(&alice, &general, "solo latency-regresion").await;
     assert!(
         said.contains("Did you mean `latency-regression`?"),
         "{said}"
     );
-    let said = answered(&command(&fake, addr, &alice, &general, "dance").await);
+    let said = app.ask(&alice, &general, "dance").await;
     assert!(
         said.starts_with("`/spar dance` is not a Spar command."),
         "{said}"
     );
     assert!(said.contains("`/spar solo`"), "{said}");
-    let said = answered(&command(&fake, addr, &alice, &general, "solo a b c").await);
+    let said = app.ask(&alice, &general, "solo a b c").await;
     assert!(said.contains("one word too many"), "{said}");
 
     // The peer commands are answered the same way: an unknown scenario; a pair in a channel
     // Spar was not invited to is told how to invite it, and keeps its place in the queue.
-    let said = answer_of(
-        &fake,
-        &command(&fake, addr, &alice, &general, "join latency-regresion").await,
-        &alice,
-    )
-    .await;
+    let said = app
+        .ask_late(&alice, &general, "join latency-regresion")
+        .await;
     assert!(
         said.contains("Did you mean `latency-regression`?"),
         "{said}"
     );
     let bob = fake.add_user("bob");
     for who in [&alice, &bob] {
-        let said = answer_of(
-            &fake,
-            &command(&fake, addr, who, &outside, "join").await,
-            who,
-        )
-        .await;
+        let said = app.ask_late(who, &outside, "join").await;
         assert!(said.contains("You joined"), "{said}");
     }
-    let said = answer_of(
-        &fake,
-        &command(&fake, addr, &alice, &outside, "pair").await,
-        &alice,
-    )
-    .await;
+    let said = app.ask_late(&alice, &outside, "pair").await;
     assert!(said.contains("Invite it with `/invite @Spar`"), "{said}");
     assert!(said.contains("keep their places"), "{said}");
-    let store = spar::store::open(Some(&url)).await.expect("the store");
+    let store = app.store().await;
     let workspace = spar_core::store::WorkspaceRef {
         platform: "slack".into(),
         external_id: fake.team_id(),
@@ -892,8 +970,9 @@ async fn bad_situations_are_answered_not_dropped() {
             retry_after_secs: 1,
         },
     );
-    let started = command(&fake, addr, &alice, &general, "solo latency-regression").await;
-    let said = answer_of(&fake, &started, &alice).await;
+    let said = app
+        .ask_late(&alice, &general, "solo latency-regression")
+        .await;
     assert!(said.starts_with("Your drill is ready"), "{said}");
     let statuses: Vec<(u16, bool)> = fake
         .calls_to("chat.postMessage")
@@ -903,7 +982,7 @@ async fn bad_situations_are_answered_not_dropped() {
     let limited = statuses.iter().position(|s| s.0 == 429).expect("the 429");
     assert_eq!(statuses[limited + 1], (200, true), "{statuses:?}");
 
-    let log = served.log();
+    let log = app.served.log();
     assert!(
         log.contains("lacks a scope") && log.contains("chat:write"),
         "{log}"
@@ -960,38 +1039,30 @@ fn serve_names_the_slack_settings_it_is_missing() {
 }
 
 /// Runs a short solo drill for `who` in `channel` to its scorecard; returns its thread.
-async fn short_drill(fake: &FakeSlack, addr: SocketAddr, who: &SlackUser, channel: &str) -> String {
-    let before = posts(&fake.calls())
-        .into_iter()
-        .filter(|c| c.args["channel"] == channel && c.args["thread_ts"].is_null())
-        .count();
-    answered(&command(fake, addr, who, channel, "solo latency-regression").await);
-    let thread = wait_for_thread(fake, channel, before).await;
-    wait_for_lines(fake, &thread, 1).await;
-    let turn = fake.message_event(
+async fn short_drill(app: &App, who: &SlackUser, channel: &str) -> String {
+    let thread = app.solo(who, channel).await;
+    app.say(
         who,
         channel,
+        &thread,
         "What is driving the release date for you?",
-        Some(&thread),
-    );
-    assert_eq!(event(fake, addr, &turn).await.status, 200);
-    wait_for_lines(fake, &thread, 2).await;
-    answered(&command(fake, addr, who, channel, "end").await);
-    wait_for_scorecard(fake, &thread).await;
+    )
+    .await;
+    wait_for_lines(&app.fake, &thread, 2).await;
+    app.ask(who, channel, "end").await;
+    wait_for_scorecard(&app.fake, &thread).await;
     thread
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stats_chart_arrives_as_a_png_in_the_members_direct_messages() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
-    let addr = served.addr();
-    short_drill(&fake, addr, &alice, &channel).await;
+    short_drill(&app, &alice, &channel).await;
 
-    let stats = command(&fake, addr, &alice, &channel, "stats").await;
+    let stats = app.command(&alice, &channel, "stats").await;
     let answer = stats.json();
     assert!(
         answer
@@ -1035,12 +1106,10 @@ async fn the_stats_chart_arrives_as_a_png_in_the_members_direct_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let outside = fake.add_channel("random", SlackChannelKind::Public { member: false });
-    let dir = tempfile::tempdir().expect("dir");
-    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
-    let addr = served.addr();
 
     // Slack is slow to say who she is, so the answer misses the acknowledgement; Spar is
     // not in the channel, so it cannot post there and answers at the command's URL.
@@ -1051,11 +1120,11 @@ async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
         .expect("a response URL")
         .to_string();
     let acknowledged = send(
-        addr,
+        app.addr(),
         "/slack/commands",
         "application/x-www-form-urlencoded",
         &form.form,
-        &signed(&fake, &form.form),
+        &signed(fake, &form.form),
     )
     .await;
     assert_eq!(
@@ -1082,26 +1151,21 @@ async fn a_late_answer_where_spar_cannot_post_goes_through_the_response_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archiving_the_channel_abandons_its_drill_and_keeps_it() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let url = sqlite_url(&dir);
-    let served = Served::start(&fake, &url, true).await;
-    let addr = served.addr();
 
-    answered(&command(&fake, addr, &alice, &channel, "solo latency-regression").await);
-    let thread = wait_for_thread(&fake, &channel, 0).await;
-    wait_for_lines(&fake, &thread, 1).await;
-    let turn = fake.message_event(
+    let thread = app.solo(&alice, &channel).await;
+    app.say(
         &alice,
         &channel,
+        &thread,
         "What is driving the release date for you?",
-        Some(&thread),
-    );
-    assert_eq!(event(&fake, addr, &turn).await.status, 200);
-    wait_for_lines(&fake, &thread, 2).await;
-    let store = spar::store::open(Some(&url)).await.expect("the store");
+    )
+    .await;
+    wait_for_lines(fake, &thread, 2).await;
+    let store = app.store().await;
     let drill = store
         .live_drill_in("slack", &thread, Some(&channel))
         .await
@@ -1109,7 +1173,7 @@ async fn archiving_the_channel_abandons_its_drill_and_keeps_it() {
         .expect("live");
 
     let archived = fake.archive_event(&alice, &channel);
-    assert_eq!(event(&fake, addr, &archived).await.status, 200);
+    assert_eq!(app.event(&archived).await.status, 200);
     let kept = store
         .load_drill(&drill.id)
         .await
@@ -1126,26 +1190,24 @@ async fn archiving_the_channel_abandons_its_drill_and_keeps_it() {
 
     // In the archived channel she is told why no drill starts; elsewhere she is free to
     // drill again.
-    let said = answered(&command(&fake, addr, &alice, &channel, "solo").await);
+    let said = app.ask(&alice, &channel, "solo").await;
     assert!(said.contains("archived"), "{said}");
     let other = fake.add_channel("drills", SlackChannelKind::Public { member: true });
-    let ready = answered(&command(&fake, addr, &alice, &other, "solo latency-regression").await);
+    let ready = app.ask(&alice, &other, "solo latency-regression").await;
     assert!(ready.starts_with("Your drill is ready"), "{ready}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weekly_rounds_are_set_up_by_a_workspace_admin_and_joined_by_members() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let alice = fake.alice();
     let bob = fake.add_user("bob");
     fake.make_admin(&alice);
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let served = Served::start(&fake, &sqlite_url(&dir), true).await;
-    let addr = served.addr();
     let ask = |who: &SlackUser, text: &'static str| {
-        let (fake, channel, who) = (&fake, channel.clone(), who.clone());
-        async move { answer_of(fake, &command(fake, addr, &who, &channel, text).await, &who).await }
+        let (app, channel, who) = (&app, channel.clone(), who.clone());
+        async move { app.ask_late(&who, &channel, text).await }
     };
 
     let said = ask(&bob, "rounds create monday 18:30 Europe/Berlin").await;

@@ -8,13 +8,10 @@
 
 use crate::fake_slack::{FakeSlack, SlackCall, SlackUser};
 use crate::slack::{
-    Answer, Served, WAIT, answer_of, answered, command, event, in_thread, is_scorecard, posts,
-    signed, sqlite_url, text, wait_for_scorecard, wait_for_thread,
+    App, WAIT, in_thread, is_scorecard, posts, text, wait_for_scorecard, wait_for_thread,
 };
-use serde_json::Value;
 use spar_core::ScenarioLibrary;
 use spar_core::scoring::DimensionName;
-use std::net::SocketAddr;
 
 /// Words from the scenario's hidden brief, which only the antagonist player may read.
 fn hidden_words() -> String {
@@ -28,19 +25,6 @@ fn hidden_words() -> String {
         .take(6)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Sends an interactive payload (a click or a submitted view) as Slack does.
-async fn interact(fake: &FakeSlack, addr: SocketAddr, payload: &Value) -> Answer {
-    let form = crate::fake_slack::form_payload(payload);
-    crate::slack::send(
-        addr,
-        "/slack/interactions",
-        "application/x-www-form-urlencoded",
-        &form,
-        &signed(fake, &form),
-    )
-    .await
 }
 
 /// The action ids of the buttons under a posted message.
@@ -87,17 +71,11 @@ struct Request<'a> {
 
 /// `who` clicks "Rate" under the request and submits the modal with every dimension at
 /// `score` and `sentence`.
-async fn rate(
-    fake: &FakeSlack,
-    addr: SocketAddr,
-    who: &SlackUser,
-    request: &Request<'_>,
-    score: &str,
-    sentence: &str,
-) {
+async fn rate(app: &App, who: &SlackUser, request: &Request<'_>, score: &str, sentence: &str) {
+    let fake = &app.fake;
     let click = fake.block_actions(who, request.channel, request.ts, request.rate, request.rate);
     let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
-    let clicked = interact(fake, addr, &click).await;
+    let clicked = app.interact(&click).await;
     assert_eq!((clicked.status, clicked.body.as_str()), (200, ""));
     let opened = fake
         .wait_for(
@@ -120,7 +98,9 @@ async fn rate(
         .map(|d| (d.as_str(), "score", score))
         .collect();
     values.push(("sentence", "text", sentence));
-    let submitted = interact(fake, addr, &fake.view_submission(who, &view, &values)).await;
+    let submitted = app
+        .interact(&fake.view_submission(who, &view, &values))
+        .await;
     assert_eq!(
         (submitted.status, submitted.body.as_str()),
         (200, ""),
@@ -130,31 +110,18 @@ async fn rate(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() {
-    let fake = FakeSlack::start().await;
+    let app = App::over_http().await;
+    let fake = &app.fake;
     let people = [fake.alice(), fake.add_user("bob")];
     let channel = fake.channel_id();
-    let dir = tempfile::tempdir().expect("dir");
-    let url = sqlite_url(&dir);
-    let served = Served::start(&fake, &url, true).await;
-    let addr = served.addr();
 
     for who in &people {
-        let joined = answer_of(
-            &fake,
-            &command(&fake, addr, who, &channel, "join latency-regression").await,
-            who,
-        )
-        .await;
+        let joined = app.ask_late(who, &channel, "join latency-regression").await;
         assert!(joined.contains("You joined"), "{joined}");
     }
-    let paired = answer_of(
-        &fake,
-        &command(&fake, addr, &people[0], &channel, "pair").await,
-        &people[0],
-    )
-    .await;
+    let paired = app.ask_late(&people[0], &channel, "pair").await;
     assert!(paired.contains("Paired 1 group"), "{paired}");
-    let thread = wait_for_thread(&fake, &channel, 0).await;
+    let thread = wait_for_thread(fake, &channel, 0).await;
 
     // The brief mentions the candidate; the other member plays the antagonist and is sent
     // the hidden brief in the thread, as a message only they see.
@@ -180,7 +147,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         .expect("a partner")
         .clone();
     let hidden = hidden_words();
-    let secret = ephemeral_for(&fake, &antagonist, |t| t.contains(&hidden)).await;
+    let secret = ephemeral_for(fake, &antagonist, |t| t.contains(&hidden)).await;
     assert_eq!(secret.args["channel"], channel.as_str());
     assert_eq!(
         secret.args["thread_ts"],
@@ -208,7 +175,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
     let roles_ts = roles.response["ts"].as_str().expect("a ts");
     for who in [&antagonist, &candidate] {
         let click = fake.block_actions(who, &channel, roles_ts, &brief_button, &brief_button);
-        assert_eq!(interact(&fake, addr, &click).await.status, 200);
+        assert_eq!(app.interact(&click).await.status, 200);
     }
     let again = fake
         .wait_for(
@@ -223,7 +190,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         )
         .await;
     assert_eq!(again.args["user"], antagonist.id.as_str());
-    ephemeral_for(&fake, &candidate, |t| {
+    ephemeral_for(fake, &candidate, |t| {
         t.contains("Only the member playing the antagonist")
     })
     .await;
@@ -233,10 +200,9 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         (&candidate, "What is driving the release date for you?"),
         (&antagonist, "The board was promised this launch."),
     ] {
-        let message = fake.message_event(who, &channel, said, Some(&thread));
-        assert_eq!(event(&fake, addr, &message).await.status, 200);
+        app.say(who, &channel, &thread, said).await;
     }
-    let store = spar::store::open(Some(&url)).await.expect("the store");
+    let store = app.store().await;
     let drill = store
         .live_drill_in("slack", &thread, Some(&channel))
         .await
@@ -249,9 +215,9 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         vec![spar_core::Role::Candidate, spar_core::Role::Antagonist]
     );
 
-    let ended = answered(&command(&fake, addr, &candidate, &channel, "end").await);
+    let ended = app.ask(&candidate, &channel, "end").await;
     assert_eq!(ended, "Drill ended; the scorecard follows in the thread.");
-    wait_for_scorecard(&fake, &thread).await;
+    wait_for_scorecard(fake, &thread).await;
     let request = fake
         .wait_for(
             |calls| {
@@ -277,7 +243,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
     // nothing; then each member rates.
     let click = fake.block_actions(&antagonist, &channel, &request_ts, &ids[0], &ids[0]);
     let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
-    assert_eq!(interact(&fake, addr, &click).await.status, 200);
+    assert_eq!(app.interact(&click).await.status, 200);
     let opened = fake
         .wait_for(
             |calls| {
@@ -295,12 +261,9 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         .iter()
         .map(|d| (d.as_str(), "score", "3"))
         .collect();
-    let refused = interact(
-        &fake,
-        addr,
-        &fake.view_submission(&antagonist, view, &partial),
-    )
-    .await;
+    let refused = app
+        .interact(&fake.view_submission(&antagonist, view, &partial))
+        .await;
     assert_eq!(refused.status, 200);
     let refused = refused.json();
     assert_eq!(refused["response_action"], "errors", "{refused}");
@@ -323,28 +286,19 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         rate: &ids[0],
     };
     rate(
-        &fake,
-        addr,
+        &app,
         &antagonist,
         &request,
         "4",
         "Calm and curious throughout.",
     )
     .await;
-    let saved = ephemeral_for(&fake, &antagonist, |t| {
+    let saved = ephemeral_for(fake, &antagonist, |t| {
         t.starts_with("Thanks, your rating is saved")
     })
     .await;
     assert_eq!(saved.args["thread_ts"], thread.as_str());
-    rate(
-        &fake,
-        addr,
-        &candidate,
-        &request,
-        "2",
-        "I rushed the ending.",
-    )
-    .await;
+    rate(&app, &candidate, &request, "2", "I rushed the ending.").await;
     let combined = fake
         .wait_for(
             |calls| {
@@ -368,8 +322,8 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
     // Swap roles: the mirror drill in the same thread; the former candidate now plays the
     // antagonist and is sent the hidden brief, only them.
     let click = fake.block_actions(&antagonist, &channel, &request_ts, &ids[1], &ids[1]);
-    assert_eq!(interact(&fake, addr, &click).await.status, 200);
-    ephemeral_for(&fake, &antagonist, |t| t.starts_with("Roles swapped")).await;
+    assert_eq!(app.interact(&click).await.status, 200);
+    ephemeral_for(fake, &antagonist, |t| t.starts_with("Roles swapped")).await;
     let mirror = fake
         .wait_for(
             |calls| {
@@ -382,7 +336,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
         )
         .await;
     assert_eq!(mirror.args["blocks"][1]["type"], "header");
-    let secret = ephemeral_for(&fake, &candidate, |t| t.starts_with("You play")).await;
+    let secret = ephemeral_for(fake, &candidate, |t| t.starts_with("You play")).await;
     assert_eq!(secret.args["thread_ts"], thread.as_str());
 
     let calls = fake.calls();

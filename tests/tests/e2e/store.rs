@@ -40,7 +40,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    async fn sqlite() -> TestDb {
+    pub(crate) async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = spar::store::sqlite_url(&dir.path().join("spar.db"));
         TestDb {
@@ -76,10 +76,51 @@ impl TestDb {
 
     /// Opens the store as a bot process would; call again to simulate a restart or a
     /// second instance.
-    async fn open(&self) -> Arc<dyn Store> {
+    pub(crate) async fn open(&self) -> Arc<dyn Store> {
         spar::store::open(Some(&self.url))
             .await
             .expect("opening the store")
+    }
+
+    /// Makes the database refuse any workspace setting drills to start in `channel`, with
+    /// a trigger the store knows nothing of: a way to make a store write fail midway.
+    pub(crate) async fn refuse_drill_channel(&self, channel: &str) {
+        // The channel is the test's own constant, quoted as SQL text.
+        let channel = channel.replace('\'', "''");
+        match self.backend {
+            Backend::Sqlite(_) => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("sqlite");
+                sqlx::query(AssertSqlSafe(format!(
+                    "CREATE TRIGGER refuse_channel BEFORE UPDATE ON workspaces \
+                     WHEN NEW.drill_channel = '{channel}' \
+                     BEGIN SELECT RAISE(ABORT, 'this channel is refused'); END"
+                )))
+                .execute(&pool)
+                .await
+                .expect("a trigger");
+                pool.close().await;
+            }
+            Backend::Postgres { .. } => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("postgres");
+                for statement in [
+                    format!(
+                        "CREATE FUNCTION refuse_channel() RETURNS trigger AS $$ BEGIN \
+                         IF NEW.drill_channel = '{channel}' THEN \
+                         RAISE EXCEPTION 'this channel is refused'; END IF; \
+                         RETURN NEW; END $$ LANGUAGE plpgsql"
+                    ),
+                    "CREATE TRIGGER refuse_channel BEFORE UPDATE ON workspaces \
+                     FOR EACH ROW EXECUTE FUNCTION refuse_channel()"
+                        .to_string(),
+                ] {
+                    sqlx::query(AssertSqlSafe(statement))
+                        .execute(&pool)
+                        .await
+                        .expect("a trigger");
+                }
+                pool.close().await;
+            }
+        }
     }
 
     /// Counts rows with raw SQL, bypassing the store, to see what is really kept.

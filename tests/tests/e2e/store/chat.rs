@@ -174,6 +174,7 @@ pub(super) async fn a_workspace_keeps_what_its_admins_chose(db: &TestDb) {
         public_threads: true,
         default_difficulty: Some(spar_core::Difficulty::Hostile),
         daily_limit: Some(3),
+        token_budget: Some(20_000),
     };
     store
         .set_workspace_config(&discord("G1"), &chosen)
@@ -470,46 +471,73 @@ pub(super) async fn a_workspaces_tokens_and_drills_are_counted_per_utc_day_with_
     assert_eq!(store.drills_on(g1, yesterday).await.expect("drills"), 1);
     assert_eq!(store.drills_on(g2, today).await.expect("drills"), 1);
 
+    // A drill is marked over its budget once, whoever marks it, and loads with the mark.
     assert_eq!(
-        store.token_budget(&discord("G1")).await.expect("none"),
+        store
+            .load_drill(&first)
+            .await
+            .expect("load")
+            .record
+            .over_budget_at,
         None
     );
-    store
-        .set_token_budget(&discord("G1"), Some(5000))
-        .await
-        .expect("set");
-    assert_eq!(
-        store.token_budget(&discord("G1")).await.expect("read"),
-        Some(5000)
+    assert!(store.mark_over_budget(&first, T0).await.expect("mark"));
+    assert!(
+        !store.mark_over_budget(&first, T0 + S).await.expect("again"),
+        "marked before"
     );
+    assert_eq!(
+        store
+            .load_drill(&first)
+            .await
+            .expect("load")
+            .record
+            .over_budget_at,
+        Some(T0)
+    );
+    assert_eq!(
+        store
+            .load_drill(&old)
+            .await
+            .expect("load")
+            .record
+            .over_budget_at,
+        None,
+        "another drill is not marked"
+    );
+
+    let budget_of = async |guild: &str, budget: Option<u64>| {
+        store
+            .set_workspace_config(
+                &discord(guild),
+                &WorkspaceConfig {
+                    token_budget: budget,
+                    ..WorkspaceConfig::default()
+                },
+            )
+            .await
+            .expect("set a budget");
+        store
+            .workspace_config(&discord(guild))
+            .await
+            .expect("read")
+            .token_budget
+    };
+    assert_eq!(
+        store
+            .workspace_config(&discord("G1"))
+            .await
+            .expect("none")
+            .token_budget,
+        None
+    );
+    assert_eq!(budget_of("G1", Some(5000)).await, Some(5000));
     assert_eq!(
         store.tokens_on(g1, today).await.expect("today").budget,
         Some(5000)
     );
     assert_eq!(store.tokens_on(g2, today).await.expect("G2").budget, None);
     // A guild nobody has seen yet can be given a budget before its first drill.
-    store
-        .set_token_budget(&discord("G3"), Some(10))
-        .await
-        .expect("new guild");
-    assert_eq!(
-        store.token_budget(&discord("G3")).await.expect("G3"),
-        Some(10)
-    );
-    store
-        .set_token_budget(&discord("G1"), None)
-        .await
-        .expect("clear");
-    assert_eq!(
-        store.token_budget(&discord("G1")).await.expect("read"),
-        None
-    );
-    // The other settings are untouched by the budget's.
-    assert_eq!(
-        store
-            .workspace_config(&discord("G1"))
-            .await
-            .expect("config"),
-        WorkspaceConfig::default()
-    );
+    assert_eq!(budget_of("G3", Some(10)).await, Some(10));
+    assert_eq!(budget_of("G1", None).await, None);
 }

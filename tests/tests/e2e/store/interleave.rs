@@ -250,23 +250,19 @@ impl Store for Interleaved {
 }
 
 impl BudgetStore for Interleaved {
-    fn token_budget<'a>(&'a self, workspace: &'a WorkspaceRef) -> StoreFuture<'a, Option<u64>> {
-        self.inner.token_budget(workspace)
-    }
-
-    fn set_token_budget<'a>(
-        &'a self,
-        workspace: &'a WorkspaceRef,
-        budget: Option<u64>,
-    ) -> StoreFuture<'a, ()> {
-        self.inner.set_token_budget(workspace, budget)
-    }
-
     fn tokens_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, TokenDay> {
         self.inner.tokens_on(workspace, day)
     }
 
     fn drills_on<'a>(&'a self, workspace: WorkspaceId, day: UtcDay) -> StoreFuture<'a, u32> {
         self.inner.drills_on(workspace, day)
+    }
+
+    fn mark_over_budget<'a>(
+        &'a self,
+        drill: &'a DrillId,
+        at: EpochMillis,
+    ) -> StoreFuture<'a, bool> {
+        self.inner.mark_over_budget(drill, at)
     }
 }
