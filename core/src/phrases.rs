@@ -11,8 +11,8 @@
 //! characters, so matching on tokens keeps the word-boundary meaning the data was written
 //! for: an apostrophe is a token of its own, so "i'll" reads as `i ' ll` and the phrase "i"
 //! matches in it, as a boundary match on bytes would. Typographic apostrophes read as straight
-//! ones. A phrase's leading `*` lets its first word match the end of a longer word and a
-//! trailing `*` lets its last word match the start of one.
+//! ones, and a hyphen inside a compound as a space. A phrase's leading `*` lets its first word
+//! match the end of a longer word and a trailing `*` lets its last word match the start of one.
 
 /// No symbol: a word no phrase uses, or a trie edge that does not exist.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -32,13 +32,24 @@ fn letter(b: u8) -> usize {
 
 const LETTERS: usize = 37;
 
+/// Whether the byte at `i` is a hyphen inside a compound ("steering-group", "kill-switch"),
+/// which separates its words as a space does: people write compounds both ways, and a phrase
+/// written either way finds both.
+pub(crate) fn joins_words(bytes: &[u8], i: usize) -> bool {
+    bytes[i] == b'-'
+        && i > 0
+        && is_word_byte(bytes[i - 1])
+        && bytes.get(i + 1).copied().is_some_and(is_word_byte)
+}
+
 /// The token strings of a phrase: lowercase words and single punctuation characters, with
-/// typographic apostrophes made straight.
+/// typographic apostrophes made straight and a hyphen inside a compound read as a space.
 pub(crate) fn phrase_tokens(phrase: &str) -> Vec<String> {
     let lowered = phrase.to_ascii_lowercase().replace('\u{2019}', "'");
+    let bytes = lowered.as_bytes();
     let mut out = Vec::new();
     let mut word = String::new();
-    for c in lowered.chars() {
+    for (i, c) in lowered.char_indices() {
         if c.is_ascii() && is_word_byte(c as u8) {
             word.push(c);
             continue;
@@ -46,7 +57,7 @@ pub(crate) fn phrase_tokens(phrase: &str) -> Vec<String> {
         if !word.is_empty() {
             out.push(std::mem::take(&mut word));
         }
-        if !c.is_whitespace() {
+        if !c.is_whitespace() && !joins_words(bytes, i) {
             out.push(c.to_string());
         }
     }
@@ -569,7 +580,7 @@ impl PhraseSet {
                 break;
             };
             let end = i + c.len_utf8();
-            if !c.is_whitespace() {
+            if !c.is_whitespace() && !joins_words(bytes, i) {
                 self.index.push_mark(&mut tokens, bytes, i, end);
             }
             i = end;
@@ -641,8 +652,6 @@ mod tests {
         let cases: &[(&str, &str, bool)] = &[
             ("tip:", "Tip: ask her what she needs.", true),
             ("tip:", "Tip the balance your way.", false),
-            ("role-play", "This role-play is over.", true),
-            ("role-play", "Let's role play.", false),
             ("i apologize, but i", "I apologize, but I can't.", true),
             ("i apologize, but i", "I apologize, but it ships.", false),
         ];
@@ -655,6 +664,18 @@ mod tests {
         assert!(s.is_match("Let me stay in\ncharacter."));
         assert!(s.is_match("Let me stay   in\u{a0}character."));
         assert!(s.is_match("I\u{2019}m an AI."));
+    }
+
+    #[test]
+    fn a_compound_matches_with_a_hyphen_or_a_space() {
+        let s = set(&["steering group", "kill-switch"]);
+        assert!(s.is_match("posting it for the steering-group"));
+        assert!(s.is_match("with a kill switch"));
+        assert!(s.is_match("with a kill-switch"));
+        assert!(set(&["role-play"]).is_match("Let's role play."));
+        // A dash between spaced words, or an arrow, is not inside a compound.
+        assert!(!s.is_match("the steering - group"));
+        assert!(set(&["120 ->"]).is_match("120 -> 180"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use super::lexicon::{Family, FamilySet, Lexicon, Owner};
 use super::receptiveness::{ReplyFeatures, tfidf_dot};
 use crate::normalise::Normalised;
-use crate::phrases::{KEY_START, Tokens, is_word_byte, key_finish, key_step};
+use crate::phrases::{KEY_START, Tokens, is_word_byte, joins_words, key_finish, key_step};
 
 /// Per-sentence signal bits. A sentence is the unit a flag quotes.
 pub(crate) mod sig {
@@ -330,7 +330,9 @@ fn read(lexicon: &Lexicon, bytes: &[u8], a: &mut Analysis) {
             }
             _ => {}
         }
-        if b.is_ascii_whitespace() {
+        // "steering-group" reads as "steering group": a hyphen inside a compound joins words
+        // as a space does, here and in the phrases (see `phrases::joins_words`).
+        if b.is_ascii_whitespace() || joins_words(bytes, i) {
             i += 1;
             continue;
         }
