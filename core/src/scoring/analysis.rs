@@ -45,6 +45,9 @@ pub(crate) mod sig {
     /// the retention figure is per user").
     pub const OWNS: u32 = 1 << 20;
     pub const YES_BUT_ONLY: u32 = 1 << 21;
+    /// An appeal made together with the other side ("we put it to her together"): after real
+    /// attempts it is a path agreed, however early in the drill.
+    pub const JOINT: u32 = 1 << 22;
     /// Moves that count as a genuine attempt to engage before any escalation: asking, saying
     /// what would change one's mind, proposing a test. Naming a shared goal alone is not one.
     pub const ATTEMPT: u32 = QUESTION | ASKS_OTHER | STATES_OWN | PROCESS;
@@ -1042,6 +1045,18 @@ fn sentence_signals(
             out |= sig::CONDITIONAL_JOINT;
         } else {
             out |= sig::ESCALATION;
+            // Going together, not only carrying both positions up oneself.
+            let together = live.iter().any(|j| {
+                j.family == Family::Joint && {
+                    let words = &bytes[j.start..j.end];
+                    [&b"together"[..], b"joint", b"both of us", b"two of us"]
+                        .iter()
+                        .any(|w| words.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w)))
+                }
+            });
+            if together && !has(Family::Ultimatum) {
+                out |= sig::JOINT;
+            }
         }
     }
     // Defending oneself: the phrases of excuse, blame and "yes, but"; complaints of being
@@ -1135,6 +1150,20 @@ fn sentence_signals(
                     .any(|d| d.family == Family::Deference && d.start <= y.start && y.end <= d.end)
         });
     let closes_point = span.tautology() && !has(Family::Acknowledgement);
+    // "I'm not sure it has much bearing on this", "batch size 1 has nothing to do with how
+    // production runs": their point denied any weight, without engaging it.
+    let denied_weight = !conditioned
+        && !has(Family::Acknowledgement)
+        && live.iter().any(|r| {
+            r.family == Family::Relevance
+                && hits.iter().any(|n| {
+                    n.family == Family::Negation
+                        && n.end <= r.start
+                        && r.start - n.end <= 40
+                        && same_clause(n.end, r.start, clause_breaks, hits)
+                })
+        });
+    let closes_point = closes_point || denied_weight;
     if (has(Family::Dismissive) || brushes_off || unnoticed || closes_point) && !own_claim {
         out |= sig::DISMISSIVE;
     }
@@ -1177,6 +1206,14 @@ fn sentence_signals(
         || (followed(live, Family::SecondPerson, Family::MotiveVerb, 16, clause_breaks)
             && (has(Family::Motive) || has(Family::PreferOver))
             && !span.ends_with(b"?"));
+    // "the date is about ur team's review more than the users": their stake ranked above the
+    // people the work is for.
+    let stake_over_users = has(Family::Motive)
+        && has(Family::SecondPerson)
+        && has(Family::PreferOver)
+        && has(Family::Audience)
+        && !span.ends_with(b"?");
+    let personal = personal || stake_over_users;
     // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
     // ask the right question" praises; neither is about the other person's failings.
     // "...at a cost you never have to defend to your director" is the goal, not a jab.

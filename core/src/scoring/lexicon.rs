@@ -129,10 +129,11 @@ pub(crate) enum Family {
     SelfFault,
     GoalNoun,
     Agreement,
+    Relevance,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 93] = [
+    pub(crate) const ALL: [Family; 94] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -226,6 +227,7 @@ impl Family {
         Family::SelfFault,
         Family::GoalNoun,
         Family::Agreement,
+        Family::Relevance,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -323,6 +325,7 @@ impl Family {
             Family::SelfFault => "self_fault",
             Family::GoalNoun => "goal_noun",
             Family::Agreement => "agreement",
+            Family::Relevance => "relevance",
         }
     }
 }

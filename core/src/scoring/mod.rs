@@ -742,7 +742,9 @@ impl Scorer {
                 let s = sentence.sig;
                 if s & (sig::ESCALATION | sig::CONDITIONAL_JOINT) != 0 {
                     let premature = if s & sig::ESCALATION != 0 {
-                        moment.at_s < self.feedback.timing.early_escalation_s || !attempted
+                        (moment.at_s < self.feedback.timing.early_escalation_s
+                            && s & sig::JOINT == 0)
+                            || !attempted
                     } else {
                         !attempted
                     };

@@ -1772,3 +1772,42 @@ fn two_sides_goals_said_to_meet_are_a_shared_goal() {
         ],
     );
 }
+
+#[test]
+fn denying_a_point_any_weight_dismisses_it_and_going_together_is_no_early_appeal() {
+    check_signals(
+        "dismissive",
+        |s| s.dismissive,
+        &[
+            (
+                "Frankly, the offline score has nothing to do with what users see.",
+                true,
+            ),
+            (
+                "I'm not sure the review cycle has much bearing on this.",
+                true,
+            ),
+            (
+                "That point has real bearing on the rollout, thank you.",
+                false,
+            ),
+        ],
+    );
+    // After questions and a plan, taking it to the director together is a path agreed,
+    // however early in the drill.
+    let t = drill(&[
+        (A, 0.0, OPEN),
+        (
+            C,
+            20.0,
+            "What does the release need from this, and by when?",
+        ),
+        (A, 30.0, "The demo, in nine days."),
+        (
+            C,
+            60.0,
+            "Then let's canary it on 1% on Monday and roll back if p99 passes 150. We take the result to your director together on Thursday.",
+        ),
+    ]);
+    assert!(!raised(&scorer().score(&t), FlagKind::PrematureEscalation));
+}
