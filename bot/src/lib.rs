@@ -18,6 +18,7 @@ pub mod notice;
 pub mod ops;
 pub mod report;
 pub mod slack;
+pub mod stopwatch;
 pub mod store;
 pub mod terminal;
 

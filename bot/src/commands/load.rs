@@ -12,6 +12,7 @@ use crate::cli::{ListFormat, LoadArgs};
 use crate::debrief::Debriefer;
 use crate::engine::Engine;
 use crate::failure::input_error;
+use crate::stopwatch::{self, Lap};
 use crate::store::{Observed, PoolOptions, Tally};
 use anyhow::Context as _;
 use spar_core::antagonist::SharedLines;
@@ -66,7 +67,12 @@ struct Report {
     backend: &'static str,
     latency: Duration,
     turn_phase: Duration,
+    /// Spar's own time per turn: from the message entering the runtime to the antagonist
+    /// being asked, plus from its line being ready to the reply being posted.
     overhead_ms: Vec<f64>,
+    /// Each turn end to end, from the message in to the reply posted, the model's time
+    /// and any waiting included.
+    turn_ms: Vec<f64>,
     store_operations: u64,
     memory_per_drill: Option<u64>,
     peak_rss: Option<u64>,
@@ -82,13 +88,7 @@ impl Report {
     }
 
     fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.overhead_ms.clone();
-        sorted.sort_by(f64::total_cmp);
-        if sorted.is_empty() {
-            return 0.0;
-        }
-        let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-        sorted[rank.min(sorted.len() - 1)]
+        percentile(&self.overhead_ms, p)
     }
 
     fn json(&self) -> serde_json::Value {
@@ -103,6 +103,11 @@ impl Report {
                 "p50": round(self.percentile(50.0), 3),
                 "p99": round(self.percentile(99.0), 3),
                 "max": round(self.percentile(100.0), 3),
+            },
+            "turn_ms": {
+                "p50": round(percentile(&self.turn_ms, 50.0), 3),
+                "p99": round(percentile(&self.turn_ms, 99.0), 3),
+                "max": round(percentile(&self.turn_ms, 100.0), 3),
             },
             "store_round_trips_per_turn": round(self.store_operations as f64 / self.turns as f64, 2),
             "memory_per_drill_bytes": self.memory_per_drill,
@@ -120,7 +125,10 @@ impl Report {
         format!(
             "{} concurrent drills, {} turns, {} instance(s) on {}, model latency {} ms:\n  \
              throughput {:.1}% of the model-bound ideal ({:.1} s for the turns)\n  \
-             Spar's own time per turn: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n  \
+             Spar's own time per turn (message in to antagonist asked, and line ready to \
+             reply posted): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n  \
+             each turn end to end (message in to reply posted, model included): \
+             p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n  \
              store operations per turn: {:.2} (each one transaction)\n  \
              memory per waiting drill: {}; peak resident memory {}\n  \
              errors: {}\n",
@@ -134,6 +142,9 @@ impl Report {
             self.percentile(50.0),
             self.percentile(99.0),
             self.percentile(100.0),
+            percentile(&self.turn_ms, 50.0),
+            percentile(&self.turn_ms, 99.0),
+            percentile(&self.turn_ms, 100.0),
             self.store_operations as f64 / self.turns as f64,
             self.memory_per_drill.map_or("n/a".to_string(), |b| format!(
                 "{:.1} KiB",
@@ -142,6 +153,36 @@ impl Report {
             mib(self.peak_rss),
             self.errors,
         )
+    }
+}
+
+/// The `p`th percentile (nearest rank) of `samples`; 0 when there are none.
+fn percentile(samples: &[f64], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// How one turn's time was spent, from the moments its stopwatch recorded.
+struct Spent {
+    own_ms: f64,
+    turn_ms: f64,
+}
+
+impl Spent {
+    /// `None` for a turn whose antagonist was never asked or whose reply was never posted.
+    fn of(entered: Instant, lap: &Lap) -> Option<Spent> {
+        let (asked, answered, posted) = (lap.asked?, lap.answered?, lap.posted?);
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        Some(Spent {
+            own_ms: ms(asked.saturating_duration_since(entered))
+                + ms(posted.saturating_duration_since(answered)),
+            turn_ms: ms(posted.saturating_duration_since(entered)),
+        })
     }
 }
 
@@ -274,7 +315,7 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
         let run = run.clone();
         let author = invocation(drill, String::new()).person;
         turns.spawn(async move {
-            let mut overhead = Vec::new();
+            let mut laps = Vec::with_capacity(per_drill);
             for turn in 0..per_drill {
                 let message = Message {
                     event_id: format!("{run}-{drill}-{turn}"),
@@ -284,21 +325,29 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
                     channel: None,
                     text: LINES[(drill + turn) % LINES.len()].into(),
                 };
-                let began = Instant::now();
+                let entered = Instant::now();
                 // Every instance gets every message, as every session of a bot does.
                 let handled = instances
                     .iter()
                     .map(|runtime| runtime.message(PLATFORM, message.clone()));
-                futures::future::join_all(handled).await;
-                overhead.push(began.elapsed());
+                let (_, lap) = stopwatch::time(futures::future::join_all(handled)).await;
+                laps.push((entered, lap));
             }
-            overhead
+            laps
         });
     }
     let mut overhead_ms = Vec::new();
+    let mut turn_ms = Vec::new();
+    let mut unanswered = 0;
     while let Some(done) = turns.join_next().await {
-        for took in done.context("a drill's task failed")? {
-            overhead_ms.push(took.saturating_sub(latency).as_secs_f64() * 1000.0);
+        for (entered, lap) in done.context("a drill's task failed")? {
+            match Spent::of(entered, &lap) {
+                Some(spent) => {
+                    overhead_ms.push(spent.own_ms);
+                    turn_ms.push(spent.turn_ms);
+                }
+                None => unanswered += 1,
+            }
         }
     }
     let turn_phase = started.elapsed();
@@ -328,10 +377,11 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
                 .max(1);
         }
     }
-    let turns_done = overhead_ms.len();
+    let turns_done = overhead_ms.len() + unanswered;
     Ok(Report {
         drills: args.drills,
         turns: turns_done,
+        turn_ms,
         instances: args.instances,
         backend,
         latency,
@@ -343,6 +393,6 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
             _ => None,
         },
         peak_rss: peak,
-        errors: errors + tally.failures() as usize,
+        errors: errors + unanswered + tally.failures() as usize,
     })
 }
