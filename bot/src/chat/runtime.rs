@@ -1105,10 +1105,19 @@ impl Runtime {
                 self.options.typing_interval
             )
         );
-        self.plays
-            .lock()
-            .map_err(|_| Failure::Other("the drills' play state is poisoned".into()))?
-            .insert(drill.id.clone(), play);
+        {
+            let mut plays = self
+                .plays
+                .lock()
+                .map_err(|_| Failure::Other("the drills' play state is poisoned".into()))?;
+            // Only what differs from a fresh drill's play is kept: a waiting drill whose
+            // model never failed and whose budget holds costs the map nothing.
+            if play == Play::default() {
+                plays.remove(&drill.id);
+            } else {
+                plays.insert(drill.id.clone(), play);
+            }
+        }
         let player = match &line.usage {
             Some((model, _)) if line.streamed => model.as_str(),
             _ => "scripted",
