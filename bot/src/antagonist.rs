@@ -52,7 +52,8 @@ pub struct Cast {
     scripted: Scripted,
     model: Option<OpenAiAntagonist>,
     /// The scripted engine waits this long before each line, as a model would take to
-    /// answer: for measuring everything else under a model's latency (`spar bench load`).
+    /// answer, and no model plays: for measuring everything else under a model's latency
+    /// (`spar bench load`).
     pace: Option<std::time::Duration>,
 }
 
@@ -136,7 +137,13 @@ impl Cast {
             notice,
         };
         if let Some(latency) = self.pace {
+            // Timed here, where a model would be called: what comes before the ask and
+            // after the answer is Spar's own work.
+            crate::stopwatch::asked();
             tokio::time::sleep(latency).await;
+            let line = scripted(None);
+            crate::stopwatch::answered();
+            return line;
         }
         let model = match &self.model {
             Some(model) if play.may_ask_model() => model,

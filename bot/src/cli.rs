@@ -87,8 +87,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Many concurrent chat drills through the real runtime, engine and store, with an
-    /// antagonist that answers after a model's latency: throughput against the model-bound
-    /// ideal, Spar's own time per turn, store operations per turn, memory, errors.
+    /// antagonist that answers after a model's latency and members who pause between
+    /// turns: throughput against the ideal bound by the model and the pauses, Spar's own
+    /// time per turn (message in to antagonist asked, line ready to reply posted), store
+    /// operations per turn, the heap a waiting drill holds, errors.
     Load(LoadArgs),
     /// The time to pair one queue on one core, with the members' history of earlier rounds.
     Pairing {
@@ -354,6 +356,16 @@ pub struct LoadArgs {
     /// How long the simulated model takes to answer, in milliseconds.
     #[arg(long, default_value_t = 800)]
     pub llm_latency_ms: u64,
+    /// How long a member thinks and types between a reply and their next message, on
+    /// average, in milliseconds: each pause is drawn (seeded) between half and one and a
+    /// half times this, and first messages are spread over one such pause. The default,
+    /// 15 s, is a short chat answer read and typed; 0 sends every next message the moment
+    /// its reply lands, all drills in lockstep, as a stress test.
+    #[arg(long, default_value_t = 15_000, value_name = "MS")]
+    pub think_ms: u64,
+    /// Seeds the members' pauses, so two runs pace their members alike.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// The database to use (default: a fresh SQLite file, removed afterwards).
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,

@@ -97,6 +97,16 @@ pub struct Sweep {
     pub failures: Vec<DrillFailure>,
 }
 
+/// What applying an event left to do, and the drill as it now stands in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub effects: Vec<Effect>,
+    /// The drill as this event's commit left it, so the effects' work (asking the
+    /// antagonist) starts from it without reading the drill again; `None` when the event
+    /// had been applied before and nothing was written.
+    pub drill: Option<LoadedDrill>,
+}
+
 /// What an event asks of the drill: a given event, or words whose event depends on who
 /// says them (the candidate's turn, the antagonist player's line, an observer's note).
 #[derive(Debug, Clone, PartialEq)]
@@ -154,12 +164,13 @@ impl Engine {
     ) -> Result<Vec<Effect>, EngineError> {
         self.apply(drill, None, event_id, sender, Act::Event(event), now)
             .await
+            .map(|applied| applied.effects)
     }
 
-    /// `handle`, applied first to `loaded`, a copy of the drill the caller has just read:
-    /// it saves reading the drill again, and costs nothing when the drill changed since,
-    /// because the commit then meets a newer version and the event is applied again to
-    /// the drill as it is now.
+    /// `handle`, applied first to `loaded`, a copy of the drill the caller has read or
+    /// been left by an earlier commit: it saves reading the drill again, and costs nothing
+    /// when the drill changed since, because the commit then meets a newer version and the
+    /// event is applied again to the drill as it is now. Returns the drill as committed.
     pub async fn handle_loaded(
         &self,
         loaded: LoadedDrill,
@@ -167,7 +178,7 @@ impl Engine {
         sender: Sender<'_>,
         event: Event,
         now: EpochMillis,
-    ) -> Result<Vec<Effect>, EngineError> {
+    ) -> Result<Applied, EngineError> {
         let drill = loaded.record.id.clone();
         self.apply(
             &drill,
@@ -199,10 +210,11 @@ impl Engine {
             now,
         )
         .await
+        .map(|applied| applied.effects)
     }
 
     /// `say`, applied first to `loaded` (see `handle_loaded`): a message's drill is read
-    /// once, by the lookup that found it from its thread.
+    /// once, by the lookup that found it from its thread. Returns the drill as committed.
     pub async fn say_loaded(
         &self,
         loaded: LoadedDrill,
@@ -210,7 +222,7 @@ impl Engine {
         person: &PersonRef,
         text: String,
         now: EpochMillis,
-    ) -> Result<Vec<Effect>, EngineError> {
+    ) -> Result<Applied, EngineError> {
         let drill = loaded.record.id.clone();
         self.apply(
             &drill,
@@ -235,7 +247,7 @@ impl Engine {
         sender: Sender<'_>,
         act: Act,
         now: EpochMillis,
-    ) -> Result<Vec<Effect>, EngineError> {
+    ) -> Result<Applied, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
             let loaded = match first.take() {
                 Some(loaded) => loaded,
@@ -261,8 +273,18 @@ impl Engine {
             }
             self.refuse_if_closed()?;
             match self.store.commit(&update).await {
-                Ok(Committed::Applied { .. }) => return Ok(for_adapter(effects)),
-                Ok(Committed::Duplicate) => return Ok(Vec::new()),
+                Ok(Committed::Applied { version }) => {
+                    return Ok(Applied {
+                        effects: for_adapter(effects),
+                        drill: Some(loaded.committed(&update, version)),
+                    });
+                }
+                Ok(Committed::Duplicate) => {
+                    return Ok(Applied {
+                        effects: Vec::new(),
+                        drill: None,
+                    });
+                }
                 // Another instance changed the drill since we loaded it: apply the event
                 // again to what it is now.
                 Err(StoreError::Conflict(_)) => continue,

@@ -18,11 +18,18 @@ pub mod notice;
 pub mod ops;
 pub mod report;
 pub mod slack;
+pub mod stopwatch;
 pub mod store;
 pub mod terminal;
 
 use cli::{Cli, Command};
 use std::process::ExitCode;
+
+/// The system allocator, counting the bytes it hands out and takes back, so `spar bench
+/// load` can tell what a waiting drill holds (see `commands::load`). Installed here, in
+/// the library, so every binary that runs Spar counts alike.
+#[global_allocator]
+static ALLOCATOR: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
 
 /// Runs one command and turns its outcome into an exit code: 0 on success, 2 for input
 /// the user can fix (a bad file, an unknown scenario), 1 for everything else.

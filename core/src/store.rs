@@ -265,6 +265,24 @@ pub struct LoadedDrill {
 }
 
 impl LoadedDrill {
+    /// The drill as committing `update` to it left it in the store, now at `version`:
+    /// what the next event applies to, without reading the drill again.
+    pub fn committed(mut self, update: &DrillUpdate, version: i64) -> LoadedDrill {
+        let record = &mut self.record;
+        record.version = version;
+        record.clock_at = update.at;
+        record.phase = update.phase.unwrap_or(record.phase);
+        record.started_at = update.started_at.or(record.started_at);
+        record.ends_at = update.ends_at.or(record.ends_at);
+        record.next_due_at = match update.timer {
+            TimerChange::Keep => record.next_due_at,
+            TimerChange::Set(at) => Some(at),
+            TimerChange::Clear => None,
+        };
+        self.turns.extend(update.turns.iter().cloned());
+        self
+    }
+
     pub fn plain_turns(&self) -> Vec<Turn> {
         self.turns.iter().map(|t| t.turn.clone()).collect()
     }

@@ -271,6 +271,7 @@ impl ChatSurface for MemorySurface {
                 message: message.clone(),
                 text: text.to_string(),
             })?;
+            crate::stopwatch::posted();
             Ok(message)
         })
     }
@@ -280,7 +281,9 @@ impl ChatSurface for MemorySurface {
             self.record(Shown::Edit {
                 message: message.clone(),
                 text: text.to_string(),
-            })
+            })?;
+            crate::stopwatch::posted();
+            Ok(())
         })
     }
 

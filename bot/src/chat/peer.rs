@@ -532,6 +532,7 @@ impl Runtime {
                 drill: record,
                 effects,
                 sender: None,
+                current: None,
             },
             place,
         ))

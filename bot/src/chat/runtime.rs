@@ -11,14 +11,14 @@ use super::{
 };
 use crate::antagonist::{Cast, Play};
 use crate::debrief::Debriefer;
-use crate::engine::{Engine, EngineError, Sender, Sweep};
+use crate::engine::{Applied, Engine, EngineError, Sender, Sweep};
 use crate::notice::{budget_spent, describe};
 use spar_core::drill::{DrillSettings, Effect, Event, Mode, Notice, Phase, Recipient};
 use spar_core::scenario::{Difficulty, Scenario, ScenarioLibrary};
 use spar_core::scoring::render;
 use spar_core::store::{
-    ChatPlace, DrillId, DrillRecord, EpochMillis, EventKey, NewDrill, Participant, PersonRef,
-    StoreError, StoredScorecard, UtcDay, WorkspaceConfig,
+    ChatPlace, DrillId, DrillRecord, EpochMillis, EventKey, LoadedDrill, NewDrill, Participant,
+    PersonRef, StoreError, StoredScorecard, UtcDay, WorkspaceConfig,
 };
 use spar_core::transcript::{Role, Transcript};
 use std::collections::{HashMap, VecDeque};
@@ -107,6 +107,12 @@ pub struct Pending {
     pub effects: Vec<Effect>,
     /// Who caused them, for notices meant only for them.
     pub sender: Option<PersonRef>,
+    /// The drill whole, as the commit that set these effects going left it, when the
+    /// runtime has it: the antagonist is then asked without reading the drill again. A
+    /// change made meanwhile (another instance, a second message) is met by the reply's
+    /// commit, which then applies the reply to the drill as it is and asks again for any
+    /// turn the reply did not see.
+    pub current: Option<LoadedDrill>,
 }
 
 /// A command's answer, and the drill work it set going.
@@ -328,7 +334,10 @@ impl Runtime {
                 )
                 .await
             {
-                Ok(effects) => {
+                Ok(Applied {
+                    effects,
+                    drill: current,
+                }) => {
                     tracing::debug!(effects = effects.len(), "the message was applied");
                     self.metrics.turns.with_label_values(&[platform]).inc();
                     if drill.settings.mode == Mode::Peer {
@@ -338,6 +347,7 @@ impl Runtime {
                         drill,
                         effects,
                         sender: Some(message.author),
+                        current,
                     })
                 }
                 Err(EngineError::NotParticipant { .. } | EngineError::NotAllowed { .. }) => {
@@ -624,6 +634,7 @@ impl Runtime {
                 drill: record,
                 effects,
                 sender: Some(inv.person.clone()),
+                current: None,
             }),
         })
     }
@@ -688,6 +699,7 @@ impl Runtime {
                 drill,
                 effects,
                 sender: Some(inv.person.clone()),
+                current: None,
             }),
         })
     }
@@ -975,6 +987,7 @@ impl Runtime {
             drill,
             effects,
             sender,
+            mut current,
         } = pending;
         let span = tracing::info_span!(
             "drill",
@@ -996,8 +1009,17 @@ impl Runtime {
                         .notify(surface.as_ref(), &place, &notice, sender.as_ref())
                         .await
                         .map(|()| Vec::new()),
-                    Effect::AskAntagonist => self.answer(surface.as_ref(), &drill, &place).await,
-                    Effect::Debrief => self.debrief(surface.as_ref(), &drill, &place).await,
+                    Effect::AskAntagonist => self
+                        .answer(surface.as_ref(), &drill, &place, current.take())
+                        .await
+                        .map(|applied| {
+                            current = applied.drill;
+                            applied.effects
+                        }),
+                    Effect::Debrief => {
+                        current = None;
+                        self.debrief(surface.as_ref(), &drill, &place).await
+                    }
                     Effect::ArmTimer { .. }
                     | Effect::PersistTurn { .. }
                     | Effect::PersistPhase(_) => Ok(Vec::new()),
@@ -1045,20 +1067,30 @@ impl Runtime {
         Ok(())
     }
 
-    /// Asks the antagonist for its line, streaming it into the thread, and feeds it back.
+    /// Asks the antagonist for its line, streaming it into the thread, and feeds it back;
+    /// returns what that set going, with the drill as the reply's commit left it.
+    /// `current` is the drill as the commit that asked left it, when the caller has it.
     async fn answer(
         &self,
         surface: &dyn ChatSurface,
         drill: &DrillRecord,
         place: &ChatPlace,
-    ) -> Result<Vec<Effect>, Failure> {
+        current: Option<LoadedDrill>,
+    ) -> Result<Applied, Failure> {
         let store = self.engine.store();
-        // The freshest turns: the candidate may have added some since the ask. The reply
-        // is then committed against this copy, and the drill read again only if it
-        // changed while the antagonist was answering.
-        let loaded = store.load_drill(&drill.id).await?;
+        // The drill as the ask's commit left it, or else read now. The reply is committed
+        // against this copy, and the drill read again only if it changed while the
+        // antagonist was answering; a turn added meanwhile is then answered next.
+        let loaded = match current {
+            Some(loaded) => loaded,
+            None => store.load_drill(&drill.id).await?,
+        };
+        let nothing = Applied {
+            effects: Vec::new(),
+            drill: None,
+        };
         if loaded.record.phase != Phase::Live {
-            return Ok(Vec::new());
+            return Ok(nothing);
         }
         let scenario = self.scenario_of(&loaded.record)?;
         let mut play = self.play(&drill.id);
@@ -1102,10 +1134,19 @@ impl Runtime {
                 self.options.typing_interval
             )
         );
-        self.plays
-            .lock()
-            .map_err(|_| Failure::Other("the drills' play state is poisoned".into()))?
-            .insert(drill.id.clone(), play);
+        {
+            let mut plays = self
+                .plays
+                .lock()
+                .map_err(|_| Failure::Other("the drills' play state is poisoned".into()))?;
+            // Only what differs from a fresh drill's play is kept: a waiting drill whose
+            // model never failed and whose budget holds costs the map nothing.
+            if play == Play::default() {
+                plays.remove(&drill.id);
+            } else {
+                plays.insert(drill.id.clone(), play);
+            }
+        }
         let player = match &line.usage {
             Some((model, _)) if line.streamed => model.as_str(),
             _ => "scripted",
@@ -1141,7 +1182,7 @@ impl Runtime {
             text: line.text.clone(),
             seen,
         };
-        let effects = if line.streamed {
+        let applied = if line.streamed {
             // Already on screen as it arrived; kept once it is whole.
             stream::finish(surface, place, screen, &line.text).await?;
             self.engine
@@ -1150,7 +1191,7 @@ impl Runtime {
         } else {
             // Nothing of it is shown yet: kept first, so that whatever the candidate
             // says to it is stored after it.
-            let effects = self
+            let applied = self
                 .engine
                 .handle_loaded(loaded, None, Sender::System, reply, self.clock.now())
                 .await?;
@@ -1158,9 +1199,9 @@ impl Runtime {
                 surface.post(place, notice).await?;
             }
             stream::finish(surface, place, screen, &line.text).await?;
-            effects
+            applied
         };
-        Ok(effects)
+        Ok(applied)
     }
 
     async fn debrief(
@@ -1339,9 +1380,10 @@ impl Runtime {
             }
             match self.engine.store().load_drill(&drill.drill).await {
                 Ok(loaded) => pending.push(Pending {
-                    drill: loaded.record,
+                    drill: loaded.record.clone(),
                     effects: drill.effects,
                     sender: None,
+                    current: Some(loaded),
                 }),
                 Err(e) => {
                     tracing::error!(drill = %drill.drill, error = %e, "could not load a swept drill")

@@ -21,5 +21,5 @@ pub use pairing::{
 pub use ratings::{CombinedDebrief, Disagreement, Evidence, Rating, RatingError};
 pub use round::{Roster, RoundEffect, RoundEvent, RoundPhase, ScheduledRound};
 pub use schedule::{Schedule, ScheduleError};
-pub use seeded::round_seed;
+pub use seeded::{Seeded, round_seed};
 pub use text::{AntagonistBrief, PeerText, PeerTextError};

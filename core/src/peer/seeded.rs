@@ -1,17 +1,18 @@
-//! A small seeded random sequence (SplitMix64) for pairing. It lives here rather than in a
-//! crate because `spar rounds simulate` prints groups that admins compare over time: the
-//! same seed must give the same groups whatever a dependency later does to its sampling.
+//! A small seeded random sequence (SplitMix64) for pairing, and for the members `spar bench
+//! load` simulates. It lives here rather than in a crate because `spar rounds simulate`
+//! prints groups that admins compare over time: the same seed must give the same groups
+//! whatever a dependency later does to its sampling.
 
 /// SplitMix64: a 64-bit state advanced by a fixed odd constant and mixed on the way out.
 #[derive(Debug, Clone)]
-pub(crate) struct Seeded(u64);
+pub struct Seeded(u64);
 
 impl Seeded {
-    pub(crate) fn new(seed: u64) -> Seeded {
+    pub fn new(seed: u64) -> Seeded {
         Seeded(seed)
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -21,7 +22,7 @@ impl Seeded {
 
     /// A number in `0..n` (`n` > 0). Multiply-and-shift: the bias is below n / 2^64,
     /// which no queue size makes visible.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 

@@ -28,6 +28,7 @@ fn check(report: &serde_json::Value) {
     assert_eq!(report["drills"], 6);
     assert_eq!(report["turns"], 12);
     assert_eq!(report["errors"], 0, "{report}");
+    assert!(report["think_ms"].as_u64().is_some(), "{report}");
     assert!(
         report["throughput_ratio"]
             .as_f64()
@@ -35,10 +36,12 @@ fn check(report: &serde_json::Value) {
         "{report}"
     );
     for p in ["p50", "p99", "max"] {
+        let own = report["overhead_ms"][p].as_f64();
+        let whole = report["turn_ms"][p].as_f64();
+        assert!(own.is_some_and(|ms| ms >= 0.0), "{report}");
+        // A turn takes the model's 20 ms and Spar's own time besides.
         assert!(
-            report["overhead_ms"][p]
-                .as_f64()
-                .is_some_and(|ms| ms >= 0.0),
+            whole.is_some_and(|ms| ms >= 20.0 && ms >= own.unwrap_or(f64::MAX)),
             "{report}"
         );
     }
@@ -47,13 +50,38 @@ fn check(report: &serde_json::Value) {
             .as_f64()
             .is_some_and(|n| n > 0.0)
     );
-    assert!(report.get("memory_per_drill_bytes").is_some());
-    assert!(report.get("peak_rss_bytes").is_some());
+    assert!(
+        report["store_ms_per_turn"]
+            .as_f64()
+            .is_some_and(|ms| ms > 0.0),
+        "{report}"
+    );
+    // Counted from the heap while every drill waits: a number, never the run's peak.
+    assert!(
+        report["memory_per_drill_bytes"].as_u64().is_some(),
+        "{report}"
+    );
+    assert!(report["peak_rss_bytes"].as_u64().is_some(), "{report}");
 }
 
 #[test]
 fn a_load_run_on_sqlite_answers_every_turn_once_and_reports_its_figures() {
-    check(&load(&[]));
+    let report = load(&["--think-ms", "0"]);
+    check(&report);
+    assert_eq!(report["think_ms"], 0);
+}
+
+#[test]
+fn members_who_pause_between_turns_are_paced_and_the_ideal_counts_their_pauses() {
+    let report = load(&["--think-ms", "40"]);
+    check(&report);
+    assert_eq!(report["think_ms"], 40);
+    // Each drill's turns are two model replies and one pause of 20 to 60 ms: were the
+    // pauses left out of the ideal, the ratio could not come near 1.
+    assert!(
+        report["throughput_ratio"].as_f64().is_some_and(|r| r > 0.6),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,10 +90,11 @@ async fn two_instances_on_one_postgres_answer_every_turn_once() {
         return;
     };
     let url = db.url.clone();
-    let report =
-        tokio::task::spawn_blocking(move || load(&["--database", &url, "--instances", "2"]))
-            .await
-            .expect("the run");
+    let report = tokio::task::spawn_blocking(move || {
+        load(&["--database", &url, "--instances", "2", "--think-ms", "10"])
+    })
+    .await
+    .expect("the run");
     check(&report);
     assert_eq!(report["instances"], 2);
 }

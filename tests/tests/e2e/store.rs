@@ -247,6 +247,7 @@ on_both_backends!(
     processed_event_ids_older_than_the_retention_are_pruned,
     unfinished_drills_are_counted_by_phase,
     a_message_finds_its_drill_whole_in_one_operation,
+    the_drill_a_commit_leaves_is_the_drill_the_store_then_loads,
 );
 
 /// The platforms the store tests' drills are on.

@@ -178,3 +178,95 @@ pub(super) async fn a_message_finds_its_drill_whole_in_one_operation(db: &TestDb
             .is_none()
     );
 }
+
+/// The drill an event's commit leaves, which the runtime asks the antagonist from instead
+/// of reading the drill again, is the drill the store then loads: turns, phase, clock,
+/// timer and version alike.
+pub(super) async fn the_drill_a_commit_leaves_is_the_drill_the_store_then_loads(db: &TestDb) {
+    let store = db.open().await;
+    let engine = Engine::new(store.clone(), "committing", &["terminal"]);
+    let record = engine
+        .start_drill(&new_drill("ana", T0))
+        .await
+        .expect("create");
+    let loaded = store.load_drill(&record.id).await.expect("load");
+    let started = engine
+        .handle_loaded(loaded, None, Sender::System, Event::Start, T0)
+        .await
+        .expect("start");
+    assert_eq!(asks(&started.effects), 1, "the opening line is asked for");
+    let mut left = started.drill.expect("the start was written");
+    assert_eq!(left, store.load_drill(&record.id).await.expect("load"));
+    let opened = engine
+        .handle_loaded(
+            left,
+            None,
+            Sender::System,
+            Event::AntagonistAnswered {
+                text: "The date holds.".into(),
+                seen: 0,
+            },
+            T0 + S / 2,
+        )
+        .await
+        .expect("the opening line");
+    left = opened.drill.expect("the opening line was written");
+    assert_eq!(left, store.load_drill(&record.id).await.expect("load"));
+
+    let ana = super::person("ana");
+    let said = engine
+        .say_loaded(
+            left,
+            Some("m1"),
+            &ana,
+            "What drives the date?".into(),
+            T0 + S,
+        )
+        .await
+        .expect("a turn");
+    assert_eq!(asks(&said.effects), 1);
+    left = said.drill.expect("the turn was written");
+    assert_eq!(left, store.load_drill(&record.id).await.expect("load"));
+
+    let answered = engine
+        .handle_loaded(
+            left.clone(),
+            None,
+            Sender::System,
+            Event::AntagonistAnswered {
+                text: "The launch event.".into(),
+                seen: left.turns.len(),
+            },
+            T0 + 3 * S,
+        )
+        .await
+        .expect("the reply");
+    left = answered.drill.expect("the reply was written");
+    assert_eq!(left, store.load_drill(&record.id).await.expect("load"));
+
+    let ended = engine
+        .handle_loaded(left.clone(), None, Sender::System, Event::End, T0 + 4 * S)
+        .await
+        .expect("the end");
+    let left_after_end = ended.drill.expect("the end was written");
+    assert_eq!(left_after_end.record.phase, Phase::WrapUp);
+    assert_eq!(left_after_end.record.next_due_at, None);
+    assert_eq!(
+        left_after_end,
+        store.load_drill(&record.id).await.expect("load")
+    );
+
+    // A redelivered message writes nothing, and leaves no drill to carry on from.
+    let again = engine
+        .say_loaded(
+            left,
+            Some("m1"),
+            &ana,
+            "What drives the date?".into(),
+            T0 + S,
+        )
+        .await
+        .expect("a redelivery");
+    assert!(again.effects.is_empty());
+    assert_eq!(again.drill, None);
+}
