@@ -25,12 +25,6 @@ pub mod terminal;
 use cli::{Cli, Command};
 use std::process::ExitCode;
 
-/// The system allocator, counting the bytes it hands out and takes back, so `spar bench
-/// load` can tell what a waiting drill holds (see `commands::load`). Installed here, in
-/// the library, so every binary that runs Spar counts alike.
-#[global_allocator]
-static ALLOCATOR: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
-
 /// Runs one command and turns its outcome into an exit code: 0 on success, 2 for input
 /// the user can fix (a bad file, an unknown scenario), 1 for everything else.
 pub fn run(cli: Cli) -> ExitCode {
