@@ -1181,6 +1181,18 @@ fn sentence_signals(
                 })
         })
         || (has(Family::DisciplinePeople) && has(Family::Generalisation))
+        // "feels like the classic EM move", "typical staff-eng interview thing": a person's
+        // conduct filed as a type's, wherever in the sentence it comes.
+        || live.iter().any(|m| {
+            m.family == Family::StereotypeMarker
+                && matches!(bytes[m.start].to_ascii_lowercase(), b'c' | b't')
+                && live.iter().any(|a| {
+                    a.family == Family::TypeAct
+                        && a.start > m.end
+                        && word_count(bytes, span.tokens, m.end, a.start) <= 3
+                        && same_clause(m.end, a.start, clause_breaks, live)
+                })
+        })
         // A discipline as the subject of a generalisation ("research never thinks about prod").
         || live.iter().any(|d| {
             d.family == Family::Discipline
@@ -1238,9 +1250,15 @@ fn sentence_signals(
     let pronoun_decides = !has(Family::Joint)
         && live.iter().any(|p| {
             p.family == Family::ThirdPronoun
-                && !live
-                    .iter()
-                    .any(|c| c.family == Family::Conditional && c.start < p.start)
+                && !live.iter().any(|c| {
+                    c.family == Family::Conditional
+                        && c.start < p.start
+                        && !live.iter().any(|k| {
+                            k.family == Family::IdleCondition
+                                && k.start <= c.start
+                                && c.end <= k.end
+                        })
+                })
                 && live.iter().any(|d| {
                     d.family == Family::Decides
                         && d.start >= p.end

@@ -130,10 +130,11 @@ pub(crate) enum Family {
     GoalNoun,
     Agreement,
     Relevance,
+    TypeAct,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 94] = [
+    pub(crate) const ALL: [Family; 95] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -228,6 +229,7 @@ impl Family {
         Family::GoalNoun,
         Family::Agreement,
         Family::Relevance,
+        Family::TypeAct,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -326,6 +328,7 @@ impl Family {
             Family::GoalNoun => "goal_noun",
             Family::Agreement => "agreement",
             Family::Relevance => "relevance",
+            Family::TypeAct => "type_act",
         }
     }
 }

@@ -1811,3 +1811,16 @@ fn denying_a_point_any_weight_dismisses_it_and_going_together_is_no_early_appeal
     ]);
     assert!(!raised(&scorer().score(&t), FlagKind::PrematureEscalation));
 }
+
+#[test]
+fn conduct_filed_as_a_types_is_personal_wherever_it_comes() {
+    check_signals(
+        "personal",
+        |s| s.personal,
+        &[
+            ("honestly feels like the classic director move tbh", true),
+            ("this is a typical staff-eng interview thing", true),
+            ("the classic fix is a canary with a rollback rule", false),
+        ],
+    );
+}
