@@ -710,12 +710,23 @@ fn negated(bytes: &[u8], hit: &Hit, hits: &[Hit], clause_breaks: &[usize]) -> bo
         let between = bytes[v.end..p.start].trim_ascii();
         between.is_empty() || between.eq_ignore_ascii_case(b"that")
     };
+    // "Nor do I think you're ...": the new subject's own verb takes the clause, and the
+    // negation before it reaches in.
+    let thinks = |p: &Hit| {
+        hits.iter().any(|v| {
+            v.family == Family::Attitude
+                && v.start >= p.end
+                && v.start - p.end <= 2
+                && v.end <= hit.start
+        })
+    };
     let new_subject = |n: &Hit| {
         !heads_clause(n)
             && hits.iter().any(|p| {
                 p.family == Family::FirstPerson
                     && n.end < p.start
                     && p.start <= hit.start
+                    && !thinks(p)
                     && !hits.iter().any(|v| {
                         v.family == Family::Attitude
                             && n.end <= v.start
@@ -915,9 +926,12 @@ fn escalation(
                     && same_clause(p.end, d.start, breaks, hits)
             })
     };
+    // "If the VP hears two versions, he'll pick one": what an authority would do, supposed.
+    let supposed =
+        |t: &Hit| of(Family::Conditional).any(|c| c.end <= t.start && t.start - c.end <= 6);
     let decider_decides = of(Family::Decides).filter(|d| !ours(d)).any(|d| {
         of(Family::EscalationTarget)
-            .filter(|t| !reporter(t))
+            .filter(|t| !reporter(t) && !supposed(t))
             .chain(of(Family::Mention))
             .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
             || of(Family::ThirdParty).any(|t| t.start >= d.end && t.start - d.end <= 2)

@@ -1824,3 +1824,29 @@ fn conduct_filed_as_a_types_is_personal_wherever_it_comes() {
         ],
     );
 }
+
+#[test]
+fn an_inverted_negation_reaches_the_clause_its_verb_takes_and_a_supposed_decider_hands_nothing_up()
+{
+    check_signals(
+        "personal",
+        |s| s.personal,
+        &[
+            ("Nor do I think you're empire-building.", false),
+            ("I think you're empire-building.", true),
+        ],
+    );
+    check_escalation(
+        None,
+        &[
+            (
+                "If the director hears two stories on Monday, she'll pick one and we both lose a quarter.",
+                false,
+            ),
+            (
+                "Honestly, that's a decision for the product director, not me.",
+                true,
+            ),
+        ],
+    );
+}
