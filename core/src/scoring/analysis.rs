@@ -1234,7 +1234,8 @@ fn sentence_signals(
             && !span.ends_with(b"?"));
     // "the date is about ur team's review more than the users": their stake ranked above the
     // people the work is for.
-    let stake_over_users = has(Family::Motive)
+    // "this is about ur VP demo more than the users": the framing alone says it.
+    let stake_over_users = (has(Family::Motive) || has(Family::AccuseFrame))
         && has(Family::SecondPerson)
         && has(Family::PreferOver)
         && has(Family::Audience)

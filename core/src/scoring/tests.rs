@@ -1850,3 +1850,21 @@ fn an_inverted_negation_reaches_the_clause_its_verb_takes_and_a_supposed_decider
         ],
     );
 }
+
+#[test]
+fn their_stake_ranked_above_the_users_is_a_remark_about_them() {
+    check_signals(
+        "personal",
+        |s| s.personal,
+        &[
+            (
+                "honestly this is about your launch slot more than the users",
+                true,
+            ),
+            (
+                "For me it's about the users more than my own schedule.",
+                false,
+            ),
+        ],
+    );
+}
