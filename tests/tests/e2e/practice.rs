@@ -352,6 +352,14 @@ fn a_second_ctrl_c_leaves_at_once_while_the_judge_is_still_reading() {
         Duration::from_secs(3600),
         Box::new(Reply::Content("{}".into())),
     ));
+    // An opening that takes a moment, so it is still on its way when the clock starts and
+    // the wait shows, however fast the machine.
+    fake.stream(Reply::Delay(
+        Duration::from_secs(2),
+        Box::new(Reply::Stream(
+            "Before you start: I need this in the release.".into(),
+        )),
+    ));
     let mut term = Running::on_terminal(&place.practice(&[]), &model_env(&fake, &place), None);
     term.expect("Press Enter");
     term.type_keys("\n");
