@@ -145,6 +145,20 @@ fn a_plan_is_quoted_for_the_plan_not_for_the_goal_that_mentions_it() {
         cut_off: false,
     };
     use crate::transcript::Role::{Antagonist, Candidate};
+    // The next step a debrief quotes: the sentence its process strength stands on.
+    let quotes_as_next_step = |t: &Transcript, plan: &str| {
+        let card = scorer().score(t);
+        let process = card
+            .strengths
+            .iter()
+            .find(|s| s.kind == Some(Move::Process));
+        assert_eq!(
+            process.map(|s| s.quote.as_str()),
+            Some(plan),
+            "{:#?}",
+            card.strengths
+        );
+    };
     let plan = "Let's agree one benchmark config together, production batch sizes on the same v5e pool, run both builds this week, and decide Friday on those numbers.";
     let t = Transcript {
         scenario: Some("latency-regression".into()),
@@ -159,17 +173,7 @@ fn a_plan_is_quoted_for_the_plan_not_for_the_goal_that_mentions_it() {
             said(Candidate, 150.0, plan),
         ],
     };
-    let card = scorer().score(&t);
-    let process = card
-        .strengths
-        .iter()
-        .find(|s| s.kind == Some(Move::Process));
-    assert_eq!(
-        process.map(|s| s.quote.as_str()),
-        Some(plan),
-        "{:#?}",
-        card.strengths
-    );
+    quotes_as_next_step(&t, plan);
 
     // An early offer, then the plan it grew into, which also says what would change the
     // speaker's mind: the plan is what the next step quotes.
@@ -187,17 +191,7 @@ fn a_plan_is_quoted_for_the_plan_not_for_the_goal_that_mentions_it() {
             said(Candidate, 90.0, plan),
         ],
     };
-    let card = scorer().score(&t);
-    let process = card
-        .strengths
-        .iter()
-        .find(|s| s.kind == Some(Move::Process));
-    assert_eq!(
-        process.map(|s| s.quote.as_str()),
-        Some(plan),
-        "{:#?}",
-        card.strengths
-    );
+    quotes_as_next_step(&t, plan);
 }
 
 #[test]

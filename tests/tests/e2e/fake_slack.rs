@@ -525,6 +525,20 @@ impl FakeSlack {
         .await
     }
 
+    /// Waits for the modal opened in answer to the click that carried `trigger`.
+    pub async fn wait_for_view(&self, trigger: &str, timeout: Duration) -> SlackCall {
+        self.wait_for(
+            |calls| {
+                calls
+                    .iter()
+                    .find(|c| c.method == "views.open" && c.args["trigger_id"] == trigger)
+                    .cloned()
+            },
+            timeout,
+        )
+        .await
+    }
+
     /// Waits until `method` was called `n` times, and returns those calls.
     pub async fn wait_for_calls(
         &self,

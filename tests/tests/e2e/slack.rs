@@ -864,17 +864,7 @@ async fn a_solo_drill_runs_over_socket_mode_through_the_same_code() {
     let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
     let sent = fake.send_envelope("interactive", click, false).await;
     fake.wait_ack(&sent, WAIT).await;
-    let opened = fake
-        .wait_for(
-            |calls| {
-                calls
-                    .iter()
-                    .find(|c| c.method == "views.open" && c.args["trigger_id"] == trigger.as_str())
-                    .cloned()
-            },
-            WAIT,
-        )
-        .await;
+    let opened = fake.wait_for_view(&trigger, WAIT).await;
     let view = opened.response["view"]["id"].as_str().expect("a view");
     let submission = fake.view_submission(&alice, view, &[("sentence", "text", "Calm.")]);
     let sent = fake.send_envelope("interactive", submission, true).await;

@@ -77,17 +77,7 @@ async fn rate(app: &App, who: &SlackUser, request: &Request<'_>, score: &str, se
     let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
     let clicked = app.interact(&click).await;
     assert_eq!((clicked.status, clicked.body.as_str()), (200, ""));
-    let opened = fake
-        .wait_for(
-            |calls| {
-                calls
-                    .iter()
-                    .find(|c| c.method == "views.open" && c.args["trigger_id"] == trigger.as_str())
-                    .cloned()
-            },
-            WAIT,
-        )
-        .await;
+    let opened = fake.wait_for_view(&trigger, WAIT).await;
     assert_eq!(opened.response["ok"], true, "{}", opened.response);
     let view = opened.response["view"]["id"]
         .as_str()
@@ -244,17 +234,7 @@ async fn a_peer_pair_drills_rates_in_a_modal_and_swaps_roles_over_signed_http() 
     let click = fake.block_actions(&antagonist, &channel, &request_ts, &ids[0], &ids[0]);
     let trigger = click["trigger_id"].as_str().expect("a trigger").to_string();
     assert_eq!(app.interact(&click).await.status, 200);
-    let opened = fake
-        .wait_for(
-            |calls| {
-                calls
-                    .iter()
-                    .find(|c| c.method == "views.open" && c.args["trigger_id"] == trigger.as_str())
-                    .cloned()
-            },
-            WAIT,
-        )
-        .await;
+    let opened = fake.wait_for_view(&trigger, WAIT).await;
     assert_eq!(opened.args["view"]["title"]["text"], "Rate the drill");
     let view = opened.response["view"]["id"].as_str().expect("a view");
     let partial: Vec<(&str, &str, &str)> = DimensionName::ALL[1..]
