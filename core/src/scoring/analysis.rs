@@ -1240,7 +1240,143 @@ fn sentence_signals(
         && has(Family::PreferOver)
         && has(Family::Audience)
         && !span.ends_with(b"?");
-    let personal = personal || stake_over_users;
+    let asked = span.ends_with(b"?");
+    let said = |h: &Hit, words: &[&str]| {
+        let text = &bytes[h.start..h.end];
+        words
+            .iter()
+            .any(|w| text.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    // "u only like it bc u pitched it", "it matters to you because you've told your VP",
+    // "since ur team's name is on it, it's hard to see with fresh eyes": their stance put down
+    // to their own stake or past act. "I ask because you mentioned it" explains the speaker;
+    // "since u told him, he should decide" hands it up, which is escalation's to judge.
+    let explained_by_stake = !asked
+        && !has(Family::ActOnThem)
+        && !has(Family::Proposal)
+        && hits.iter().any(|c| {
+            c.family == Family::ClauseBreak
+                && said(c, &["because", "since"])
+                && !hits
+                    .iter()
+                    .any(|n| n.family == Family::Negation && n.end <= c.start && c.start - n.end <= 1)
+                && live.iter().any(|y| {
+                    y.family == Family::SecondPerson
+                        && y.start >= c.end
+                        && word_count(bytes, span.tokens, c.end, y.start) == 0
+                })
+                // What follows is a stake: their standing, their face, a promise upward, or
+                // a record ("bc ur team has never owned a metric"); "since you know the
+                // harness best" credits them.
+                && live.iter().any(|m| {
+                    m.start > c.end
+                        && (matches!(m.family, Family::Motive | Family::Face)
+                            || (m.family == Family::EscalationTarget
+                                && live.iter().any(|y| y.family == Family::SecondPerson && y.end <= c.start))
+                            || (m.family == Family::Generalisation && said(m, &["always", "never"]))
+                            // "u only like it bc u pitched it": their stance reduced to an
+                            // act of theirs.
+                            || ((m.family == Family::PastReport
+                                || (m.family == Family::SecondPerson && {
+                                    // "bc u pitched it": a verb in the past after "you".
+                                    let rest = bytes[m.end..end].trim_ascii_start();
+                                    let word = rest
+                                        .split(|b| !b.is_ascii_alphabetic())
+                                        .next()
+                                        .unwrap_or_default();
+                                    word.len() > 3 && word.to_ascii_lowercase().ends_with(b"ed")
+                                }))
+                                && live.iter().any(|y| {
+                                    y.family == Family::SecondPerson
+                                        && y.end <= c.start
+                                        && bytes[y.end..c.start]
+                                            .split(|b| !b.is_ascii_alphabetic())
+                                            .any(|w| w.eq_ignore_ascii_case(b"only") || w.eq_ignore_ascii_case(b"just"))
+                                })))
+                })
+                && (live
+                    .iter()
+                    .any(|y| y.family == Family::SecondPerson && y.end <= c.start)
+                    || live.iter().any(|m| {
+                        matches!(m.family, Family::Motive | Family::Face) && m.start > c.end
+                    }))
+        });
+    // "walking it back with your VP would look bad for you": what changing course would cost
+    // them in others' eyes, offered as the reason for their stance.
+    // "I'm not here to make you look bad" disclaims it.
+    let face = has(Family::SecondPerson)
+        && !asked
+        && live
+            .iter()
+            .any(|f| f.family == Family::Face && !negated(bytes, f, hits, clause_breaks));
+    // "it is less about noise and more about your group not wishing to be measured": what the
+    // matter is really about, and that is them.
+    let about_them = !asked
+        && live.iter().any(|a| {
+            a.family == Family::AccuseFrame
+                && bytes[a.start..a.end]
+                    .windows(5)
+                    .any(|w| w.eq_ignore_ascii_case(b"about"))
+                && live.iter().any(|y| {
+                    y.family == Family::SecondPerson
+                        && y.start >= a.end
+                        && word_count(bytes, span.tokens, a.end, y.start) == 0
+                        // "about your users as much as mine" is the goal.
+                        && !live.iter().any(|u| {
+                            u.family == Family::Audience
+                                && u.start >= y.end
+                                && word_count(bytes, span.tokens, y.end, u.start) <= 1
+                        })
+                })
+        });
+    // "as a research scientist, you're inclined to distrust it": the person read as a type.
+    // "As a researcher, you'd know the eval better than me" defers to them.
+    let as_a_type = !has(Family::Better)
+        && !has(Family::Deference)
+        && !has(Family::Generous)
+        && live.iter().any(|d| {
+            matches!(d.family, Family::Discipline | Family::DisciplinePeople)
+                && bytes[span.start..d.start]
+                    .to_ascii_lowercase()
+                    .trim_ascii_end()
+                    .rsplit(|b| *b == b' ')
+                    .take(2)
+                    .any(|w| w == b"as")
+                && live.iter().any(|y| {
+                    y.family == Family::SecondPerson
+                        && y.start > d.end
+                        && word_count(bytes, span.tokens, d.end, y.start) <= 2
+                })
+        });
+    // "u kinda always chase the shiny new arch", "you get touchy every time someone asks":
+    // a habit of theirs, a few words after "you". Praise and one's own fault are not jabs.
+    // A record ("you've always been direct", "you'd never hire me") is not a habit.
+    let habit = !has(Family::SelfFault)
+        && live.iter().any(|y| {
+            y.family == Family::SecondPerson
+                && said(y, &["you", "u"])
+                && !matches!(
+                    bytes.get(y.end..y.end + 3),
+                    Some([b'\'', b'v' | b'V' | b'd' | b'D' | b'l' | b'L', ..])
+                )
+                && live.iter().any(|g| {
+                    g.family == Family::Generalisation
+                        && said(
+                            g,
+                            &["always", "never", "every time", "whenever", "constantly"],
+                        )
+                        && g.start > y.end
+                        && word_count(bytes, span.tokens, y.end, g.start) <= 3
+                        && same_clause(y.end, g.start, clause_breaks, live)
+                })
+        });
+    let personal = personal
+        || stake_over_users
+        || explained_by_stake
+        || face
+        || about_them
+        || as_a_type
+        || habit;
     // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
     // ask the right question" praises; neither is about the other person's failings.
     // "...at a cost you never have to defend to your director" is the goal, not a jab.
@@ -1413,10 +1549,15 @@ fn sentence_signals(
     // "staged rollout with a kill switch") proposes it as surely as "let's".
     // "~1.3 cents/meeting", "$1.9M budget": a figure and its unit report a number; a fragment
     // that opens with one proposes only with a second step ("10% canary for 2 weeks").
-    let opens_with_figure = bytes[start..end]
-        .iter()
-        .find(|b| !(b.is_ascii_whitespace() || matches!(b, b'~' | b'$' | b'(')))
-        .is_some_and(u8::is_ascii_digit);
+    let opens_with_figure = std::str::from_utf8(&bytes[start..end])
+        .unwrap_or_default()
+        .chars()
+        .find(|c| !(c.is_whitespace() || matches!(c, '~' | '$' | '(' | '≈' | '±' | '+')))
+        .is_some_and(|c| c.is_ascii_digit());
+    // "9k in × $1.25/M = 1.125¢", "≈1.3¢/meeting": arithmetic works a figure out; it proposes
+    // nothing. ("primary = send rate" labels a plan's parts.)
+    let sentence = std::str::from_utf8(&bytes[start..end]).unwrap_or_default();
+    let arithmetic = sentence.contains(['×', '≈']);
     // "Randomise by team." A step typed as a whole short sentence.
     let bare_step = steps == 1
         && word_count(bytes, span.tokens, start, end) <= 5
@@ -1426,6 +1567,7 @@ fn sentence_signals(
             .any(|h| h.family == Family::ProcessStep && span.words_before(h.start) == 0);
     let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2 || bare_step)
         && (!opens_with_figure || steps >= 2)
+        && !arithmetic
         && !has(Family::PastReport)
         && !has(Family::Statement)
         && live.iter().any(|h| {
@@ -1466,17 +1608,106 @@ fn sentence_signals(
     let rule = has(Family::Conditional)
         && (span.digit || has(Family::Schedule) || steps >= 2)
         && !i_accept_if
-        && !has(Family::OwnConcession);
+        && !has(Family::OwnConcession)
+        && !hostile;
+    // "If the kernel gets p95 under 800, I'd back it for the 14th" is what would change the
+    // speaker's mind, however exact its threshold; the rule that decides for both of them
+    // is another move ("... and we ship", "we roll back").
+    // "I'd switch to spec decoding", "I'd roll back", "we can extend to three weeks" act on
+    // the result, and so decide.
+    let position = |h: &Hit| {
+        let text = bytes[h.start..h.end].to_ascii_lowercase();
+        [
+            &b"back"[..],
+            b"support",
+            b"withdraw",
+            b"drop",
+            b"sign off",
+            b"agree",
+            b"fine",
+            b"happ",
+            b"concede",
+            b"stand",
+            b"approve",
+            b"win",
+            b"board",
+            b"convinced",
+            b"accept",
+            b"stop",
+            b"wrong",
+            b"champion",
+            b"go with",
+            b"your plan",
+            b"alongside",
+        ]
+        .iter()
+        .any(|w| text.windows(w.len()).any(|x| x == *w))
+    };
+    let acts_after = |at: usize| {
+        live.iter().any(|h| {
+            (h.family == Family::ProcessStep && h.start > at)
+                || (h.family == Family::Commit
+                    && h.start > at
+                    && matches!(bytes[h.start], b'w' | b'W'))
+        })
+    };
+    let falsifier_only = conditioned
+        && !has(Family::Proposal)
+        && (i_accept_if
+            || live
+                .iter()
+                .any(|c| c.family == Family::OwnConcession && position(c)))
+        && !live
+            .iter()
+            .any(|c| c.family == Family::OwnConcession && !position(c))
+        && !live
+            .iter()
+            .filter(|c| c.family == Family::OwnConcession || c.family == Family::Accept)
+            .any(|c| acts_after(c.end));
+    // "What would you want to see, a per-version eval?" asks; "what if we canary it?" offers.
+    let open_question = span.ends_with(b"?")
+        && !has(Family::Proposal)
+        && live.iter().any(|q| {
+            matches!(q.family, Family::QuestionOpener | Family::QuestionWord)
+                && span.words_before(q.start) == 0
+        });
+    // "I'll look into the kernel branch this week" promises to find out, not a way to decide.
+    let looks_into = has(Family::Explore)
+        && !has(Family::Comparator)
+        && !has(Family::Trial)
+        && !has(Family::Proposal);
     // "You know this far better than I do, so I'll withdraw the A/B proposal" names a step
     // only to give it up; "so I'll drop the four-week arm" alone reshapes the plan.
     let withdraws = has(Family::Retreat) && !conditioned && out & sig::YIELDS != 0;
     // Taking it upstairs alone is not a way to settle it together, and "forget it, run it on
     // every meeting" hands over their plan.
+    // "Let's say the comparison isn't valid and move on" concedes for argument's sake.
+    let proposes = live.iter().any(|p| {
+        p.family == Family::Proposal && {
+            let rest = bytes[p.end..end].trim_ascii_start();
+            !(rest.len() >= 3
+                && rest[..3].eq_ignore_ascii_case(b"say")
+                && rest.get(3).is_none_or(|b| !b.is_ascii_alphabetic()))
+        }
+    });
+    // "That comparison would be trivial" names a step only to wave it off; "I'd propose a
+    // holdout" stands, whatever else the sentence says.
+    let own_proposal = live.iter().any(|p| {
+        p.family == Family::Proposal
+            && (matches!(bytes[p.start].to_ascii_lowercase(), b'i' | b'w' | b'l')
+                || bytes[p.start..p.end]
+                    .windows(2)
+                    .any(|w| w.eq_ignore_ascii_case(b"we")))
+    });
     if has(Family::ProcessStep)
+        && (!hostile || own_proposal)
         && !withdraws
+        && !falsifier_only
+        && !open_question
+        && !looks_into
         && out & sig::CAPITULATES == 0
         && (out & sig::ESCALATION == 0 || has(Family::Joint))
-        && (has(Family::Proposal)
+        && (proposes
             || rule
             || (has(Family::Schedule) && !has(Family::PastReport))
             || fragment_plan
@@ -1490,6 +1721,7 @@ fn sentence_signals(
     if conditioned
         && threshold
         && has(Family::Commit)
+        && !falsifier_only
         && !has(Family::Retreat)
         && out & sig::ESCALATION == 0
         && !hostile
@@ -1498,7 +1730,10 @@ fn sentence_signals(
     }
     // A proposal with a date is a process whatever its step ("what if we commit coding to the
     // next slot w/ a date").
+    // "I'd like to understand the concern before Friday" wants to listen first.
     if followed(live, Family::Proposal, Family::Schedule, 120, clause_breaks)
+        && !has(Family::Curiosity)
+        && !looks_into
         && !has(Family::PastReport)
         && out & sig::ESCALATION == 0
         && !hostile

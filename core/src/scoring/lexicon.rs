@@ -131,10 +131,12 @@ pub(crate) enum Family {
     Agreement,
     Relevance,
     TypeAct,
+    Face,
+    Explore,
 }
 
 impl Family {
-    pub(crate) const ALL: [Family; 95] = [
+    pub(crate) const ALL: [Family; 97] = [
         Family::EscalationDirect,
         Family::EscalationAct,
         Family::EscalationTarget,
@@ -230,6 +232,8 @@ impl Family {
         Family::Agreement,
         Family::Relevance,
         Family::TypeAct,
+        Family::Face,
+        Family::Explore,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -329,6 +333,8 @@ impl Family {
             Family::Agreement => "agreement",
             Family::Relevance => "relevance",
             Family::TypeAct => "type_act",
+            Family::Face => "face",
+            Family::Explore => "explore",
         }
     }
 }

@@ -1868,3 +1868,91 @@ fn their_stake_ranked_above_the_users_is_a_remark_about_them() {
         ],
     );
 }
+
+#[test]
+fn a_stance_put_down_to_the_persons_stake_face_or_habit_is_personal() {
+    let personal = [
+        // Their stance explained by their stake or a past act.
+        "honestly u only like it bc u pitched it at the offsite",
+        "I suspect the release matters to you because you've told your VP about it.",
+        "since ur team's name is on the result its hard to look at it w/ fresh eyes",
+        // What changing course would cost them in others' eyes.
+        "i get that walking it back would look bad for u",
+        "I imagine it would be awkward for you to be seen changing course now.",
+        // What it is really about, and that is them.
+        "it is less about noise and more about your group not wanting to be measured",
+        // The person read as a type.
+        "As a product manager, you're inclined to distrust anything without a dashboard.",
+        // A habit of theirs, a few words after "you".
+        "u kinda always chase the shiny new arch",
+        "you get touchy every time someone questions the eval",
+    ];
+    for text in personal {
+        assert!(
+            scorer().signals(text).personal,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    let not_personal = [
+        "I ask because you mentioned the demo.",
+        "I'd value your help defining the config, since you know the harness best.",
+        "Since your VP has already been told, the demo date is the constraint to plan around.",
+        "I'm not here to make you look bad in front of anyone.",
+        "it's about your users as much as mine",
+        "As a researcher, you'd know the eval better than me, so tell me where my replay is off.",
+        "You've always been direct with me, so: not at 196 ms p99, no.",
+        "You'll always get a better answer out of me with that question.",
+        "you always ask the right question here, fair",
+        "we could use lazy generation when someone opens the summary",
+    ];
+    for text in not_personal {
+        assert!(
+            !scorer().signals(text).personal,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
+
+#[test]
+fn a_falsifier_an_open_question_or_a_promise_to_look_is_not_a_process() {
+    let not_process = [
+        // What would change one's own mind, however exact.
+        "if your independent replay lands p95 under 800 i'll back it for the 14th",
+        "if spec decoding gets p95 to ≤800 at 410k streams i'd support deep24 on the 14th",
+        // Asking what would change theirs.
+        "What would make you comfortable holding the block for one release if the kernel isn't ready by the cut in nine days?",
+        // Finding out is not deciding.
+        "I'll look into the kernel branch with Mehdi this week.",
+        "I'd like to understand the concern before Friday.",
+        // Arithmetic and reports.
+        "ok so per meeting: 9k in × $1.25/M = 1.125¢, 400 out × $5/M = 0.2¢",
+        "The replay does show p95 lag at 910 ms against our 800 ms budget.",
+        // Waving a step off, or conceding for argument's sake.
+        "That comparison would be trivial, and nobody serious would ask for it.",
+        "Fine. Let's say the comparison isn't valid and move on.",
+    ];
+    for text in not_process {
+        assert!(
+            !scorer().signals(text).proposes_process,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    let process = [
+        // Acting on the result decides.
+        "if the gap is >3pts id switch to spec decoding",
+        "If that's flat or worse after a week on the slice, I'd call the retrain a failure and roll back.",
+        "I'll rerun the calculation today, and if half a percent can't detect a one-point change, we can extend to three weeks.",
+        "1% for 2 wks, primary = send rate w light/no edits, secondary = 7d retention",
+        "If it isn't, I'd propose a two-week holdout at 1%, with the success criteria written down before it starts.",
+    ];
+    for text in process {
+        assert!(
+            scorer().signals(text).proposes_process,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
