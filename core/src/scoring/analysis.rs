@@ -1520,8 +1520,68 @@ fn sentence_signals(
             clause_breaks,
         )
     };
+    // "if kernel gets p99 to 150 i change my opinion", "should the check say it
+    // de-anonymises, I'll pull the demo myself", "if the filter alone holds within 2 pts i
+    // wouldn't retrain": a result, then what the speaker would do or say once it is in.
+    let acts_on_result = conditioned
+        && !has(Family::Ultimatum)
+        && !has(Family::Joke)
+        && out & sig::ESCALATION == 0
+        && !span.ends_with(b"?")
+        && live.iter().any(|c| {
+            c.family == Family::Conditional
+                && !live.iter().any(|k| {
+                    k.family == Family::IdleCondition && k.start <= c.start && c.end <= k.end
+                })
+                && live.iter().any(|i| {
+                    i.family == Family::FirstPerson
+                        && i.start > c.end
+                        && matches!(bytes[i.start], b'i' | b'I')
+                        // The speaker as the subject of what follows: "i'll", "i'd", "im", or
+                        // "i" and a verb of stance ("i change my opinion"); not "i own it".
+                        && (live.iter().any(|m| m.family == Family::Commit && m.start == i.start)
+                            || said(i, &["i'm", "im", "i am"])
+                            || {
+                                let rest = bytes[i.end..end].trim_ascii_start();
+                                let word = rest
+                                    .split(|b| !b.is_ascii_alphabetic())
+                                    .next()
+                                    .unwrap_or_default()
+                                    .to_ascii_lowercase();
+                                [
+                                    &b"change"[..], b"say", b"drop", b"switch", b"stop", b"back",
+                                    b"support", b"concede", b"withdraw", b"agree", b"accept",
+                                    b"skip", b"pull", b"wouldn", b"won",
+                                ]
+                                .contains(&word.as_slice())
+                            })
+                        // The result comes between the condition and the speaker: a figure,
+                        // a comparison, a test, or what a result does ("the kernel gets it").
+                        && (bytes[c.end..i.start].iter().any(u8::is_ascii_digit)
+                            || live.iter().any(|e| {
+                                e.start > c.end
+                                    && e.end <= i.start
+                                    && matches!(
+                                        e.family,
+                                        Family::Comparator
+                                            | Family::Trial
+                                            | Family::ProcessStep
+                                            | Family::Statement
+                                    )
+                            }))
+                        && !live.iter().any(|y| {
+                            y.family == Family::SecondPerson && y.start > c.end && y.end <= i.start
+                                && live.iter().any(|w| {
+                                    w.family == Family::GoalVerb && w.start >= y.end && w.start - y.end <= 2
+                                })
+                        })
+                })
+        });
     if !capitulates
-        && (has(Family::OwnEvidence) || (conditioned && has(Family::OwnConcession)) || accepts_if)
+        && (has(Family::OwnEvidence)
+            || (conditioned && has(Family::OwnConcession))
+            || accepts_if
+            || acts_on_result)
     {
         out |= sig::STATES_OWN;
     }

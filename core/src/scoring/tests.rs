@@ -1956,3 +1956,36 @@ fn a_falsifier_an_open_question_or_a_promise_to_look_is_not_a_process() {
         );
     }
 }
+
+#[test]
+fn what_the_speaker_would_do_once_a_result_is_in_states_their_own_evidence() {
+    let states_own = [
+        "if kernel gets p99 to 150 i change my opinion completely",
+        "Should the residents' check say it de-anonymises the paper, I will pull the demo myself.",
+        "if the post-filter alone holds pass@1 within 2pts, i wouldnt retrain at all that cycle",
+        "if accept rate falls under 14% there, I will say the headline was mostly leakage",
+        "if the hindi gap were fixable in 10 wks id be all in on multilingual tbh",
+    ];
+    for text in states_own {
+        assert!(
+            scorer().signals(text).states_own_evidence,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    let not_own = [
+        // A plan with an owner, a hypothetical about the exercise, a goal, a wish.
+        "once mehdi's kernel lands we rerun the replay at 2000 qps, i own it, results by day 6",
+        "if this were real i'd also ask whoever runs the editor infra what p99 RTT looks like",
+        "do stop me if this is wrong, but what you and I both want is a model people rely on",
+        "if you want, i'll send the config tonight",
+        "if you won't budge at 196 ms, I'll take it to your VP",
+    ];
+    for text in not_own {
+        assert!(
+            !scorer().signals(text).states_own_evidence,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
