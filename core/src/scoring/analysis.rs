@@ -856,7 +856,7 @@ fn escalation(
         Family::AskAct,
         Family::Decides,
     ];
-    if !act_families.iter().any(|&f| present(f)) {
+    if !act_families.iter().any(|&f| present(f)) && !present(Family::EscalationTarget) {
         return false;
     }
     // "... rather than take it to product leadership" says what the speaker is not doing.
@@ -877,12 +877,29 @@ fn escalation(
     };
     let has = |f: Family| present(f) && hits.iter().any(|h| h.family == f);
     let of = |f: Family| hits.iter().filter(move |h| h.family == f);
+    // "I'll have to let your VP know myself": telling the authority, to have them act.
+    // "I'll let Marcus know it's off, and we wait" reports what the two of them settled.
+    let tells = !has(Family::Retreat)
+        && !has(Family::Joint)
+        && !has(Family::Deference)
+        && of(Family::EscalationTarget).any(|t| {
+            let before = &bytes[t.start.saturating_sub(14)..t.start];
+            let after = bytes[t.end..].trim_ascii_start();
+            before
+                .split(|b| !b.is_ascii_alphabetic())
+                .any(|w| w.eq_ignore_ascii_case(b"let"))
+                && after.len() >= 4
+                && after[..4].eq_ignore_ascii_case(b"know")
+        });
     let Some(act) = hits
         .iter()
         .filter(|h| act_families.contains(&h.family))
         .min_by_key(|h| h.start)
     else {
-        return false;
+        return tells
+            && !has(Family::Joke)
+            && !has(Family::ReportedSpeech)
+            && !has(Family::Retreat);
     };
     // "My manager asked me to ..." reports someone else's words.
     let reported = of(Family::ReportedSpeech)
@@ -929,16 +946,32 @@ fn escalation(
     // "If the VP hears two versions, he'll pick one": what an authority would do, supposed.
     let supposed =
         |t: &Hit| of(Family::Conditional).any(|c| c.end <= t.start && t.start - c.end <= 6);
+    // "What is the VP going to judge this launch on?" asks about them.
+    let asked_about = |t: &Hit| {
+        of(Family::QuestionOpener).any(|q| {
+            q.end <= t.start
+                && same_clause(q.end, t.start, breaks, hits)
+                && [&b"what"[..], b"which", b"how", b"when", b"why", b"where"]
+                    .iter()
+                    .any(|w| bytes[q.start..q.end].eq_ignore_ascii_case(w))
+        })
+    };
     let decider_decides = of(Family::Decides).filter(|d| !ours(d)).any(|d| {
         of(Family::EscalationTarget)
-            .filter(|t| !reporter(t) && !supposed(t))
+            .filter(|t| !reporter(t) && !supposed(t) && !asked_about(t))
             .chain(of(Family::Mention))
             .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
             || of(Family::ThirdParty).any(|t| t.start >= d.end && t.start - d.end <= 2)
     });
+    // "I'd defer to your judgement" leaves it with the person in the conversation.
     let involves_to_decide = of(Family::EscalationAct)
         .chain(of(Family::AskAct))
-        .any(|a| of(Family::Decides).any(|d| d.start >= a.end));
+        .any(|a| {
+            of(Family::Decides).any(|d| {
+                d.start >= a.end
+                    && !of(Family::SecondPerson).any(|y| y.start >= a.end && y.end <= d.start)
+            })
+        });
     // "Escalate to Pro only for long meetings" routes between models; nobody is appealed to.
     // "Let finance pick the model tier" still hands someone the decision.
     let routed = has(Family::Routing);
@@ -959,8 +992,23 @@ fn escalation(
                     && !of(Family::FirstPerson).any(|p| t.end <= p.start && p.start < a.start)
             })
     });
+    // "cc @dana @lee fyi", "looping in @priya-vp", "adding @marcus to this thread": someone
+    // addressed by mention brought into the disagreement.
+    let brings_mentioned = !informs
+        && of(Family::EscalationAct).any(|a| {
+            of(Family::Mention).any(|m| {
+                let (from, to) = if m.start >= a.end {
+                    (a.end, m.start)
+                } else {
+                    (m.end, a.start)
+                };
+                to >= from && to - from <= 24 && same_clause(from, to, breaks, hits)
+            })
+        });
     (has(Family::EscalationDirect) && !routed)
         || (own_act && authority && !routed)
+        || brings_mentioned
+        || tells
         || (asks_authority && !informs)
         || involves_to_decide
         || decider_decides

@@ -1989,3 +1989,40 @@ fn what_the_speaker_would_do_once_a_result_is_in_states_their_own_evidence() {
         );
     }
 }
+
+#[test]
+fn bringing_someone_in_by_mention_copying_an_authority_or_leaving_it_to_their_judgement_is_escalation()
+ {
+    let escalation = [
+        "cc <@U03ABC123> <@U03DEF456> fyi",
+        "looping in <@U01XYZ789> + <@U07QRS111> so theyre aware before the cut",
+        "yes, actually adding <@U02KLM222> to this thread so we're on the same page",
+        "I've copied my director and your VP on the summary.",
+        "whether that sinks the 18% is really for the hiring committee to weigh",
+        "i'd still leave that judgement to the committee tho",
+        "I'd honestly rather the hiring committee looked at the full results and made the call.",
+        "If we can't sort this out, I'll have to let your VP know myself.",
+    ];
+    for text in escalation {
+        assert!(
+            scorer().signals(text).escalation,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    let not_escalation = [
+        "I'll let Marcus know it's off, then.",
+        "Then I'd defer to your judgement on it.",
+        "Before I argue anything: what is the VP going to judge this launch on?",
+        "adding the p99 breakdown to the thread now",
+        "can you ask <@U09MNO333> how the replay was configured",
+        "I'm not going to loop in your VP.",
+    ];
+    for text in not_escalation {
+        assert!(
+            !scorer().signals(text).escalation,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
