@@ -1014,6 +1014,51 @@ fn escalation(
         || decider_decides
 }
 
+/// What a result does, said in a condition ("if both held or improved", "if it clears
+/// that", "if multilingual comes out ahead"): the condition names evidence.
+const RESULT_WORDS: [&[u8]; 40] = [
+    b"hold",
+    b"holds",
+    b"held",
+    b"move",
+    b"moves",
+    b"moved",
+    b"improve",
+    b"improves",
+    b"improved",
+    b"drop",
+    b"drops",
+    b"dropped",
+    b"clear",
+    b"clears",
+    b"cleared",
+    b"win",
+    b"wins",
+    b"beat",
+    b"beats",
+    b"show",
+    b"shows",
+    b"showed",
+    b"pass",
+    b"passes",
+    b"passed",
+    b"fail",
+    b"fails",
+    b"failed",
+    b"regress",
+    b"regresses",
+    b"land",
+    b"lands",
+    b"stay",
+    b"stays",
+    b"ahead",
+    b"behind",
+    b"parity",
+    b"better",
+    b"worse",
+    b"flat",
+];
+
 fn sentence_signals(
     lexicon: &Lexicon,
     span: &Span,
@@ -1041,17 +1086,37 @@ fn sentence_signals(
     // a phrase turns "I'll stop pushing" into a stated falsifier.
     // "If your VP is already expecting it, I'll take the regression" conditions on the
     // pressure from above, not on anything that would change one's mind.
-    let conditioned = hits.iter().any(|c| {
-        c.family == Family::Conditional
-            && !hits.iter().any(|k| {
-                matches!(k.family, Family::Capitulation | Family::IdleCondition)
-                    && k.start <= c.start
-                    && c.end <= k.end
-            })
-            && !hits.iter().any(|t| {
-                t.family == Family::EscalationTarget && t.start >= c.end && t.start - c.end <= 12
-            })
-    });
+    // "Should mt-deep24 hold p95 under 800 ms, I will withdraw my objection": a condition
+    // by inversion, the sentence opening on "should" and not asking.
+    let first_word_end = {
+        let text = &bytes[start..end];
+        let skip = text
+            .iter()
+            .position(u8::is_ascii_alphabetic)
+            .unwrap_or(text.len());
+        let len = text[skip..]
+            .iter()
+            .position(|b| !b.is_ascii_alphabetic())
+            .unwrap_or(text.len() - skip);
+        text[skip..skip + len]
+            .eq_ignore_ascii_case(b"should")
+            .then_some(start + skip + len)
+    };
+    let inverted = first_word_end.filter(|_| !span.ends_with(b"?"));
+    let conditioned = inverted.is_some()
+        || hits.iter().any(|c| {
+            c.family == Family::Conditional
+                && !hits.iter().any(|k| {
+                    matches!(k.family, Family::Capitulation | Family::IdleCondition)
+                        && k.start <= c.start
+                        && c.end <= k.end
+                })
+                && !hits.iter().any(|t| {
+                    t.family == Family::EscalationTarget
+                        && t.start >= c.end
+                        && t.start - c.end <= 12
+                })
+        });
     let live = &mut *scratch;
     live.clear();
     for hit in hits {
@@ -1067,9 +1132,44 @@ fn sentence_signals(
             hits.iter()
                 .any(|j| j.family == Family::Joke && j.start <= hit.start && hit.end <= j.end)
         };
+        // "If acceptance lands under 13%, I'd call the gain not meaningful" judges the
+        // speaker's own claim, should the result come in; "it's not like I cherry-picked
+        // them" denies a fault of one's own (defence, not a brush-off).
+        let judges_own = || {
+            hit.family == Family::Dismissive
+                && hits
+                    .iter()
+                    .any(|c| c.family == Family::Conditional && c.end <= hit.start)
+                && hits.iter().any(|i| {
+                    i.family == Family::Commit
+                        && matches!(bytes[i.start], b'i' | b'I')
+                        && i.end <= hit.start
+                })
+        };
+        let own_fault = || {
+            hit.family == Family::Dismissive
+                && hits.iter().any(|f| {
+                    f.family == Family::SelfFault && f.start <= hit.start && hit.end <= f.end
+                })
+        };
+        // "If send rate is flat, 8.1 ships in July, full stop" stresses the speaker's own
+        // rule or promise; it closes nobody's point.
+        let stresses_own = || {
+            hit.family == Family::Dismissive
+                && [&b"full stop"[..], b"end of story", b"period"]
+                    .iter()
+                    .any(|w| bytes[hit.start..hit.end].eq_ignore_ascii_case(w))
+                && (conditioned
+                    || hits
+                        .iter()
+                        .any(|h| matches!(h.family, Family::OwnConcession | Family::Comparator)))
+        };
         if harsh
             && (in_joke()
                 || about_own_work(hit, hits, clause_breaks)
+                || stresses_own()
+                || judges_own()
+                || own_fault()
                 || (hit.family == Family::Dismissive && hypothetical(hit, hits, clause_breaks)))
         {
             continue;
@@ -1078,6 +1178,13 @@ fn sentence_signals(
         live.push(*hit);
     }
     let has = |f: Family| present.contains(f);
+    // Whether a hit's words are exactly one of `words`.
+    let said = |h: &Hit, words: &[&str]| {
+        let text = &bytes[h.start..h.end];
+        words
+            .iter()
+            .any(|w| text.eq_ignore_ascii_case(w.as_bytes()))
+    };
     let mut out = 0u32;
     // A line spoken to the grader is set aside whole: it earns and costs nothing.
     if has(Family::AddressesScorer) {
@@ -1289,12 +1396,6 @@ fn sentence_signals(
         && has(Family::Audience)
         && !span.ends_with(b"?");
     let asked = span.ends_with(b"?");
-    let said = |h: &Hit, words: &[&str]| {
-        let text = &bytes[h.start..h.end];
-        words
-            .iter()
-            .any(|w| text.eq_ignore_ascii_case(w.as_bytes()))
-    };
     // "u only like it bc u pitched it", "it matters to you because you've told your VP",
     // "since ur team's name is on it, it's hard to see with fresh eyes": their stance put down
     // to their own stake or past act. "I ask because you mentioned it" explains the speaker;
@@ -1576,12 +1677,23 @@ fn sentence_signals(
         && !has(Family::Joke)
         && out & sig::ESCALATION == 0
         && !span.ends_with(b"?")
-        && live.iter().any(|c| {
-            c.family == Family::Conditional
-                && !live.iter().any(|k| {
-                    k.family == Family::IdleCondition && k.start <= c.start && c.end <= k.end
-                })
-                && live.iter().any(|i| {
+        && live
+            .iter()
+            .filter(|c| {
+                c.family == Family::Conditional
+                    && !live.iter().any(|k| {
+                        k.family == Family::IdleCondition && k.start <= c.start && c.end <= k.end
+                    })
+            })
+            .map(|c| c.end)
+            .chain(inverted)
+            .any(|condition_end| {
+                let c = Hit {
+                    family: Family::Conditional,
+                    start: condition_end,
+                    end: condition_end,
+                };
+                live.iter().any(|i| {
                     i.family == Family::FirstPerson
                         && i.start > c.end
                         && matches!(bytes[i.start], b'i' | b'I')
@@ -1606,6 +1718,11 @@ fn sentence_signals(
                         // The result comes between the condition and the speaker: a figure,
                         // a comparison, a test, or what a result does ("the kernel gets it").
                         && (bytes[c.end..i.start].iter().any(u8::is_ascii_digit)
+                            || bytes[c.end..i.start]
+                                .split(|b| !b.is_ascii_alphabetic())
+                                .any(|w| {
+                                    RESULT_WORDS.iter().any(|r| w.eq_ignore_ascii_case(r))
+                                })
                             || live.iter().any(|e| {
                                 e.start > c.end
                                     && e.end <= i.start

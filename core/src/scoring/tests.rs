@@ -2026,3 +2026,48 @@ fn bringing_someone_in_by_mention_copying_an_authority_or_leaving_it_to_their_ju
         );
     }
 }
+
+#[test]
+fn a_condition_by_inversion_or_on_what_a_result_does_names_the_speakers_evidence() {
+    for text in [
+        "Should mt-deep24 hold p95 under 800 ms there, I will withdraw my objection.",
+        "if both held or improved, I would consider the question settled in your favour",
+        "if multilingual comes out ahead on retained users too, then I'm on your slide on Monday",
+        "if p99 ≤150 it ships in this cut, no argument from me",
+        "if old-version pass rate drops >1pt id ditch the adapter",
+    ] {
+        assert!(
+            scorer().signals(text).states_own_evidence,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    // A question opening on "should" asks.
+    let asked = scorer().signals("Should the canary hold for a week, would you back it?");
+    assert!(!asked.states_own_evidence, "{asked:?}");
+}
+
+#[test]
+fn stressing_ones_own_rule_or_judging_ones_own_claim_is_not_a_brush_off() {
+    for text in [
+        "rule: p99 <= 150 → ships default-on in this release, full stop.",
+        "if coding users retain no better than the 34% baseline, i'll back multilingual on monday, full stop",
+        "if acceptance lands under 13% there, i'd call the gain over 11% not meaningful",
+    ] {
+        assert!(
+            !scorer().signals(text).dismissive,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    for text in [
+        "we're not revisiting the budget, full stop",
+        "that's a nitpick, not a finding",
+    ] {
+        assert!(
+            scorer().signals(text).dismissive,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
