@@ -960,7 +960,13 @@ fn escalation(
         of(Family::EscalationTarget)
             .filter(|t| !reporter(t) && !supposed(t) && !asked_about(t))
             .chain(of(Family::Mention))
-            .any(|t| t.start < d.start || (t.start >= d.end && t.start - d.end <= 2))
+            .any(|t| {
+                // "having assured your VP, you may find it harder to weigh": "you" weigh.
+                (t.start < d.start
+                    && (t.family == Family::Mention
+                        || !of(Family::SecondPerson).any(|y| y.start >= t.end && y.end <= d.start)))
+                    || (t.start >= d.end && t.start - d.end <= 2)
+            })
             || of(Family::ThirdParty).any(|t| t.start >= d.end && t.start - d.end <= 2)
     });
     // "I'd defer to your judgement" leaves it with the person in the conversation.
@@ -1452,12 +1458,55 @@ fn sentence_signals(
         });
     // "walking it back with your VP would look bad for you": what changing course would cost
     // them in others' eyes, offered as the reason for their stance.
-    // "I'm not here to make you look bad" disclaims it.
+    // "I'm not here to make you look bad" disclaims it; "now you can't walk it back" says it.
     let face = has(Family::SecondPerson)
         && !asked
-        && live
-            .iter()
-            .any(|f| f.family == Family::Face && !negated(bytes, f, hits, clause_breaks));
+        && live.iter().any(|f| {
+            f.family == Family::Face
+                && !hits.iter().any(|n| {
+                    n.family == Family::Negation
+                        && n.end <= f.start
+                        && same_clause(n.end, f.start, clause_breaks, hits)
+                        && live.iter().any(|p| {
+                            p.family == Family::FirstPerson
+                                && p.end <= n.start
+                                && word_count(bytes, span.tokens, p.end, n.start) <= 1
+                        })
+                })
+        });
+    // "you may find it harder to weigh the latency dispassionately", "hard to look at it with
+    // fresh eyes": their judgement said to be clouded.
+    let clouded = !asked
+        && [
+            &b"dispassionately"[..],
+            b"fresh eyes",
+            b"blind spot",
+            b"too close to",
+        ]
+        .iter()
+        .any(|w| {
+            bytes[start..end]
+                .windows(w.len())
+                .position(|x| x.eq_ignore_ascii_case(w))
+                .is_some_and(|at| {
+                    live.iter()
+                        .any(|y| y.family == Family::SecondPerson && y.end <= start + at)
+                })
+        });
+    // "the thing with research orgs", "the trouble with product people": a discipline as the
+    // problem.
+    let trouble_with = live.iter().any(|g| {
+        g.family == Family::Generalisation
+            && (said(
+                g,
+                &["the trouble with", "the problem with", "the thing with"],
+            ))
+            && live.iter().any(|d| {
+                matches!(d.family, Family::Discipline | Family::DisciplinePeople)
+                    && d.start >= g.end
+                    && word_count(bytes, span.tokens, g.end, d.start) <= 1
+            })
+    });
     // "it is less about noise and more about your group not wishing to be measured": what the
     // matter is really about, and that is them.
     let about_them = !asked
@@ -1514,9 +1563,13 @@ fn sentence_signals(
                             g,
                             &["always", "never", "every time", "whenever", "constantly"],
                         )
-                        && g.start > y.end
-                        && word_count(bytes, span.tokens, y.end, g.start) <= 3
-                        && same_clause(y.end, g.start, clause_breaks, live)
+                        && ((g.start > y.end
+                            && word_count(bytes, span.tokens, y.end, g.start) <= 3
+                            && same_clause(y.end, g.start, clause_breaks, live))
+                            // "every time anyone mentions the send rate you close up"
+                            || (said(g, &["every time", "whenever"])
+                                && g.end <= y.start
+                                && word_count(bytes, span.tokens, g.end, y.start) <= 8))
                 })
         });
     let personal = personal
@@ -1525,7 +1578,9 @@ fn sentence_signals(
         || face
         || about_them
         || as_a_type
-        || habit;
+        || habit
+        || clouded
+        || trouble_with;
     // "You never saw it because I only sent p50, my mistake" blames oneself, and "you always
     // ask the right question" praises; neither is about the other person's failings.
     // "...at a cost you never have to defend to your director" is the goal, not a jab.
@@ -1790,7 +1845,13 @@ fn sentence_signals(
         && live
             .iter()
             .any(|h| h.family == Family::ProcessStep && span.words_before(h.start) == 0);
-    let fragment_plan = (span.digit || has(Family::Schedule) || steps >= 2 || bare_step)
+    // "thanks for meeting before friday" thanks; it plans nothing.
+    let thanks = bytes[start..end]
+        .trim_ascii_start()
+        .get(..5)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"thank"));
+    let fragment_plan = !thanks
+        && (span.digit || has(Family::Schedule) || steps >= 2 || bare_step)
         && (!opens_with_figure || steps >= 2)
         && !arithmetic
         && !has(Family::PastReport)

@@ -1886,6 +1886,13 @@ fn a_stance_put_down_to_the_persons_stake_face_or_habit_is_personal() {
         // A habit of theirs, a few words after "you".
         "u kinda always chase the shiny new arch",
         "you get touchy every time someone questions the eval",
+        "every time anyone mentions the send rate you sort of close up",
+        // Face, said of them even when negated.
+        "the real issue is you already told your VP and now you can't walk it back",
+        // Their judgement said to be clouded.
+        "having assured your VP of the date, you may find it hard to weigh the latency dispassionately",
+        // A discipline as the problem.
+        "this is kinda the thing w/ research orgs, nobody wants to be measured on users",
     ];
     for text in personal {
         assert!(
@@ -1905,6 +1912,8 @@ fn a_stance_put_down_to_the_persons_stake_face_or_habit_is_personal() {
         "You'll always get a better answer out of me with that question.",
         "you always ask the right question here, fair",
         "we could use lazy generation when someone opens the summary",
+        "I don't want you to have to walk it back with your VP.",
+        "I could use fresh eyes on my replay config.",
     ];
     for text in not_personal {
         assert!(
