@@ -15,7 +15,7 @@ use crate::debrief::Debriefer;
 use crate::engine::Engine;
 use crate::failure::input_error;
 use crate::stopwatch::{self, Lap};
-use crate::store::{Observed, PoolOptions, Tally};
+use crate::store::{Observed, OperationTime, PoolOptions, Tally};
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use spar_core::antagonist::SharedLines;
@@ -87,6 +87,8 @@ struct Report {
     turn_ms: Vec<f64>,
     store_operations: u64,
     store_time: Duration,
+    /// The turns' store operations by name.
+    by_operation: Vec<(&'static str, OperationTime)>,
     memory_per_drill: Option<u64>,
     peak_rss: Option<u64>,
     errors: usize,
@@ -102,6 +104,30 @@ impl Report {
             return 0.0;
         }
         self.ideal.as_secs_f64() / self.took.as_secs_f64()
+    }
+
+    /// The three operations with the longest single call: where a slow turn waited.
+    fn slowest(&self) -> String {
+        let mut by_max = self.by_operation.clone();
+        by_max.sort_by_key(|(_, time)| std::cmp::Reverse(time.max_micros));
+        let shown: Vec<String> = by_max
+            .iter()
+            .take(3)
+            .map(|(name, time)| {
+                format!(
+                    "{name} mean {:.2} ms, max {:.1} ms, {} of {} over 100 ms",
+                    time.micros as f64 / time.calls.max(1) as f64 / 1000.0,
+                    time.max_micros as f64 / 1000.0,
+                    time.slow,
+                    time.calls
+                )
+            })
+            .collect();
+        if shown.is_empty() {
+            "none".into()
+        } else {
+            shown.join("; ")
+        }
     }
 
     fn per_turn(&self, x: f64) -> f64 {
@@ -128,6 +154,20 @@ impl Report {
             "turn_ms": spread(&self.turn_ms),
             "store_round_trips_per_turn": round(self.per_turn(self.store_operations as f64), 2),
             "store_ms_per_turn": round(self.per_turn(self.store_time.as_secs_f64() * 1000.0), 3),
+            "store_operations": self
+                .by_operation
+                .iter()
+                .map(|(name, time)| {
+                    let mean = time.micros as f64 / time.calls.max(1) as f64 / 1000.0;
+                    let calls = self.per_turn(time.calls as f64);
+                    (name.to_string(), serde_json::json!({
+                        "calls_per_turn": round(calls, 3),
+                        "mean_ms": round(mean, 3),
+                        "max_ms": round(time.max_micros as f64 / 1000.0, 3),
+                        "over_100ms": time.slow,
+                    }))
+                })
+                .collect::<serde_json::Map<_, _>>(),
             "memory_per_drill_bytes": self.memory_per_drill,
             "peak_rss_bytes": self.peak_rss,
             "errors": self.errors,
@@ -156,6 +196,7 @@ impl Report {
              each turn end to end (message in to reply posted, model included): \
              p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n  \
              store operations per turn: {:.2} (each one transaction), {:.2} ms of store time\n  \
+             slowest store operations: {}\n  \
              heap held per waiting drill: {}; peak resident memory {}\n  \
              errors: {}\n",
             self.drills,
@@ -173,6 +214,7 @@ impl Report {
             percentile(&self.turn_ms, 100.0),
             self.per_turn(self.store_operations as f64),
             self.per_turn(self.store_time.as_secs_f64() * 1000.0),
+            self.slowest(),
             self.memory_per_drill.map_or("n/a".to_string(), |b| format!(
                 "{:.1} KiB",
                 b as f64 / 1024.0
@@ -382,6 +424,7 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
     let opened = threads.len();
     let opened_operations = tally.operations();
     let opened_time = tally.time();
+    tally.restart_by_operation();
 
     // The turns: every member writes, waits for the reply, pauses, and writes again.
     let per_drill = args.turns;
@@ -452,6 +495,7 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
     drop(turns);
     let turn_operations = tally.operations() - opened_operations;
     let turn_time = tally.time().saturating_sub(opened_time);
+    let by_operation = tally.by_operation();
 
     // Every drill now waits for its member's next message: what the heap holds beyond
     // the baseline is what the waiting drills hold.
@@ -481,6 +525,26 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
                 .max(1);
         }
     }
+
+    // The benchmark's members and their drills go, so runs against one database neither
+    // pile up nor see each other's drills.
+    let store = instances[0].engine().store().clone();
+    let forgotten: Vec<_> = futures::stream::iter(0..args.drills)
+        .map(|drill| {
+            let store = store.clone();
+            async move {
+                store
+                    .forget_person(PLATFORM, &format!("member-{drill}"))
+                    .await
+            }
+        })
+        .buffer_unordered(OPENING_AT_ONCE)
+        .collect()
+        .await;
+    if let Some(Err(failed)) = forgotten.into_iter().find(Result::is_err) {
+        return Err(failed).context("removing the benchmark's drills");
+    }
+
     Ok(Report {
         drills: args.drills,
         turns: overhead_ms.len() + unanswered,
@@ -494,6 +558,7 @@ async fn measure(args: &LoadArgs) -> anyhow::Result<Report> {
         turn_ms,
         store_operations: turn_operations,
         store_time: turn_time,
+        by_operation,
         memory_per_drill: match (baseline, waiting) {
             (Some(before), Some(after)) => {
                 Some(u64::try_from(after - before).unwrap_or(0) / args.drills as u64)

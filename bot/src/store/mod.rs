@@ -17,7 +17,7 @@ mod postgres;
 pub mod sql;
 mod sqlite;
 
-pub use observed::{Observed, Observer, Tally};
+pub use observed::{Observed, Observer, OperationTime, Tally};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -44,6 +44,11 @@ impl Default for PoolOptions {
         }
     }
 }
+
+/// A pooled connection idle this long is checked before it is used again: after a quiet
+/// spell the database may have restarted or a proxy dropped it. A connection in steady use
+/// is not, so a busy instance spends no round trip per operation on checking.
+pub(crate) const CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
 
 /// Opens the store at `url` (or the default SQLite file), creating and migrating it as
 /// needed. Errors are one sentence: `cannot open database URL: what failed`.

@@ -62,6 +62,18 @@ pub struct Tally {
     pub operations: AtomicU64,
     pub failures: AtomicU64,
     pub micros: AtomicU64,
+    /// The same by operation, so a slow turn can be traced to the query that made it slow.
+    by_operation: std::sync::Mutex<std::collections::BTreeMap<&'static str, OperationTime>>,
+}
+
+/// One operation's calls and time.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OperationTime {
+    pub calls: u64,
+    pub micros: u64,
+    pub max_micros: u64,
+    /// Calls that took 100 ms or more: a wait on a lock, a connection or the CPU, not work.
+    pub slow: u64,
 }
 
 impl Tally {
@@ -76,18 +88,36 @@ impl Tally {
     pub fn time(&self) -> Duration {
         Duration::from_micros(self.micros.load(Ordering::Relaxed))
     }
+
+    /// Forgets what `by_operation` has seen, to measure from now on.
+    pub fn restart_by_operation(&self) {
+        self.by_operation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Every operation seen so far, by name.
+    pub fn by_operation(&self) -> Vec<(&'static str, OperationTime)> {
+        let seen = self.by_operation.lock().unwrap_or_else(|e| e.into_inner());
+        seen.iter().map(|(name, time)| (*name, *time)).collect()
+    }
 }
 
 impl Observer for Arc<Tally> {
-    fn after(&self, _operation: &'static str, took: Duration, failed: bool) {
+    fn after(&self, operation: &'static str, took: Duration, failed: bool) {
         self.operations.fetch_add(1, Ordering::Relaxed);
         if failed {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
-        self.micros.fetch_add(
-            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+        let mut seen = self.by_operation.lock().unwrap_or_else(|e| e.into_inner());
+        let time = seen.entry(operation).or_default();
+        time.calls += 1;
+        time.micros = time.micros.saturating_add(micros);
+        time.max_micros = time.max_micros.max(micros);
+        time.slow += u64::from(took >= Duration::from_millis(100));
     }
 }
 

@@ -33,6 +33,15 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(pool.max_connections.unwrap_or(10))
             .acquire_timeout(pool.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= super::CHECK_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(PgStore { pool })

@@ -62,6 +62,17 @@ fn check(report: &serde_json::Value) {
         "{report}"
     );
     assert!(report["peak_rss_bytes"].as_u64().is_some(), "{report}");
+    // Each operation's share, so a slow turn can be traced to its query: every turn is
+    // committed (the member's line, then the reply).
+    let commit = &report["store_operations"]["commit"];
+    assert!(
+        commit["calls_per_turn"].as_f64().is_some_and(|n| n >= 2.0),
+        "{report}"
+    );
+    assert!(
+        commit["max_ms"].as_f64() >= commit["mean_ms"].as_f64(),
+        "{report}"
+    );
 }
 
 #[test]
@@ -97,4 +108,16 @@ async fn two_instances_on_one_postgres_answer_every_turn_once() {
     .expect("the run");
     check(&report);
     assert_eq!(report["instances"], 2);
+    // The run takes its members and drills away with it, so runs against one database
+    // neither pile up nor see each other's drills.
+    let store = db.open().await;
+    let left = store
+        .load_live_drills(&["bench".to_string()])
+        .await
+        .expect("live drills");
+    assert!(
+        left.is_empty(),
+        "{} benchmark drills left behind",
+        left.len()
+    );
 }
