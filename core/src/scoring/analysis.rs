@@ -1694,6 +1694,30 @@ fn sentence_signals(
         || goals_meet
         || followed(live, Family::WeBoth, Family::GoalVerb, 12, clause_breaks)
         || (has(Family::IWant) && has(Family::Too))
+        // "what I'd hope we can both hold onto is that people get the better answers", "our
+        // ends are the same, a launch that brings in people who stay": both named, and an
+        // outcome. "you and I don't agree" names no goal.
+        || (has(Family::WeBoth)
+            && (has(Family::GoalVerb) || has(Family::GoalNoun) || has(Family::Audience))
+            && !span.ends_with(b"?")
+            && !has(Family::Ultimatum)
+            && !has(Family::EscalationTarget)
+            && out & sig::ESCALATION == 0
+            // "i don't think you and i are going to get there"
+            && !live.iter().any(|w| {
+                w.family == Family::WeBoth
+                    && hits.iter().any(|n| {
+                        n.family == Family::Negation
+                            && n.end <= w.start
+                            && same_clause(n.end, w.start, clause_breaks, hits)
+                    })
+            })
+            && !live.iter().any(|g| {
+                g.family == Family::GoalVerb
+                    && hits.iter().any(|n| {
+                        n.family == Family::Negation && n.end <= g.start && g.start - n.end <= 8
+                    })
+            }))
         // "I'd love the gain to reach users": their win wanted for the people it serves.
         || (has(Family::Audience)
             && live

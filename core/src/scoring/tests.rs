@@ -2080,3 +2080,30 @@ fn stressing_ones_own_rule_or_judging_ones_own_claim_is_not_a_brush_off() {
         );
     }
 }
+
+#[test]
+fn both_named_with_an_outcome_is_a_shared_goal_however_it_is_phrased() {
+    for text in [
+        "What I'd hope we can both hold onto is that people using the assistant get the better answers without a slower product.",
+        "What I'm after, and I imagine you are too, is an assistant that's smarter and still inside the 150 ms we've promised.",
+        "Our ends are the same, a September launch that brings in people who stay.",
+        "you and me both, we want September 24 to be the launch people remember",
+    ] {
+        assert!(
+            scorer().signals(text).shared_goal,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    for text in [
+        "honestly i don't think you and i are going to get there.",
+        "leadership wants a recommendation from both of us by the 28th",
+        "you and I clearly don't agree on the batch size",
+    ] {
+        assert!(
+            !scorer().signals(text).shared_goal,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
