@@ -2107,3 +2107,30 @@ fn both_named_with_an_outcome_is_a_shared_goal_however_it_is_phrased() {
         );
     }
 }
+
+#[test]
+fn their_point_made_small_is_a_brush_off() {
+    for text in [
+        "tbh the anonymity thing is kinda a formality, reviewers can guess who wrote it anyway",
+        "1.3B is toy scale tho",
+        "2 bleu is kinda noise-level for live captions imo",
+        "It strikes me as a second-order matter beside whether the summaries are any good.",
+        "the internal QA eval isn't what users feel, so I'd tend to set it to one side",
+    ] {
+        assert!(
+            scorer().signals(text).dismissive,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+    for text in [
+        "For what it's worth, 2.7x decode throughput at 32k context is a long way from a toy result.",
+        "tell me what canary result would convince u — a p99 number, a ramp date, whatever it is",
+    ] {
+        assert!(
+            !scorer().signals(text).dismissive,
+            "{text:?}: {:?}",
+            scorer().signals(text)
+        );
+    }
+}
