@@ -1022,7 +1022,8 @@ fn escalation(
 
 /// What a result does, said in a condition ("if both held or improved", "if it clears
 /// that", "if multilingual comes out ahead"): the condition names evidence.
-const RESULT_WORDS: [&[u8]; 40] = [
+const RESULT_WORDS: [&[u8]; 41] = [
+    b"fewer",
     b"hold",
     b"holds",
     b"held",
@@ -1094,19 +1095,35 @@ fn sentence_signals(
     // pressure from above, not on anything that would change one's mind.
     // "Should mt-deep24 hold p95 under 800 ms, I will withdraw my objection": a condition
     // by inversion, the sentence opening on "should" and not asking.
+    // "Were fewer than a fifth ever opened, I'd abandon it" and "and were the tag alone to
+    // leave it behind, I would fine-tune" invert the same way.
     let first_word_end = {
-        let text = &bytes[start..end];
-        let skip = text
-            .iter()
-            .position(u8::is_ascii_alphabetic)
-            .unwrap_or(text.len());
-        let len = text[skip..]
-            .iter()
-            .position(|b| !b.is_ascii_alphabetic())
-            .unwrap_or(text.len() - skip);
-        text[skip..skip + len]
-            .eq_ignore_ascii_case(b"should")
-            .then_some(start + skip + len)
+        let mut at = start;
+        let mut found = None;
+        for _ in 0..2 {
+            let text = &bytes[at..end];
+            let skip = text
+                .iter()
+                .position(u8::is_ascii_alphabetic)
+                .unwrap_or(text.len());
+            let len = text[skip..]
+                .iter()
+                .position(|b| !b.is_ascii_alphabetic())
+                .unwrap_or(text.len() - skip);
+            let word = &text[skip..skip + len];
+            if [&b"should"[..], b"were"]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w))
+            {
+                found = Some(at + skip + len);
+                break;
+            }
+            if !(word.eq_ignore_ascii_case(b"and") || word.eq_ignore_ascii_case(b"but")) {
+                break;
+            }
+            at += skip + len;
+        }
+        found
     };
     let inverted = first_word_end.filter(|_| !span.ends_with(b"?"));
     let conditioned = inverted.is_some()

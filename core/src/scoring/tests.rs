@@ -2040,6 +2040,8 @@ fn bringing_someone_in_by_mention_copying_an_authority_or_leaving_it_to_their_ju
 fn a_condition_by_inversion_or_on_what_a_result_does_names_the_speakers_evidence() {
     for text in [
         "Should mt-deep24 hold p95 under 800 ms there, I will withdraw my objection.",
+        "Were fewer than a fifth of summaries ever opened, I'd abandon summarising every meeting.",
+        "And were the version tag alone to leave 3.13 accuracy a few points below 3.11's, I would fine-tune.",
         "if both held or improved, I would consider the question settled in your favour",
         "if multilingual comes out ahead on retained users too, then I'm on your slide on Monday",
         "if p99 ≤150 it ships in this cut, no argument from me",
